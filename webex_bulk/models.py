@@ -1,0 +1,115 @@
+"""The shared frozen records: entity types, input rows and row outcomes.
+
+Bottom layer: plain values only; no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+import attrs
+
+from webex_bulk.error_handling import Action, Reason, Status
+
+
+class EntityType(enum.StrEnum):
+    """The entity types the tool provisions, in their CSV spelling."""
+
+    LOCATION = "location"
+    NUMBER = "number"
+    SCHEDULE = "schedule"
+    USER = "user"
+    WORKSPACE = "workspace"
+    HUNT_GROUP = "hunt_group"
+    CALL_QUEUE = "call_queue"
+    AUTO_ATTENDANT = "auto_attendant"
+    DEVICE = "device"
+
+
+#: Recognised entity types that a person must provision by hand, with the manual step.
+OUT_OF_SCOPE_TYPES: Mapping[str, str] = {
+    "trunk": "create the trunk in Control Hub (Calling › Call Routing › Trunk)",
+    "route_group": "create the route group in Control Hub (Calling › Call Routing)",
+    "route_list": "create the route list in Control Hub (Calling › Call Routing)",
+    "dial_plan": "create the dial plan in Control Hub (Calling › Call Routing › Dial Plan)",
+    "pstn_connection": "choose the location's PSTN connection in Control Hub (Calling › Locations)",
+    "number_port": "open a number port order with your PSTN provider or in Control Hub",
+    "emergency_address": "set the emergency address in Control Hub (Calling › Locations › RedSky)",
+    "call_park": "create the call park in Control Hub (Calling › Features › Call Park)",
+    "call_pickup": "create the call pickup in Control Hub (Calling › Features › Call Pickup)",
+    "paging_group": "create the paging group in Control Hub (Calling › Features › Paging Group)",
+    "virtual_line": "create the virtual line in Control Hub (Calling › Virtual Lines)",
+    "voicemail_group": "create the voicemail group in Control Hub (Calling › Features)",
+}
+
+
+@attrs.frozen
+class Row:
+    """One valid, normalised input row.
+
+    ``values`` holds the normalised cells of the entity's columns (an absent key means the cell
+    was empty); ``members`` the normalised member list of hunt groups and call queues; ``cells``
+    the row's original cells by (normalised) header, carried unchanged to the output files.
+    """
+
+    line: int
+    entity_type: EntityType
+    key: str
+    values: Mapping[str, str]
+    cells: Mapping[str, str]
+    members: tuple[str, ...] = ()
+
+    def get(self, column: str, default: str = "") -> str:
+        """The normalised value of a column, or ``default`` when the cell was empty."""
+        return self.values.get(column, default)
+
+
+@attrs.frozen
+class Outcome:
+    """The terminal fate of one input row; exactly one per row, ever."""
+
+    line: int
+    entity_type: str
+    key: str
+    status: Status
+    cells: Mapping[str, str]
+    reason: Reason | None = None
+    detail: str = ""
+    action: Action | None = None
+    remote_id: str = ""
+    tracking_id: str = ""
+
+    @classmethod
+    def success(
+        cls, row: Row, action: Action, remote_id: str, tracking_id: str = "", detail: str = ""
+    ) -> Outcome:
+        """A row that now matches the tenant."""
+        return cls(
+            line=row.line,
+            entity_type=row.entity_type.value,
+            key=row.key,
+            status=Status.SUCCESS,
+            cells=row.cells,
+            action=action,
+            remote_id=remote_id,
+            tracking_id=tracking_id,
+            detail=detail,
+        )
+
+    @classmethod
+    def failed(
+        cls, row: Row, reason: Reason, detail: str, remote_id: str = "", tracking_id: str = ""
+    ) -> Outcome:
+        """A row that ends rejected or pending, by its reason."""
+        return cls(
+            line=row.line,
+            entity_type=row.entity_type.value,
+            key=row.key,
+            status=reason.status,
+            cells=row.cells,
+            reason=reason,
+            detail=detail,
+            remote_id=remote_id,
+            tracking_id=tracking_id,
+        )
