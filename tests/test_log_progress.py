@@ -1,0 +1,131 @@
+"""The progress reporter: a throttled live line on a terminal, one event per interval elsewhere."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from webex_bulk.config import Settings
+from webex_bulk.log import Progress
+
+
+class FakeClock:
+    """A clock that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Collector(logging.Handler):
+    """Keeps the records it receives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def collecting_logger(name: str) -> tuple[logging.Logger, Collector]:
+    """A private logger whose records land in a list."""
+    logger = logging.getLogger(f"webex_bulk.test_progress.{name}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    collector = Collector()
+    logger.handlers[:] = [collector]
+    return logger, collector
+
+
+def test_tty_line_shows_every_figure() -> None:
+    """The live line shows done/total, the three states, req/s, 429s, breaker state and ETA."""
+    clock = FakeClock()
+    progress = Progress({"user": 100}, io.StringIO(), True, clock, interval=30.0)
+    progress.start_phase("user")
+    for status in ["success"] * 10 + ["rejected", "pending"]:
+        progress.row_done(status)
+    progress.update_http(requests=40, rate_limited=3, breaker_state="half_open")
+    clock.now = 4.0
+    assert progress.render() == (
+        "user 12/100  12.0% | success 10 rejected 1 pending 1 | 10.0 req/s | 429s 3 "
+        "| breaker half_open | ETA 0:00:29"
+    )
+
+
+def test_tty_redraws_at_most_every_redraw_interval() -> None:
+    """Many rows within a quarter second cause one redraw; the next one after it passes."""
+    clock = FakeClock()
+    stream = io.StringIO()
+    progress = Progress({}, stream, True, clock, interval=30.0, redraw_interval=0.25)
+    progress.start_phase("location", 50)
+    for _ in range(20):
+        progress.row_done("success")
+    assert stream.getvalue().count("\r\x1b[K") == 1
+    clock.now = 0.25
+    progress.row_done("success")
+    assert stream.getvalue().count("\r\x1b[K") == 2
+    assert stream.getvalue().endswith(
+        "location 21/50  42.0% | success 21 rejected 0 pending 0 "
+        "| 0.0 req/s | 429s 0 | breaker closed | ETA 0:00:00"
+    )
+
+
+def test_new_phase_keeps_the_last_line_of_the_previous_one() -> None:
+    """Starting a phase ends the previous phase's line, so it stays on the terminal."""
+    clock = FakeClock()
+    stream = io.StringIO()
+    progress = Progress({"location": 1, "number": 2}, stream, True, clock)
+    progress.start_phase("location")
+    progress.row_done("success")
+    progress.start_phase("number")
+    progress.finish()
+    lines = stream.getvalue().split("\n")
+    assert lines[0].endswith(
+        "location 1/1 100.0% | success 1 rejected 0 pending 0 | 0.0 req/s "
+        "| 429s 0 | breaker closed | ETA --:--:--"
+    )
+    assert lines[1].rsplit("\r\x1b[K", 1)[1].startswith("number 0/2")
+    assert lines[2] == ""
+
+
+def test_off_tty_one_progress_event_per_interval() -> None:
+    """Off a terminal nothing is drawn, and ticks every second emit one event per 30 s."""
+    clock = FakeClock()
+    stream = io.StringIO()
+    logger, collector = collecting_logger("off_tty")
+    progress = Progress({"user": 200}, stream, False, clock, interval=30.0, logger=logger)
+    progress.start_phase("user")
+    for second in range(1, 101):
+        clock.now = float(second)
+        progress.row_done("success")
+        progress.tick()
+    assert stream.getvalue() == ""
+    assert [r.getMessage() for r in collector.records] == ["progress"] * 3
+    fields = [r.__dict__["event_fields"] for r in collector.records]
+    assert [f["done"] for f in fields] == [30, 60, 90]
+    assert fields[0]["phase"] == "user"
+    assert fields[0]["total"] == 200
+    assert fields[0]["eta_seconds"] == 170
+
+
+def test_interval_comes_from_settings() -> None:
+    """Given settings, the event interval is settings.progress_interval."""
+    clock = FakeClock()
+    logger, collector = collecting_logger("settings")
+    progress = Progress(
+        stream=io.StringIO(),
+        is_tty=False,
+        clock=clock,
+        logger=logger,
+        settings=Settings(progress_interval=5.0),
+    )
+    progress.start_phase("device", 10)
+    clock.now = 4.9
+    progress.tick()
+    assert collector.records == []
+    clock.now = 5.0
+    progress.tick()
+    assert len(collector.records) == 1
