@@ -31,7 +31,8 @@ formula_starts = st.sampled_from(["=", "+", "-", "@", "\t", "\r", "'"])
         ("@SUM(1)", "'@SUM(1)"),
         ("\t=1", "'\t=1"),
         ("\r=1", "'\r=1"),
-        ("+1234567", "'+1234567"),  # 7 digits: too short for E.164
+        ("+123456", "'+123456"),  # 6 digits: too short for E.164
+        ("+0123456789", "'+0123456789"),  # E.164 never starts with 0
         ("+1234567890123456", "'+1234567890123456"),  # 16 digits: too long
         ("+1 408 555 0100", "'+1 408 555 0100"),  # spaces: not E.164
         ("'=x", "''=x"),  # an already-quoted formula keeps its quote

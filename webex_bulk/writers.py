@@ -14,7 +14,6 @@ import io
 import json
 import logging
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +23,7 @@ from typing import Any, BinaryIO
 import attrs
 
 from webex_bulk.config import Settings
+from webex_bulk.data_pipeline import OUTPUT_COLUMNS, escape_cell, unescape_cell
 from webex_bulk.error_handling import Status
 from webex_bulk.models import Outcome
 from webex_bulk.state_store import (
@@ -44,49 +44,16 @@ from webex_bulk.state_store import (
 
 log = logging.getLogger("webex_bulk.writers")
 
-#: The columns the writer adds after the input columns of every output CSV.
-OUTPUT_COLUMNS = (
-    "_line",
-    "_key",
-    "_status",
-    "_reason",
-    "_detail",
-    "_action",
-    "_remote_id",
-    "_tracking_id",
-)
-
-# ---------------------------------------------------------------------------------------------
-# Formula-injection guard
-
-_FORMULA_START = frozenset("=+-@\t\r")
-_ESCAPE = "'"
-# A cell starting with the escape mark followed by one of these was escaped by ``escape_cell``.
-_ESCAPED_NEXT = _FORMULA_START | {_ESCAPE}
-_E164 = re.compile(r"\+[0-9]{8,15}")
-
-
-def escape_cell(text: str) -> str:
-    """Make a cell safe to open in a spreadsheet: a leading ``'`` before a formula start.
-
-    Cells starting with ``= + - @``, tab or CR get a leading ``'``, except a valid E.164 number
-    (``+`` then 8–15 digits). A cell that already starts with ``'`` followed by one of those
-    characters (or another ``'``) gets one more, so ``unescape_cell`` restores every cell exactly.
-    """
-    first = text[:1]
-    if first in _FORMULA_START and not _E164.fullmatch(text):
-        return _ESCAPE + text
-    if first == _ESCAPE and text[1:2] in _ESCAPED_NEXT:
-        return _ESCAPE + text
-    return text
-
-
-def unescape_cell(text: str) -> str:
-    """Undo ``escape_cell``: drop a leading ``'`` that precedes a formula start or another ``'``."""
-    if text[:1] == _ESCAPE and text[1:2] in _ESCAPED_NEXT:
-        return text[1:]
-    return text
-
+# The output columns and the formula-injection guard live with the CSV reader, which undoes the
+# escape when an output file is submitted again; the writer applies them.
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "OutcomeWriter",
+    "PhaseDone",
+    "escape_cell",
+    "unescape_cell",
+    "write_summary",
+]
 
 # ---------------------------------------------------------------------------------------------
 # The writer task
