@@ -1,0 +1,176 @@
+"""The tenant's objects as frozen records; an update replaces the record (``attrs.evolve``).
+
+Nested settings taken from request bodies (call policies, menus, events) are kept as the JSON
+values they arrived as and are never mutated in place: an update stores a new value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+#: Owner types of a calling line, as the numbers API spells them.
+OWNER_PEOPLE = "PEOPLE"
+OWNER_PLACE = "PLACE"
+FEATURE_KINDS = ("HUNT_GROUP", "CALL_QUEUE", "AUTO_ATTENDANT")
+
+
+@attrs.frozen
+class Owner:
+    """Who holds a line: a person, a workspace (``PLACE``) or a feature, by type and id."""
+
+    type: str
+    id: str
+
+
+@attrs.frozen
+class Line:
+    """A calling line: its location plus an extension and/or a phone number ("" when absent)."""
+
+    location_id: str
+    extension: str = ""
+    number: str = ""
+
+
+@attrs.frozen
+class Address:
+    """A location's postal address."""
+
+    address1: str
+    city: str
+    state: str
+    postal_code: str
+    country: str
+    address2: str = ""
+
+
+@attrs.frozen
+class Org:
+    """The organisation the token belongs to."""
+
+    id: str
+    uuid: str
+    name: str
+    created: str
+
+
+@attrs.frozen
+class License:
+    """A license subscription line; ``kind`` is its calling use (``professional``, ``basic``,
+    ``workspace``) or "" for a non-calling license. Consumption is counted by the tenant."""
+
+    id: str
+    name: str
+    code: str
+    total: int
+    kind: str = ""
+
+
+@attrs.frozen
+class Location:
+    """A location, its calling settings and the PSTN type that serves it."""
+
+    id: str
+    name: str
+    time_zone: str
+    preferred_language: str
+    announcement_language: str
+    address: Address
+    created: str
+    latitude: str = ""
+    longitude: str = ""
+    notes: str = ""
+    calling: bool = False
+    pstn: str = "LOCAL_GATEWAY"
+    routing_prefix: str = ""
+    main_number: str = ""
+
+
+@attrs.frozen
+class Person:
+    """A person; ``line`` is set only for a calling user."""
+
+    id: str
+    email: str
+    display_name: str
+    created: str
+    modified: str
+    first_name: str = ""
+    last_name: str = ""
+    licenses: tuple[str, ...] = ()
+    line: Line | None = None
+    other_numbers: tuple[Mapping[str, Any], ...] = ()
+    optional: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Workspace:
+    """A workspace; ``line`` and ``license_id`` are set when its calling type is webexCalling."""
+
+    id: str
+    display_name: str
+    created: str
+    location_id: str = ""
+    calling_type: str = "freeCalling"
+    line: Line | None = None
+    license_id: str = ""
+    supported_devices: str = "collaborationDevices"
+    optional: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class PhoneNumber:
+    """A number of a location's inventory, and the owner it is assigned to, if any."""
+
+    number: str
+    location_id: str
+    state: str = "ACTIVE"
+    owner: Owner | None = None
+
+
+@attrs.frozen
+class Agent:
+    """A hunt group or call queue member: a calling person or workspace."""
+
+    id: str
+    weight: str = ""
+    skill_level: int | None = None
+
+
+@attrs.frozen
+class Feature:
+    """A hunt group, call queue or auto attendant. ``settings`` holds the remaining body fields."""
+
+    id: str
+    kind: str
+    location_id: str
+    name: str
+    line: Line
+    agents: tuple[Agent, ...] = ()
+    settings: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Schedule:
+    """A location schedule (``businessHours`` or ``holidays``) and its events (with ids)."""
+
+    id: str
+    location_id: str
+    type: str
+    name: str
+    events: tuple[Mapping[str, Any], ...] = ()
+
+
+@attrs.frozen
+class Device:
+    """A calling device, registered by MAC (12 upper-case hex digits) to one owner."""
+
+    id: str
+    mac: str
+    model: str
+    product: str
+    owner: Owner
+    location_id: str
+    created: str
