@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "circuit_breaker": MIDDLE,
     "executor": EXECUTOR,
     "cli": TOP,
+    "demo": TOP,  # the example on an embedded simulator, beside cli
     "__main__": TOP,
 }
 #: Modules split out of actions_registry (``actions_<part>.py``) share its layer.

@@ -6,24 +6,41 @@ is adding a function decorated with ``@main.command()``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
+import datetime
 import enum
+import json
 import os
+import re
+import signal
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn, TextIO, TypeVar
 
 import click
 
 from webex_bulk import __version__
-from webex_bulk.config import Settings, load_settings
+from webex_bulk.batch_iterator import Caps, parse_only
+from webex_bulk.config import Settings, load_credentials, load_settings
 from webex_bulk.data_pipeline import OUTPUT_COLUMNS, InputFile, escape_cell, read_rows, scan
-from webex_bulk.error_handling import InputFileError, RunAborted, Status, WebexBulkError
+from webex_bulk.demo import run_demo
+from webex_bulk.error_handling import (
+    ConfigError,
+    InputFileError,
+    RunAborted,
+    Status,
+    WebexBulkError,
+)
+from webex_bulk.executor import RunRequest, StopControl, plan_file, preflight_file, run_file
 from webex_bulk.input_schema import EXAMPLES, KNOWN_COLUMNS, SCHEMA
 from webex_bulk.models import EntityType, Outcome, Row
+from webex_bulk.simulator.cli import simulator_command
+from webex_bulk.startup_checks import raise_on_failure
+from webex_bulk.state_store import read_status
 
 
 class ExitCode(enum.IntEnum):
@@ -62,6 +79,7 @@ class _Group(click.Group):
 # -- options, declared once ------------------------------------------------------------------
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -290,3 +308,276 @@ def _output_line(header: tuple[str, ...], outcome: Outcome) -> list[str]:
         outcome.tracking_id,
     ]
     return [escape_cell(text) for text in (*cells, *extra)]
+
+
+# -- the engine: run, plan, status, preflight ------------------------------------------------
+
+concurrency_option = click.option(
+    "--concurrency", type=int, default=None, help="Worker tasks per phase [default: 8, max 64]."
+)
+rate_option = click.option(
+    "--rate",
+    default=None,
+    metavar="N|auto",
+    help="Requests per second; 'auto' probes upward until the first 429 [default: 10].",
+)
+org_option = click.option(
+    "--org-id", default=None, help="Target organisation id (partner admins) [default: the token's]."
+)
+base_url_option = click.option(
+    "--base-url", default=None, help="Webex API base URL [default: https://webexapis.com/v1]."
+)
+log_format_option = click.option(
+    "--log-format",
+    type=click.Choice(["human", "json"]),
+    default=None,
+    help="Format of the log lines on stderr [default: human].",
+)
+log_level_option = click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default=None,
+    help="Least severe log lines shown on stderr [default: info].",
+)
+run_dir_option = click.option(
+    "--run-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Run directory [default: runs/<file stem>-<sha256[:12]>].",
+)
+only_option = click.option(
+    "--only", default=None, metavar="TYPES", help="Only these entity types, e.g. user,workspace."
+)
+limit_option = click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="A canary run: only the first N rows of the file.",
+)
+
+
+def engine_options(function: F) -> F:
+    """The options of every command that talks to Webex."""
+    options = (
+        config_option,
+        log_level_option,
+        log_format_option,
+        base_url_option,
+        org_option,
+        rate_option,
+        concurrency_option,
+        only_option,
+        limit_option,
+        run_dir_option,
+    )
+    for option in options:
+        function = option(function)
+    return input_options(function)
+
+
+def _request(
+    file: Path,
+    flags: dict[str, Any],
+    *,
+    fresh: bool = False,
+    seconds_left: float | None = None,
+) -> RunRequest:
+    """Settings, credentials and caps of an engine command; errors name the flag or variable."""
+    config_file = flags.pop("config_file")
+    run_dir = flags.pop("run_dir")
+    try:
+        caps = Caps(only=parse_only(flags.pop("only")), limit=flags.pop("limit"))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--only") from None
+    credentials = load_credentials()
+    if not credentials.access_token and not credentials.can_refresh:
+        raise ConfigError(
+            "token",
+            "the environment",
+            "no token: set WEBEX_TOKEN, or WEBEX_BULK_TOKEN_FILE, or WEBEX_BULK_CLIENT_ID + "
+            "WEBEX_BULK_CLIENT_SECRET + WEBEX_BULK_REFRESH_TOKEN",
+        )
+    return RunRequest(
+        input_path=file,
+        settings=settings_from(flags, config_file),
+        credentials=credentials,
+        caps=caps,
+        run_dir=run_dir,
+        fresh=fresh,
+        seconds_left=seconds_left,
+    )
+
+
+def _run_async(work: Callable[[StopControl], Awaitable[T]]) -> T:
+    """Run an engine coroutine with SIGINT/SIGTERM wired to a clean stop (the one asyncio.run)."""
+
+    async def main_task() -> T:
+        stop = StopControl()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.on_signal, signum)
+        try:
+            return await work(stop)
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
+    return asyncio.run(main_task())
+
+
+@main.command()
+@file_argument
+@engine_options
+@click.option("--fresh", is_flag=True, help="Set the old run directory aside and start anew.")
+@click.option(
+    "--deadline",
+    default=None,
+    metavar="HH:MM",
+    help="Stop cleanly at this local time (exit 4; run again to resume).",
+)
+@click.option(
+    "--max-duration",
+    default=None,
+    metavar="DURATION",
+    help="Stop cleanly after this long, e.g. 8h or 90m (exit 4; run again to resume).",
+)
+def run(
+    file: Path, fresh: bool, deadline: str | None, max_duration: str | None, **flags: Any
+) -> None:
+    """Provision the tenant from FILE: idempotent, resumable, within the API's rate limit.
+
+    Running the same command again resumes where it stopped. Exit 0 every row success,
+    3 some rows rejected or pending, 4 stopped early, 130/143 interrupted, 1 fatal.
+    """
+    try:
+        seconds_left = window_seconds(deadline, max_duration, datetime.datetime.now())
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    request = _request(file, flags, fresh=fresh, seconds_left=seconds_left)
+    result = _run_async(lambda stop: run_file(request, stop, sys.stdout))
+    click.echo(render_summary(result.summary, result.run_dir))
+    finish(ExitCode(result.exit_code))
+
+
+@main.command()
+@file_argument
+@engine_options
+def plan(file: Path, **flags: Any) -> None:
+    """Compare FILE with the tenant, row by row, without sending a single write.
+
+    Writes plan.csv (create / update with the fields / unchanged / pending / rejected) into
+    the run directory. Exit 0 when nothing would change, 2 when changes are pending.
+    """
+    request = _request(file, flags)
+    result = _run_async(lambda _stop: plan_file(request, sys.stdout))
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())) or "no rows"
+    click.echo(f"plan: {counts}\nplan.csv: {result.path}")
+    finish(ExitCode.USAGE if result.exit_code == 2 else ExitCode.OK)
+
+
+@main.command()
+@file_argument
+@engine_options
+def preflight(file: Path, **flags: Any) -> None:
+    """Check the environment, the token, the org, the scopes and the licenses for FILE.
+
+    Sends reads only. Exit 0 when every check passed (warnings allowed), 1 when one failed.
+    """
+    request = _request(file, flags)
+    checks = _run_async(lambda _stop: preflight_file(request))
+    for check in checks:
+        click.echo(check.line())
+    raise_on_failure(checks)
+
+
+@main.command()
+@click.argument(
+    "run_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@config_option
+def status(run_dir: Path | None, config_file: Path | None) -> None:
+    """Show where a run stands: counts, phase, whether it is running (works mid-run).
+
+    RUN_DIR defaults to the most recently changed run directory under runs/.
+    """
+    if run_dir is None:
+        run_dir = latest_run_dir(Path(settings_from({}, config_file).runs_root))
+    click.echo(json.dumps(read_status(run_dir), indent=2, default=str))
+
+
+def latest_run_dir(runs_root: Path) -> Path:
+    """The most recently changed run directory, or a usage error when there is none."""
+    candidates = [p for p in runs_root.glob("*") if (p / "run.json").exists()]
+    if not candidates:
+        raise click.UsageError(f"no run directory under {runs_root}/; name one")
+    return max(candidates, key=lambda p: p.stat().st_mtime)
+
+
+def render_summary(summary: Mapping[str, Any], run_dir: Path) -> str:
+    """The end-of-run summary for a person: counts, requests, where the outputs are."""
+    by_status = summary.get("by_status", {})
+    lines = [
+        "",
+        "summary: " + "  ".join(f"{k} {v}" for k, v in by_status.items()),
+        f"  requests {summary.get('requests', 0)} (writes {summary.get('writes', 0)}), "
+        f"429s {summary.get('rate_limited', 0)}, retries {summary.get('retries', 0)}, "
+        f"breaker trips {summary.get('breaker_trips', 0)}, "
+        f"{summary.get('duration_seconds', 0)} s",
+    ]
+    if summary.get("by_reason"):
+        reasons = ", ".join(f"{k} {v}" for k, v in summary["by_reason"].items())
+        lines.append(f"  reasons: {reasons}")
+    if summary.get("stopped"):
+        lines.append(f"  stopped: {summary['stopped']} — run the same command again to resume")
+    lines.append(f"  outputs: {run_dir}/ (success.csv, rejected.csv, pending.csv, summary.json)")
+    return "\n".join(lines)
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def window_seconds(
+    deadline: str | None, max_duration: str | None, now: datetime.datetime
+) -> float | None:
+    """Seconds until the earlier of ``--deadline HH:MM`` (next occurrence, local time) and
+    ``--max-duration`` (``8h``, ``90m``, ``1h30m``); None when neither is given."""
+    limits = []
+    if max_duration:
+        parts = _DURATION.findall(max_duration.strip().lower())
+        if not parts or "".join(n + u for n, u in parts) != max_duration.strip().lower():
+            raise ValueError(f"--max-duration {max_duration!r}: write it like 8h, 90m or 1h30m")
+        limits.append(sum(float(n) * _UNIT[u] for n, u in parts))
+    if deadline:
+        try:
+            at = datetime.datetime.strptime(deadline.strip(), "%H:%M").time()
+        except ValueError:
+            raise ValueError(f"--deadline {deadline!r}: write it as HH:MM, e.g. 06:00") from None
+        target = datetime.datetime.combine(now.date(), at)
+        if target <= now:
+            target += datetime.timedelta(days=1)
+        limits.append((target - now).total_seconds())
+    return min(limits) if limits else None
+
+
+@main.command()
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the run directories here [default: a new temporary folder].",
+)
+def demo(keep: Path | None) -> None:
+    """Provision the example tenant on an embedded simulator, then run it again: zero writes.
+
+    The simulator answers with realistic latency, a rate limit, a few 429s and 5xx; no Webex
+    account or token is needed.
+    """
+    result = _run_async(lambda stop: run_demo(sys.stdout, stop, keep=keep))
+    if result.writes_second != 0:
+        click.echo(f"webex-bulk: the second run sent {result.writes_second} writes", err=True)
+        finish(ExitCode.FATAL)
+    finish(ExitCode(result.first.exit_code) if result.first.exit_code != 3 else ExitCode.OK)
+
+
+main.add_command(simulator_command)

@@ -1,0 +1,76 @@
+"""Shared fixtures of the engine tests: a simulator on 127.0.0.1 and a way to run the engine on it.
+
+Engine tests assert on output files and on the simulator's counts and tenant, never on a mock.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import EngineRun, settings_for
+
+from webex_bulk.batch_iterator import Caps
+from webex_bulk.config import Credentials
+from webex_bulk.executor import RunRequest, StopControl, plan_file, run_file
+from webex_bulk.simulator import RunningSimulator, SimConfig, running_simulator
+
+RunEngine = Callable[..., Awaitable[EngineRun]]
+
+
+@pytest.fixture
+def run_engine(tmp_path: Path) -> RunEngine:
+    """A function that runs the engine on a CSV against a simulator and returns what it left."""
+
+    async def run(
+        sim: RunningSimulator,
+        csv_path: Path,
+        *,
+        caps: Caps | None = None,
+        stop: StopControl | None = None,
+        credentials: Credentials | None = None,
+        fresh: bool = False,
+        seconds_left: float | None = None,
+        **overrides: Any,
+    ) -> EngineRun:
+        request = RunRequest(
+            input_path=csv_path,
+            settings=settings_for(sim, tmp_path, **overrides),
+            credentials=credentials or Credentials(access_token=sim.token),
+            caps=caps or Caps(),
+            fresh=fresh,
+            seconds_left=seconds_left,
+        )
+        out = io.StringIO()
+        result = await run_file(request, stop or StopControl(), out)
+        return EngineRun(result, out.getvalue())
+
+    return run
+
+
+@pytest.fixture
+def run_plan(tmp_path: Path) -> Callable[..., Awaitable[Any]]:
+    """A function that runs ``plan`` on a CSV against a simulator."""
+
+    async def plan(sim: RunningSimulator, csv_path: Path, **overrides: Any) -> Any:
+        request = RunRequest(
+            input_path=csv_path,
+            settings=settings_for(sim, tmp_path, **overrides),
+            credentials=Credentials(access_token=sim.token),
+        )
+        return await plan_file(request, io.StringIO())
+
+    return plan
+
+
+@pytest.fixture
+def simulator() -> Callable[..., Any]:
+    """A factory: ``async with simulator(**knobs) as sim`` serves a fresh tenant on 127.0.0.1."""
+
+    def start(**knobs: Any) -> Any:
+        return running_simulator(SimConfig(**knobs))
+
+    return start
