@@ -1,0 +1,143 @@
+"""The engine's commands as an admin types them: run, plan, preflight, status and their exit codes.
+
+The simulator runs as its own process; the CLI talks to it over real HTTP on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from webex_bulk.cli import main, window_seconds
+from webex_bulk.simulator import SimulatorProcess, simulator_process
+from webex_bulk.state_store import RunLock
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "tenant.csv"
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimulatorProcess]:
+    """One simulator process for the commands of this module."""
+    with simulator_process() as process:
+        yield process
+
+
+def invoke(sim: SimulatorProcess, tmp_path: Path, *args: str, token: str | None = None) -> Result:
+    """Run ``webex-bulk ARGS`` against the simulator with a token in the environment."""
+    env = {
+        "WEBEX_TOKEN": token if token is not None else sim.token,
+        "WEBEX_BULK_BASE_URL": sim.base_url,
+        "WEBEX_BULK_RUNS_ROOT": str(tmp_path / "runs"),
+        "WEBEX_BULK_BACKOFF_BASE": "0",
+        "WEBEX_BULK_RATE": "500",
+    }
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_plan_run_plan_status_on_the_example(sim: SimulatorProcess, tmp_path: Path) -> None:
+    """plan says changes (2), run finishes with bad rows (3), plan then says nothing (0)."""
+    sim.side("reset", {})
+    before = invoke(sim, tmp_path, "plan", str(EXAMPLE))
+    run = invoke(sim, tmp_path, "run", str(EXAMPLE))
+    after = invoke(sim, tmp_path, "plan", str(EXAMPLE))
+    status = invoke(sim, tmp_path, "status")
+    assert before.exit_code == 2, before.output
+    assert "create 80" in before.output
+    assert run.exit_code == 3, run.output
+    assert "success 80" in run.output
+    assert after.exit_code == 0, after.output
+    assert "unchanged 80" in after.output
+    assert json.loads(status.output)["counts"]["success"] == 80
+
+
+def test_preflight_prints_a_checklist_and_passes(sim: SimulatorProcess, tmp_path: Path) -> None:
+    """preflight checks the token, scopes and licenses and exits 0 on a healthy tenant."""
+    result = invoke(sim, tmp_path, "preflight", str(EXAMPLE))
+    assert result.exit_code == 0, result.output
+    assert "[ok]   token: works for admin@example.com" in result.output
+    assert "[FAIL]" not in result.output
+
+
+def test_a_refused_token_is_fatal_with_exit_1(sim: SimulatorProcess, tmp_path: Path) -> None:
+    """A token the API refuses stops the run before any write, with exit 1 and no traceback."""
+    result = invoke(sim, tmp_path, "run", str(EXAMPLE), token="not-a-valid-token")
+    assert result.exit_code == 1
+    assert "token" in result.output
+    assert "Traceback" not in result.output
+    assert "not-a-valid-token" not in result.output
+
+
+def test_no_token_at_all_is_a_clear_error(tmp_path: Path) -> None:
+    """Without any token the run says which variables to set, exit 1."""
+    env = {"WEBEX_TOKEN": "", "WEBEX_BULK_TOKEN": "", "WEBEX_BULK_TOKEN_FILE": ""}
+    result = CliRunner().invoke(main, ["run", str(EXAMPLE)], env=env)
+    assert result.exit_code == 1
+    assert "WEBEX_TOKEN" in result.output
+
+
+def test_a_locked_run_directory_exits_1(sim: SimulatorProcess, tmp_path: Path) -> None:
+    """A second run on a locked run directory exits 1 and names the holder."""
+    run_dir = tmp_path / "held"
+    run_dir.mkdir()
+    with RunLock(run_dir):
+        result = invoke(sim, tmp_path, "run", str(EXAMPLE), "--run-dir", str(run_dir))
+    assert result.exit_code == 1
+    assert "locked" in result.output
+
+
+def test_limit_runs_a_canary_of_the_first_rows(sim: SimulatorProcess, tmp_path: Path) -> None:
+    """--limit 5 gives outcomes to the first five rows only; the full run does the rest."""
+    sim.side("reset", {})
+    canary = invoke(sim, tmp_path, "run", str(EXAMPLE), "--limit", "5")
+    full = invoke(sim, tmp_path, "run", str(EXAMPLE))
+    assert canary.exit_code == 0, canary.output
+    assert "success 5" in canary.output
+    assert full.exit_code == 3
+    assert "success 80" in full.output
+
+
+def test_only_runs_the_named_entity_types(sim: SimulatorProcess, tmp_path: Path) -> None:
+    """--only location gives outcomes to location rows and touches no other type."""
+    sim.side("reset", {})
+    result = invoke(sim, tmp_path, "run", str(EXAMPLE), "--only", "location")
+    counts = sim.side("counts")
+    assert result.exit_code == 3, result.output  # the example has one bad location row
+    assert not any("people" in route for route in counts["by_route"] if "POST" in route)
+
+
+def test_bad_only_value_is_a_usage_error(sim: SimulatorProcess, tmp_path: Path) -> None:
+    """--only with an unknown type is a usage error naming the type (exit 2)."""
+    result = invoke(sim, tmp_path, "run", str(EXAMPLE), "--only", "usr")
+    assert result.exit_code == 2
+    assert "usr" in result.output
+
+
+@pytest.mark.parametrize(
+    ("deadline", "duration", "expected"),
+    [
+        (None, "8h", 8 * 3600),
+        (None, "1h30m", 5400),
+        ("06:00", None, 3600),  # now is 05:00
+        ("04:00", None, 23 * 3600),  # already past today: tomorrow
+        ("06:00", "10m", 600),  # the earlier wins
+        (None, None, None),
+    ],
+)
+def test_window_seconds(deadline: str | None, duration: str | None, expected: float) -> None:
+    """--deadline and --max-duration become seconds left; the earlier of the two wins."""
+    now = datetime.datetime(2026, 1, 1, 5, 0)
+    assert window_seconds(deadline, duration, now) == expected
+
+
+@pytest.mark.parametrize(("deadline", "duration"), [("6am", None), (None, "8 hours")])
+def test_window_seconds_refuses_unreadable_values(
+    deadline: str | None, duration: str | None
+) -> None:
+    """An unreadable --deadline or --max-duration is an error saying how to write it."""
+    with pytest.raises(ValueError, match="write it"):
+        window_seconds(deadline, duration, datetime.datetime(2026, 1, 1))
