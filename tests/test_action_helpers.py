@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from webex_bulk import action_compare as compare
+from webex_bulk import action_feature_bodies as feature_bodies
 from webex_bulk import action_helpers as helpers
 from webex_bulk.config import Settings
 from webex_bulk.models import EntityType, Row
@@ -64,38 +66,38 @@ REMOTE_LOCATION: dict[str, Any] = {
 
 def test_canonical_text_is_nfc_and_collapses_whitespace() -> None:
     """Decomposed accents compose and runs of whitespace collapse to one space."""
-    assert helpers.canonical_text("  Cafe\u0301   Bar\t") == "Café Bar"
-    assert helpers.fold("CAFE\u0301") == helpers.fold("café")
-    assert helpers.canonical_text(None) == ""
+    assert compare.canonical_text("  Cafe\u0301   Bar\t") == "Café Bar"
+    assert compare.fold("CAFE\u0301") == compare.fold("café")
+    assert compare.canonical_text(None) == ""
 
 
 def test_canonical_e164_parses_national_and_spaced_numbers() -> None:
     """National numbers get the region's prefix; text that is no number compares as itself."""
-    assert helpers.canonical_e164("+1 408 555 0100") == "+14085550100"
-    assert helpers.canonical_e164("(408) 555-0100", "US") == "+14085550100"
-    assert helpers.canonical_e164("01 42 68 53 00", "FR") == "+33142685300"
-    assert helpers.canonical_e164("not a number") == "notanumber"
-    assert helpers.canonical_e164("") == ""
+    assert compare.canonical_e164("+1 408 555 0100") == "+14085550100"
+    assert compare.canonical_e164("(408) 555-0100", "US") == "+14085550100"
+    assert compare.canonical_e164("01 42 68 53 00", "FR") == "+33142685300"
+    assert compare.canonical_e164("not a number") == "notanumber"
+    assert compare.canonical_e164("") == ""
 
 
 def test_canonical_mac_drops_separators() -> None:
     """A MAC in any separator style compares as 12 upper-case hex digits."""
-    assert helpers.canonical_mac("aa:bb:cc-dd.ee ff") == "AABBCCDDEEFF"
+    assert compare.canonical_mac("aa:bb:cc-dd.ee ff") == "AABBCCDDEEFF"
 
 
 def test_exact_matches_ignore_case_and_substrings() -> None:
     """A contains-filter result is narrowed to exact (case-folded) name matches."""
     items = [{"name": "Paris"}, {"name": "Paris HQ"}, {"name": "paris"}, {"name": "New Paris"}]
-    assert helpers.exact_matches(items, "name", "PARIS") == [{"name": "Paris"}, {"name": "paris"}]
-    assert helpers.exact_matches(items, "name", "Lyon") == []
+    assert compare.exact_matches(items, "name", "PARIS") == [{"name": "Paris"}, {"name": "paris"}]
+    assert compare.exact_matches(items, "name", "Lyon") == []
 
 
 def test_same_location_reads_both_shapes() -> None:
     """Items carry their location as ``locationId`` or ``location.id``."""
-    assert helpers.same_location({"locationId": "L1"}, "L1")
-    assert helpers.same_location({"location": {"id": "L1"}}, "L1")
-    assert not helpers.same_location({"locationId": "L2"}, "L1")
-    assert not helpers.same_location({}, "")
+    assert compare.same_location({"locationId": "L1"}, "L1")
+    assert compare.same_location({"location": {"id": "L1"}}, "L1")
+    assert not compare.same_location({"locationId": "L2"}, "L1")
+    assert not compare.same_location({}, "")
 
 
 @pytest.mark.parametrize(("org_id", "expected"), [(None, {}), ("ORG", {"orgId": "ORG"})])
@@ -129,9 +131,9 @@ def test_location_bodies_carry_every_required_field() -> None:
 
 def test_location_diff_is_semantic() -> None:
     """Case of the country and language spelling do not differ; an empty cell is not managed."""
-    assert helpers.location_diff(LOCATION, REMOTE_LOCATION) == ()
+    assert compare.location_diff(LOCATION, REMOTE_LOCATION) == ()
     moved = changed(LOCATION, city="Lyon", time_zone="UTC")
-    assert helpers.location_diff(moved, REMOTE_LOCATION) == ("time_zone", "city")
+    assert compare.location_diff(moved, REMOTE_LOCATION) == ("time_zone", "city")
 
 
 def test_location_update_body_sends_the_whole_address() -> None:
@@ -154,19 +156,19 @@ def test_numbers_bodies() -> None:
     }
     assert helpers.numbers_state_body(["+1"], "active")["action"] == "ACTIVATE"
     assert helpers.numbers_state_body(["+1"], "inactive")["action"] == "DEACTIVATE"
-    assert helpers.number_state({"state": "INACTIVE"}) == "inactive"
-    assert helpers.number_state({}) == "active"
+    assert compare.number_state({"state": "INACTIVE"}) == "inactive"
+    assert compare.number_state({}) == "active"
 
 
 def test_per_number_errors_reads_bare_and_wrapped_lists() -> None:
     """Per-number errors come as a bare list or under ``errors``; other bodies give none."""
     bare = [{"number": "+1 408 555 0100", "errorCode": 8363, "errorMessage": "in use"}]
-    assert helpers.per_number_errors(bare) == {"+14085550100": "in use (error code 8363)"}
+    assert compare.per_number_errors(bare) == {"+14085550100": "in use (error code 8363)"}
     wrapped = {"errors": [{"number": "+14085550101", "description": "bad"}]}
-    assert helpers.per_number_errors(wrapped) == {"+14085550101": "bad"}
+    assert compare.per_number_errors(wrapped) == {"+14085550101": "bad"}
     standard = {"message": "x", "errors": [{"description": "y", "errorCode": 1}]}
-    assert helpers.per_number_errors(standard) == {}
-    assert helpers.per_number_errors(None) == {}
+    assert compare.per_number_errors(standard) == {}
+    assert compare.per_number_errors(None) == {}
 
 
 # -- schedules ------------------------------------------------------------------------------
@@ -174,7 +176,7 @@ def test_per_number_errors_reads_bare_and_wrapped_lists() -> None:
 
 def test_schedule_events_group_days_by_span() -> None:
     """Days with the same span form one weekly event starting on its first weekday."""
-    hours = helpers.weekly_hours(parse_hours("mon-fri 08:00-18:00; sat 09:00-13:00"))
+    hours = compare.weekly_hours(parse_hours("mon-fri 08:00-18:00; sat 09:00-13:00"))
     events = helpers.schedule_events(hours)
     assert [event["name"] for event in events] == ["0800-1800", "0900-1300"]
     weekday = events[0]
@@ -193,10 +195,10 @@ def test_schedule_events_group_days_by_span() -> None:
 
 def test_schedule_round_trip_compares_equal() -> None:
     """The events we write read back as the same weekly hours."""
-    hours = helpers.weekly_hours(parse_hours("mon,wed 08:00-12:00,13:00-17:00; sun 10:00-11:00"))
+    hours = compare.weekly_hours(parse_hours("mon,wed 08:00-12:00,13:00-17:00; sun 10:00-11:00"))
     body = helpers.schedule_create_body("Office", hours)
     assert body["type"] == "businessHours"
-    assert helpers.remote_weekly_hours(body["events"]) == hours
+    assert compare.remote_weekly_hours(body["events"]) == hours
     update = helpers.schedule_update_body("Office", hours)
     assert all(event["newName"] == event["name"] for event in update["events"])
 
@@ -218,10 +220,10 @@ def test_remote_hours_merge_touching_spans_and_ignore_other_events() -> None:
         },
         {"name": "xmas", "recurrence": {"recurYearlyByDate": {"dayOfMonth": 25}}},
     ]
-    assert helpers.remote_weekly_hours(events) == helpers.weekly_hours(
+    assert compare.remote_weekly_hours(events) == compare.weekly_hours(
         parse_hours("mon 08:00-18:00")
     )
-    assert helpers.remote_weekly_hours(None) == frozenset()
+    assert compare.remote_weekly_hours(None) == frozenset()
 
 
 # -- people ---------------------------------------------------------------------------------
@@ -284,12 +286,12 @@ def test_person_create_body() -> None:
 
 def test_person_diff_is_semantic() -> None:
     """Collapsed names and a spaced E.164 number do not differ; an unmanaged title does not."""
-    assert helpers.person_diff(USER, PERSON) == ()
+    assert compare.person_diff(USER, PERSON) == ()
     edited = changed(USER, last_name="King", extension="999", title="Dr")
     expected = ("last_name", "display_name", "title", "extension")  # display name follows
-    assert helpers.person_diff(edited, PERSON) == expected
+    assert compare.person_diff(edited, PERSON) == expected
     renumbered = changed(USER, phone_number="+33142685301")
-    assert helpers.person_diff(renumbered, PERSON) == ("phone_number",)
+    assert compare.person_diff(renumbered, PERSON) == ("phone_number",)
 
 
 def test_person_update_body_is_a_full_replace_of_the_get() -> None:
@@ -330,9 +332,9 @@ def test_license_patch_body_and_partial_answer() -> None:
             {"id": "OLD", "operation": "remove"},
         ],
     }
-    assert helpers.unassigned_licenses(["NEW"], {"licenses": ["MSG"]}) == ("NEW",)
-    assert helpers.unassigned_licenses(["NEW"], {"licenses": ["NEW"]}) == ()
-    assert helpers.unassigned_licenses(["NEW"], None) == ("NEW",)
+    assert compare.unassigned_licenses(["NEW"], {"licenses": ["MSG"]}) == ("NEW",)
+    assert compare.unassigned_licenses(["NEW"], {"licenses": ["NEW"]}) == ()
+    assert compare.unassigned_licenses(["NEW"], None) == ("NEW",)
 
 
 @pytest.mark.parametrize(
@@ -347,7 +349,7 @@ def test_license_patch_body_and_partial_answer() -> None:
 )
 def test_license_kind(name: str, kind: str) -> None:
     """Calling licenses are told apart by their Webex names."""
-    assert helpers.license_kind(name) == kind
+    assert compare.license_kind(name) == kind
 
 
 # -- workspaces -----------------------------------------------------------------------------
@@ -374,14 +376,14 @@ def test_workspace_create_body() -> None:
 def test_workspace_diff_and_update_body() -> None:
     """A free-calling workspace differs; the PUT keeps what it would clear and the number."""
     free = {"id": "W1", "displayName": "Lobby", "calling": {"type": "freeCalling"}, "capacity": 4}
-    assert helpers.workspace_diff(WORKSPACE, free) == ("extension",)
+    assert compare.workspace_diff(WORKSPACE, free) == ("extension",)
     calling = {
         "calling": {
             "type": "webexCalling",
             "webexCalling": {"extension": "2000", "phoneNumber": "+33142685399"},
         }
     }
-    assert helpers.workspace_diff(WORKSPACE, calling) == ()
+    assert compare.workspace_diff(WORKSPACE, calling) == ()
     body = helpers.workspace_update_body(WORKSPACE, {**free, **calling}, "LOC1")
     assert body["capacity"] == 4
     assert body["calling"]["webexCalling"] == {
@@ -405,14 +407,14 @@ HUNT_GROUP = make_row(
 
 def test_weighted_agents_sum_to_100() -> None:
     """Weighted policy spreads 100 over the agents; other policies send ids only."""
-    weighted = helpers.agents_body(["a", "b", "c"], "weighted")
+    weighted = feature_bodies.agents_body(["a", "b", "c"], "weighted")
     assert [agent["weight"] for agent in weighted] == ["34", "33", "33"]
-    assert helpers.agents_body(["a"], "circular") == [{"id": "a"}]
+    assert feature_bodies.agents_body(["a"], "circular") == [{"id": "a"}]
 
 
 def test_hunt_group_bodies() -> None:
     """Create: policy upper-case with the no-answer defaults; update carries noAnswer back."""
-    body = helpers.hunt_group_create_body(HUNT_GROUP, ["P1", "W1"])
+    body = feature_bodies.hunt_group_create_body(HUNT_GROUP, ["P1", "W1"])
     assert body["callPolicies"]["policy"] == "WEIGHTED"
     assert body["enabled"] is True
     assert body["extension"] == "5001"
@@ -422,7 +424,7 @@ def test_hunt_group_bodies() -> None:
             "noAnswer": {"nextAgentRings": 3, "systemMaxNumberOfRings": 20},
         }
     }
-    update = helpers.hunt_group_update_body(HUNT_GROUP, remote, ("policy",), ["P1"])
+    update = feature_bodies.hunt_group_update_body(HUNT_GROUP, remote, ("policy",), ["P1"])
     assert update["callPolicies"]["policy"] == "WEIGHTED"
     assert update["callPolicies"]["noAnswer"] == {"nextAgentRings": 3}
     assert update["agents"] == [{"id": "P1", "weight": "100"}]
@@ -431,13 +433,13 @@ def test_hunt_group_bodies() -> None:
 def test_call_queue_bodies() -> None:
     """Create: queue size and routing type; update always carries queueSettings back."""
     queue = make_row(EntityType.CALL_QUEUE, name="Help", extension="6001", queue_size="25")
-    body = helpers.call_queue_create_body(queue, ["P1"])
+    body = feature_bodies.call_queue_create_body(queue, ["P1"])
     assert body["queueSettings"]["queueSize"] == 25
     assert body["callPolicies"]["routingType"] == "PRIORITY_BASED"
     remote = {
         "queueSettings": {"queueSize": 10, "overflow": {"action": "X", "greeting": "DEFAULT"}}
     }
-    update = helpers.call_queue_update_body(queue, remote, ("queue_size",), ["P1"])
+    update = feature_bodies.call_queue_update_body(queue, remote, ("queue_size",), ["P1"])
     assert update["queueSettings"] == {
         "queueSize": 25,
         "overflow": {"action": "X", "greeting": "DEFAULT"},
@@ -448,11 +450,11 @@ def test_call_queue_bodies() -> None:
 def test_auto_attendant_bodies() -> None:
     """Create names the schedule and has the minimal menus; update sends number and schedule."""
     row = make_row(EntityType.AUTO_ATTENDANT, name="Main", extension="7000")
-    body = helpers.auto_attendant_create_body(row, "Office Hours")
+    body = feature_bodies.auto_attendant_create_body(row, "Office Hours")
     assert body["businessSchedule"] == "Office Hours"
     assert body["afterHoursMenu"]["keyConfigurations"] == [{"key": "0", "action": "EXIT"}]
     assert body["businessHoursMenu"] is not body["afterHoursMenu"]
-    assert helpers.auto_attendant_update_body(row, "Hours") == {
+    assert feature_bodies.auto_attendant_update_body(row, "Hours") == {
         "extension": "7000",
         "businessSchedule": "Hours",
     }
@@ -465,17 +467,17 @@ def test_feature_diff_compares_members_as_sets() -> None:
         "callPolicies": {"policy": "WEIGHTED"},
         "agents": [{"id": "W1"}, {"id": "P1"}],
     }
-    assert helpers.feature_diff(HUNT_GROUP, remote, agent_ids=["P1", "W1"]) == ()
-    assert helpers.feature_diff(HUNT_GROUP, remote, agent_ids=["P1"]) == ("members",)
+    assert compare.feature_diff(HUNT_GROUP, remote, agent_ids=["P1", "W1"]) == ()
+    assert compare.feature_diff(HUNT_GROUP, remote, agent_ids=["P1"]) == ("members",)
     circular = {**remote, "callPolicies": {"policy": "CIRCULAR"}}
-    assert helpers.feature_diff(HUNT_GROUP, circular, agent_ids=["P1", "W1"]) == ("policy",)
+    assert compare.feature_diff(HUNT_GROUP, circular, agent_ids=["P1", "W1"]) == ("policy",)
     aa = {"extension": "7000", "businessSchedule": "office hours"}
     row = make_row(EntityType.AUTO_ATTENDANT, name="Main", extension="7000")
-    assert helpers.feature_diff(row, aa, schedule_name="Office Hours") == ()
-    assert helpers.feature_diff(row, aa, schedule_name="Other") == ("business_schedule",)
+    assert compare.feature_diff(row, aa, schedule_name="Office Hours") == ()
+    assert compare.feature_diff(row, aa, schedule_name="Other") == ("business_schedule",)
     queue = make_row(EntityType.CALL_QUEUE, name="Q", extension="1", queue_size="10")
     sized = {"extension": "1", "queueSettings": {"queueSize": 12}, "callPolicies": {}}
-    assert helpers.feature_diff(queue, sized, agent_ids=[]) == ("policy", "queue_size")
+    assert compare.feature_diff(queue, sized, agent_ids=[]) == ("policy", "queue_size")
 
 
 # -- devices --------------------------------------------------------------------------------
@@ -486,10 +488,10 @@ def test_device_helpers() -> None:
     row = make_row(EntityType.DEVICE, mac="AABBCCDDEEFF", model="cisco 8851", owner="a@b.c")
     body = helpers.device_create_body(row, "workspace", "W1", model="DMS Cisco 8851")
     assert body == {"mac": "AABBCCDDEEFF", "model": "DMS Cisco 8851", "workspaceId": "W1"}
-    assert helpers.device_owner({"personId": "P1"}) == ("person", "P1")
-    assert helpers.device_owner({"workspaceId": "W1"}) == ("workspace", "W1")
-    assert helpers.device_owner({}) == ("", "")
+    assert compare.device_owner({"personId": "P1"}) == ("person", "P1")
+    assert compare.device_owner({"workspaceId": "W1"}) == ("workspace", "W1")
+    assert compare.device_owner({}) == ("", "")
     models = [{"model": "DMS Cisco 8851", "displayName": "Cisco 8851"}]
-    assert helpers.supported_model(models, "cisco 8851") == "DMS Cisco 8851"
-    assert helpers.supported_model(models, "dms cisco 8851") == "DMS Cisco 8851"
-    assert helpers.supported_model(models, "Polycom VVX") == ""
+    assert compare.supported_model(models, "cisco 8851") == "DMS Cisco 8851"
+    assert compare.supported_model(models, "dms cisco 8851") == "DMS Cisco 8851"
+    assert compare.supported_model(models, "Polycom VVX") == ""

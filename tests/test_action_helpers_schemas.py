@@ -13,6 +13,8 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
 
+from webex_bulk import action_compare as compare
+from webex_bulk import action_feature_bodies as feature_bodies
 from webex_bulk import action_helpers as helpers
 from webex_bulk.models import EntityType, Row
 from webex_bulk.normalise import parse_hours
@@ -125,7 +127,7 @@ def test_number_bodies_match_the_specs() -> None:
 
 def test_schedule_bodies_match_the_specs() -> None:
     """Create (PostScheduleObject) and replace events (ModifyScheduleObject)."""
-    hours = helpers.weekly_hours(parse_hours("mon-fri 08:00-18:00; sat 09:00-13:00"))
+    hours = compare.weekly_hours(parse_hours("mon-fri 08:00-18:00; sat 09:00-13:00"))
     schedules = "calling-location-call-settings-schedules.yml"
     check(component(schedules, "PostScheduleObject"), helpers.schedule_create_body("Office", hours))
     check(
@@ -184,38 +186,43 @@ def test_feature_bodies_match_the_specs() -> None:
     hunt = "calling-features-hunt-group.yml"
     check(
         component(hunt, "CreateHuntGroupObject"),
-        helpers.hunt_group_create_body(FEATURE, ["P1", "P2"]),
+        feature_bodies.hunt_group_create_body(FEATURE, ["P1", "P2"]),
     )
     remote = {
-        "callPolicies": {"policy": "CIRCULAR", "noAnswer": dict(helpers.HUNT_GROUP_NO_ANSWER)}
+        "callPolicies": {
+            "policy": "CIRCULAR",
+            "noAnswer": dict(feature_bodies.HUNT_GROUP_NO_ANSWER),
+        }
     }
     fields = ("policy", "members", "extension")
     check(
         component(hunt, "ModifyHuntGroupObject"),
-        helpers.hunt_group_update_body(FEATURE, remote, fields, ["P1"]),
+        feature_bodies.hunt_group_update_body(FEATURE, remote, fields, ["P1"]),
     )
     queue = "calling-features-call-queue.yml"
     check(
         component(queue, "CreateCallQueueEssentialsObject"),
-        helpers.call_queue_create_body(FEATURE, ["P1"]),
+        feature_bodies.call_queue_create_body(FEATURE, ["P1"]),
     )
-    queued = {"queueSettings": {"queueSize": 10, "overflow": dict(helpers.QUEUE_OVERFLOW)}}
-    update = helpers.call_queue_update_body(FEATURE, queued, ("policy", "queue_size"), ["P1"])
+    queued = {"queueSettings": {"queueSize": 10, "overflow": dict(feature_bodies.QUEUE_OVERFLOW)}}
+    update = feature_bodies.call_queue_update_body(
+        FEATURE, queued, ("policy", "queue_size"), ["P1"]
+    )
     check(component(queue, "ModifyCallQueueObject"), update)
     attendant = "calling-features-auto-attendant.yml"
     check(
         component(attendant, "PostAutoAttendantObject"),
-        helpers.auto_attendant_create_body(FEATURE, "Hours"),
+        feature_bodies.auto_attendant_create_body(FEATURE, "Hours"),
     )
     check(
         component(attendant, "ModifyAutoAttendantObject"),
-        helpers.auto_attendant_update_body(FEATURE, "Hours"),
+        feature_bodies.auto_attendant_update_body(FEATURE, "Hours"),
     )
 
 
 def test_a_broken_body_fails_validation() -> None:
     """The check can fail: a create without its required name is refused."""
-    body = helpers.hunt_group_create_body(FEATURE, ["P1"])
+    body = feature_bodies.hunt_group_create_body(FEATURE, ["P1"])
     del body["name"]
     with pytest.raises(AssertionError):
         check(component("calling-features-hunt-group.yml", "CreateHuntGroupObject"), body)

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from support import aside, write_csv
 
+from webex_bulk.batch_iterator import Caps
 from webex_bulk.config import Credentials
 from webex_bulk.error_handling import AuthError, LockError
 from webex_bulk.executor import StopControl
-from webex_bulk.state_store import RunLock
+from webex_bulk.models import EntityType
+from webex_bulk.run_lock import RunLock
 
 USERS = """
 entity_type,name,time_zone,address1,city,state,postal_code,country,email,first_name,last_name,location,extension
@@ -202,6 +204,15 @@ async def when_writes_reach(
         stop.on_signal(signal.SIGTERM)
 
 
+async def when_people_created(sim: Any, count: int, stop: StopControl) -> None:
+    """Send SIGTERM once ``count`` people are committed in the tenant."""
+    for _ in range(2000):  # bounded: 20 s at most
+        if len((await aside(sim, "creates"))["people"]) >= count:
+            break
+        await asyncio.sleep(0.01)
+    stop.on_signal(signal.SIGTERM)
+
+
 async def test_deadline_stops_cleanly_with_4_and_resume_completes(
     simulator, run_engine, tmp_path
 ) -> None:
@@ -247,3 +258,27 @@ async def test_a_locked_run_directory_refuses_a_second_run(simulator, run_engine
         with RunLock(first.result.run_dir), pytest.raises(LockError) as error:
             await run_engine(sim, csv_path)
     assert "pid" in str(error.value)
+
+
+async def test_stop_with_requests_hanging_cancels_them_after_the_grace(
+    simulator, run_engine, tmp_path
+) -> None:
+    """A signal while requests hang ends the run after the grace period (143) without waiting
+    for their answers; the creates committed behind those answers are adopted on resume."""
+    csv_path = users_csv(tmp_path / "u.csv", 30)
+    async with simulator() as sim:
+        await run_engine(sim, csv_path, caps=Caps(only=frozenset({EntityType.LOCATION})))
+        await aside(sim, "config", {"stall_probability": 1.0, "stall_seconds": 30})
+        stop = StopControl()
+        signaller = asyncio.create_task(when_people_created(sim, 2, stop))
+        stopped = await run_engine(sim, csv_path, stop=stop, shutdown_grace=0.2, concurrency=4)
+        await signaller
+        await aside(sim, "config", {"stall_probability": 0.0})
+        resumed = await run_engine(sim, csv_path)
+        creates = await aside(sim, "creates")
+    assert stopped.exit_code == 143
+    # Every user create hung after its commit; none got an outcome: the run did not wait.
+    assert "user" not in stopped.result.summary["by_entity_type"]
+    assert resumed.exit_code == 0
+    assert creates["duplicates"] == {}
+    every_line_once(resumed, 31)

@@ -28,14 +28,23 @@ LAYERS: dict[str, int] = {
     "config": BOTTOM,
     "error_handling": BOTTOM,
     "action_helpers": BOTTOM,
+    "action_compare": BOTTOM,  # action_helpers' canonical values and comparisons
+    "action_feature_bodies": BOTTOM,  # action_helpers' hunt group, queue, attendant bodies
     "data_pipeline": BOTTOM,
     "csv_source": BOTTOM,  # data_pipeline's reading of the physical file
     "input_schema": BOTTOM,  # data_pipeline's entity columns and row normalisation
     "normalise": BOTTOM,  # data_pipeline's cell normalisers
+    "retry_policy": BOTTOM,  # connection_client's pure retry decision, budget, adaptive rate
+    "pagination": BOTTOM,  # connection_client's pure Link parsing and next-page URLs
     "actions_registry": MIDDLE,
     "connection_client": MIDDLE,
+    "token_store": MIDDLE,  # connection_client's atomic write-back of the token file
     "writers": MIDDLE,
     "state_store": MIDDLE,
+    "persistence": MIDDLE,  # state_store's converter, canonical JSON and atomic writes
+    "journal": MIDDLE,  # state_store's journal format and valid prefix
+    "checkpoint": MIDDLE,  # state_store's committed offsets, their commit and rebuild
+    "run_lock": MIDDLE,  # state_store's lock of a run directory
     "startup_checks": MIDDLE,
     "batch_iterator": MIDDLE,
     "log": MIDDLE,

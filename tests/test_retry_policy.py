@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from webex_bulk.config import Settings
-from webex_bulk.connection_client import (
+from webex_bulk.connection_client import translate_transport_error
+from webex_bulk.retry_policy import (
     AUTO_START_RATE,
     RATE_FLOOR,
     RATE_LIMITED_RETRIES,
@@ -27,7 +28,6 @@ from webex_bulk.connection_client import (
     RetryBudget,
     decide_retry,
     parse_retry_after,
-    translate_transport_error,
 )
 
 SETTINGS = Settings()  # max_attempts 4, backoff base 1 s, cap 60 s

@@ -17,26 +17,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webex_bulk import state_store
-from webex_bulk.error_handling import Action, LockError, Reason, StateError, Status, StorageError
-from webex_bulk.models import Outcome
-from webex_bulk.state_store import (
+from webex_bulk.checkpoint import (
+    OFFSET_KEYS,
     Checkpoint,
-    LockHolder,
-    RunInfo,
-    RunLock,
-    decode_entry,
-    default_run_dir,
+    empty_checkpoint,
     encode_checkpoint,
-    encode_entry,
-    make_converter,
-    new_journal_entry,
-    open_run,
     read_checkpoint,
-    read_status,
-    write_atomic,
     write_checkpoint,
 )
+from webex_bulk.error_handling import Action, LockError, Reason, StateError, Status, StorageError
+from webex_bulk.journal import decode_entry, encode_entry, new_journal_entry
+from webex_bulk.models import Outcome
+from webex_bulk.persistence import canonical_json, make_converter, write_atomic
+from webex_bulk.run_lock import LockHolder, RunLock, read_lock_holder
+from webex_bulk.state_store import RunInfo, default_run_dir, open_run, read_status
 
 text = st.text(max_size=40)
 counts = st.integers(min_value=0, max_value=2**40)
@@ -66,7 +60,7 @@ checkpoints = st.builds(
     Checkpoint,
     run_id=text,
     seq=counts,
-    offsets=st.fixed_dictionaries(dict.fromkeys(state_store.OFFSET_KEYS, counts)),
+    offsets=st.fixed_dictionaries(dict.fromkeys(OFFSET_KEYS, counts)),
     counts=st.dictionaries(text, counts, max_size=4),
     phase=text,
 )
@@ -138,7 +132,7 @@ def test_decode_refuses_a_wrong_type_even_with_a_good_crc() -> None:
     fields["seq"] = "1"
     fields["crc"] = _crc(fields)
     with pytest.raises(ValueError, match="bad record"):
-        decode_entry(converter, state_store.canonical_json(fields) + b"\n")
+        decode_entry(converter, canonical_json(fields) + b"\n")
 
 
 def test_decode_refuses_a_torn_line() -> None:
@@ -176,7 +170,7 @@ def test_write_atomic_failed_rename_keeps_the_old_file(
 def test_write_checkpoint_keeps_the_previous_one(tmp_path: Path) -> None:
     """After a commit, checkpoint.json holds the new state and .prev the one it replaced."""
     converter = make_converter()
-    first = state_store.empty_checkpoint("run")
+    first = empty_checkpoint("run")
     second = Checkpoint("run", 3, dict(first.offsets, journal=99), first.counts, "location")
     write_checkpoint(tmp_path, converter, second, previous=first)
     assert read_checkpoint(tmp_path / "checkpoint.json", converter) == second
@@ -189,7 +183,7 @@ def test_write_checkpoint_keeps_the_previous_one(tmp_path: Path) -> None:
 def _write_lock(run_dir: Path, pid: int, host: str | None = None) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     holder = LockHolder(pid, host or socket.gethostname(), "2030-01-01T00:00:00+00:00", "other")
-    data = state_store.canonical_json(make_converter().unstructure(holder))
+    data = canonical_json(make_converter().unstructure(holder))
     (run_dir / "run.lock").write_bytes(data)
 
 
@@ -226,7 +220,7 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     dead = _dead_pid()
     _write_lock(tmp_path, dead)
     with RunLock(tmp_path) as lock:
-        holder = state_store.read_lock_holder(tmp_path)
+        holder = read_lock_holder(tmp_path)
         assert holder is not None
         assert holder.pid == os.getpid()
         assert any(f"pid {dead}" in note for note in lock.notes)
@@ -309,4 +303,4 @@ def _outcome(line: int) -> Outcome:
 
 
 def _crc(fields: dict[str, Any]) -> int:
-    return zlib.crc32(state_store.canonical_json(fields))
+    return zlib.crc32(canonical_json(fields))

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 import attrs
 
-from webex_bulk.action_helpers import fold
+from webex_bulk.action_compare import fold
 from webex_bulk.actions_context import ActionContext, Item, ResponseLike, RowFailure
 from webex_bulk.actions_lookups import find_location
 from webex_bulk.error_handling import (

@@ -7,6 +7,7 @@ device. Lookup by MAC → ``POST /devices``; a device owned by someone else, or 
 
 from __future__ import annotations
 
+from webex_bulk import action_compare as compare
 from webex_bulk import action_helpers as helpers
 from webex_bulk import actions_lookups as lookups
 from webex_bulk.actions_base import (
@@ -28,13 +29,13 @@ DEVICES_PAGE = 1000
 
 
 def _mac(row: Row) -> str:
-    return helpers.canonical_mac(row.get("mac"))
+    return compare.canonical_mac(row.get("mac"))
 
 
 async def fetch_device(ctx: ActionContext, mac: str) -> list[Item]:
     """``GET /devices?mac=``, exact-matched on the MAC."""
     items = await ctx.list_pages("/devices", {"mac": mac}, "items", 1 << 30) or []
-    return [item for item in items if helpers.canonical_mac(item.get("mac")) == mac]
+    return [item for item in items if compare.canonical_mac(item.get("mac")) == mac]
 
 
 async def find_device(ctx: ActionContext, mac: str, *, fresh: bool = False) -> Item | None:
@@ -64,7 +65,7 @@ class DeviceActions(EntityActions):
         if items is None:
             return
         for item in items:
-            ctx.devices.add(helpers.canonical_mac(item.get("mac")), item)
+            ctx.devices.add(compare.canonical_mac(item.get("mac")), item)
         ctx.devices.complete = True
 
     def group_key(self, row: Row) -> str | None:
@@ -72,11 +73,11 @@ class DeviceActions(EntityActions):
         owner = row.get("owner")
         if "@" in owner:
             return f"device-owner:user:{owner.lower()}"
-        return f"device-owner:workspace:{helpers.fold(row.get('location'))}/{helpers.fold(owner)}"
+        return f"device-owner:workspace:{compare.fold(row.get('location'))}/{compare.fold(owner)}"
 
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """Supported model? owner exists? device exists, and with that owner?"""
-        model = helpers.supported_model(await lookups.supported_devices(ctx), row.get("model"))
+        model = compare.supported_model(await lookups.supported_devices(ctx), row.get("model"))
         if not model:
             raise RowFailure(
                 Reason.OUT_OF_SCOPE,
@@ -91,7 +92,7 @@ class DeviceActions(EntityActions):
         remote = await find_device(ctx, _mac(row))
         if remote is None:
             return Decision(CREATE, refs=refs)
-        if helpers.device_owner(remote) != owner:
+        if compare.device_owner(remote) != owner:
             raise RowFailure(
                 Reason.OUT_OF_SCOPE,
                 f"device {_mac(row)} belongs to another owner: remove it from that owner in "
@@ -116,7 +117,7 @@ class DeviceActions(EntityActions):
             workspace = await lookups.find_workspace(ctx, str(location["id"]), owner)
             if workspace is not None:
                 return "workspace", str(workspace["id"])
-        key = f"workspace:{helpers.fold(row.get('location'))}/{helpers.fold(owner)}"
+        key = f"workspace:{compare.fold(row.get('location'))}/{compare.fold(owner)}"
         what = f"owner {owner!r} (a workspace of location {row.get('location')!r})"
         reference_missing(ctx, key, what, planning=planning)
         return None

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from webex_bulk import action_helpers as helpers
+from webex_bulk import action_compare as compare
+from webex_bulk import action_feature_bodies as feature_bodies
 from webex_bulk import actions_lookups as lookups
 from webex_bulk.actions_base import (
     CREATE,
@@ -78,8 +79,8 @@ class FeatureActions(EntityActions):
             items = await ctx.list_pages(self.list_path, params, self.list_key, 1 << 30) or []
             found = [
                 item
-                for item in helpers.exact_matches(items, "name", name)
-                if helpers.same_location(item, location_id)
+                for item in compare.exact_matches(items, "name", name)
+                if compare.same_location(item, location_id)
             ]
             inventory.put(key, found)
         return one(found, f"{self.entity_type.value.replace('_', ' ')} {name!r}")
@@ -129,7 +130,7 @@ class FeatureActions(EntityActions):
         self, row: Row, details: Item, refs: Mapping[str, Any], region: str
     ) -> tuple[str, ...]:
         """The differing CSV columns, members compared as a set of remote ids."""
-        fields = helpers.feature_diff(row, details, agent_ids=refs["agent_ids"], region=region)
+        fields = compare.feature_diff(row, details, agent_ids=refs["agent_ids"], region=region)
         if refs.get("members_pending") and "members" not in fields:
             fields += ("members",)
         return fields
@@ -199,7 +200,7 @@ async def _member_id(ctx: ActionContext, row: Row, location_id: str, member: str
 def _member_key(row: Row, member: str) -> str:
     if "@" in member:
         return f"user:{member.lower()}"
-    return f"workspace:{helpers.fold(row.get('location'))}/{helpers.fold(member)}"
+    return f"workspace:{compare.fold(row.get('location'))}/{compare.fold(member)}"
 
 
 class HuntGroupActions(FeatureActions):
@@ -211,13 +212,13 @@ class HuntGroupActions(FeatureActions):
 
     def create_body(self, row: Row, refs: Mapping[str, Any]) -> dict[str, Any]:
         """CreateHuntGroupObject with minimal defaults."""
-        return helpers.hunt_group_create_body(row, refs["agent_ids"])
+        return feature_bodies.hunt_group_create_body(row, refs["agent_ids"])
 
     def update_body(
         self, row: Row, details: Item, fields: tuple[str, ...], refs: Mapping[str, Any]
     ) -> dict[str, Any]:
         """ModifyHuntGroupObject for the differing fields."""
-        return helpers.hunt_group_update_body(row, details, fields, refs["agent_ids"])
+        return feature_bodies.hunt_group_update_body(row, details, fields, refs["agent_ids"])
 
 
 class CallQueueActions(FeatureActions):
@@ -229,13 +230,13 @@ class CallQueueActions(FeatureActions):
 
     def create_body(self, row: Row, refs: Mapping[str, Any]) -> dict[str, Any]:
         """A simple queue (wxc_sdk defaults)."""
-        return helpers.call_queue_create_body(row, refs["agent_ids"])
+        return feature_bodies.call_queue_create_body(row, refs["agent_ids"])
 
     def update_body(
         self, row: Row, details: Item, fields: tuple[str, ...], refs: Mapping[str, Any]
     ) -> dict[str, Any]:
         """ModifyCallQueueObject (queueSettings carried back, as the API requires it)."""
-        return helpers.call_queue_update_body(row, details, fields, refs["agent_ids"])
+        return feature_bodies.call_queue_update_body(row, details, fields, refs["agent_ids"])
 
 
 class AutoAttendantActions(FeatureActions):
@@ -255,7 +256,7 @@ class AutoAttendantActions(FeatureActions):
             schedule = await lookups.find_schedule(ctx, location_id, wanted)
         if schedule is not None:
             return {"schedule": str(schedule.get("name") or wanted)}
-        key = f"schedule:{helpers.fold(row.get('location'))}/{helpers.fold(wanted)}"
+        key = f"schedule:{compare.fold(row.get('location'))}/{compare.fold(wanted)}"
         if planning and key in ctx.file_keys:
             return {"schedule": wanted}
         raise RowFailure(
@@ -268,14 +269,14 @@ class AutoAttendantActions(FeatureActions):
         self, row: Row, details: Item, refs: Mapping[str, Any], region: str
     ) -> tuple[str, ...]:
         """Number, extension and schedule name."""
-        return helpers.feature_diff(row, details, schedule_name=refs["schedule"], region=region)
+        return compare.feature_diff(row, details, schedule_name=refs["schedule"], region=region)
 
     def create_body(self, row: Row, refs: Mapping[str, Any]) -> dict[str, Any]:
         """PostAutoAttendantObject with the minimal menus."""
-        return helpers.auto_attendant_create_body(row, refs["schedule"])
+        return feature_bodies.auto_attendant_create_body(row, refs["schedule"])
 
     def update_body(
         self, row: Row, details: Item, fields: tuple[str, ...], refs: Mapping[str, Any]
     ) -> dict[str, Any]:
         """ModifyAutoAttendantObject: number, extension and schedule."""
-        return helpers.auto_attendant_update_body(row, refs["schedule"])
+        return feature_bodies.auto_attendant_update_body(row, refs["schedule"])

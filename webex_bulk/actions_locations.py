@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from webex_bulk import action_compare as compare
 from webex_bulk import action_helpers as helpers
 from webex_bulk import actions_lookups as lookups
 from webex_bulk.actions_base import (
@@ -54,7 +55,7 @@ class LocationActions(EntityActions):
         remote = await lookups.find_location(ctx, row.get("name"))
         if remote is None:
             return Decision(CREATE)
-        fields = helpers.location_diff(row, remote)
+        fields = compare.location_diff(row, remote)
         if not await lookups.calling_enabled(ctx, str(remote["id"])):
             fields += (CALLING_FIELD,)
         return Decision(change_for(fields, str(remote["id"])), remote)
@@ -79,11 +80,11 @@ class LocationActions(EntityActions):
             return await lookups.find_location(ctx, name, fresh=True)
 
         remote, how = await create_reconciled(ctx, create, lookup, f"location {name!r}")
-        ctx.locations.add(helpers.fold(name), remote)
+        ctx.locations.add(compare.fold(name), remote)
         if how is Reconciled.EXISTED:
             decision = await self.decide(ctx, row)
             return await self.execute(ctx, row, decision)
-        fields = helpers.location_diff(row, remote) if how is Reconciled.FOUND_AFTER_UNKNOWN else ()
+        fields = compare.location_diff(row, remote) if how is Reconciled.FOUND_AFTER_UNKNOWN else ()
         if fields:
             await self._put(ctx, row, remote, fields, calling=False)
         await _enable_calling(ctx, row, remote)
@@ -121,7 +122,7 @@ class LocationActions(EntityActions):
         fresh = {**remote, **body}
         if "announcement_language" in fields:
             fresh["announcementLanguage"] = row.get("announcement_language")
-        ctx.locations.add(helpers.fold(row.get("name")), fresh)
+        ctx.locations.add(compare.fold(row.get("name")), fresh)
 
 
 async def _enable_calling(ctx: ActionContext, row: Row, remote: Item) -> None:
@@ -173,8 +174,8 @@ class ScheduleActions(EntityActions):
             "GET", _schedule_path(location_id, str(remote["id"])), params=ctx.query()
         )
         details = response.body if isinstance(response.body, Mapping) else {}
-        wanted = helpers.weekly_hours(parse_hours(row.get("hours")))
-        fields = () if helpers.remote_weekly_hours(details.get("events")) == wanted else ("hours",)
+        wanted = compare.weekly_hours(parse_hours(row.get("hours")))
+        fields = () if compare.remote_weekly_hours(details.get("events")) == wanted else ("hours",)
         return Decision(change_for(fields, str(remote["id"])), details, refs)
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
@@ -182,7 +183,7 @@ class ScheduleActions(EntityActions):
         if decision.change.kind == "unchanged":
             return unchanged(row, decision)
         location_id = str(decision.refs["location_id"])
-        hours = helpers.weekly_hours(parse_hours(row.get("hours")))
+        hours = compare.weekly_hours(parse_hours(row.get("hours")))
         if decision.change.kind == "update":
             name = str(decision.remote.get("name") or row.get("name"))
             await ctx.client.request(
@@ -195,7 +196,7 @@ class ScheduleActions(EntityActions):
         return await self._create(ctx, row, location_id, hours)
 
     async def _create(
-        self, ctx: ActionContext, row: Row, location_id: str, hours: helpers.WeeklyHours
+        self, ctx: ActionContext, row: Row, location_id: str, hours: compare.WeeklyHours
     ) -> Outcome:
         name = row.get("name")
 

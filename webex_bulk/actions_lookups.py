@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webex_bulk import action_helpers as helpers
+from webex_bulk import action_compare as compare
 from webex_bulk.actions_context import ActionContext, Item, RowFailure, one, page_budget
 from webex_bulk.error_handling import ApiError, Reason
 
@@ -21,7 +21,7 @@ WORKSPACES_PAGE = 1000
 
 def location_key(location_id: str, name: str) -> str:
     """The cache key of an object named ``name`` inside a location."""
-    return f"{location_id}/{helpers.fold(name)}"
+    return f"{location_id}/{compare.fold(name)}"
 
 
 # -- locations ---------------------------------------------------------------------------------
@@ -30,12 +30,12 @@ def location_key(location_id: str, name: str) -> str:
 async def fetch_locations(ctx: ActionContext, name: str) -> list[Item]:
     """``GET /locations?name=`` (a contains filter), exact-matched on the name."""
     items = await ctx.list_pages("/locations", {"name": name}, "items", UNLIMITED) or []
-    return helpers.exact_matches(items, "name", name)
+    return compare.exact_matches(items, "name", name)
 
 
 async def find_location(ctx: ActionContext, name: str, *, fresh: bool = False) -> Item | None:
     """The location called ``name``; several → ``ambiguous_match``."""
-    key = helpers.fold(name)
+    key = compare.fold(name)
     found = None if fresh else ctx.locations.get(key)
     if found is None:
         found = await ctx.once(f"location:{key}", lambda: fetch_locations(ctx, name))
@@ -53,7 +53,7 @@ async def prime_locations(ctx: ActionContext, row_count: int) -> None:
     if items is None:
         return
     for item in items:
-        ctx.locations.add(helpers.fold(item.get("name")), item)
+        ctx.locations.add(compare.fold(item.get("name")), item)
     ctx.locations.complete = True
 
 
@@ -125,7 +125,7 @@ async def location_name(ctx: ActionContext, location_id: str) -> str:
     body = response.body if isinstance(response.body, dict) else {}
     name = str(body.get("name") or location_id)
     if body.get("id"):
-        ctx.locations.add(helpers.fold(name), body)
+        ctx.locations.add(compare.fold(name), body)
     return name
 
 
@@ -178,8 +178,8 @@ async def fetch_workspace(ctx: ActionContext, location_id: str, name: str) -> li
     """``GET /workspaces?displayName=&locationId=``, exact-matched on the name and location."""
     params = {"displayName": name, "locationId": location_id}
     items = await ctx.list_pages("/workspaces", params, "items", UNLIMITED) or []
-    matches = helpers.exact_matches(items, "displayName", name)
-    return [item for item in matches if helpers.same_location(item, location_id)]
+    matches = compare.exact_matches(items, "displayName", name)
+    return [item for item in matches if compare.same_location(item, location_id)]
 
 
 async def find_workspace(
@@ -234,7 +234,7 @@ async def find_schedule(
     key = location_key(location_id, name)
     if fresh:
         items = await ctx.list_pages(schedules_path(location_id), {}, "schedules", UNLIMITED)
-        matches = helpers.exact_matches(items or [], "name", name)
+        matches = compare.exact_matches(items or [], "name", name)
         found = [item for item in matches if item.get("type", "businessHours") == "businessHours"]
         return one(found, f"schedule {name!r}")
     if location_id not in ctx.schedules_listed:
@@ -259,7 +259,7 @@ async def license_ids_of_kind(ctx: ActionContext, *kinds: str) -> frozenset[str]
     return frozenset(
         str(lic["id"])
         for lic in await licenses(ctx)
-        if helpers.license_kind(str(lic.get("name"))) in kinds
+        if compare.license_kind(str(lic.get("name"))) in kinds
     )
 
 
@@ -267,7 +267,7 @@ async def pick_license(ctx: ActionContext, kind: str, *, reserve: bool) -> str:
     """A calling license of ``kind`` with a free unit (most free first), counting this run's
     assignments; none → ``license_unavailable``. ``reserve`` takes the unit."""
     candidates = [
-        lic for lic in await licenses(ctx) if helpers.license_kind(str(lic.get("name"))) == kind
+        lic for lic in await licenses(ctx) if compare.license_kind(str(lic.get("name"))) == kind
     ]
     if not candidates:
         raise RowFailure(Reason.LICENSE_UNAVAILABLE, f"the org has no Webex Calling {kind} license")

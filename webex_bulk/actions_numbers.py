@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from webex_bulk import action_compare as compare
 from webex_bulk import action_helpers as helpers
 from webex_bulk import actions_lookups as lookups
 from webex_bulk.actions_base import (
@@ -62,7 +63,7 @@ async def fetch_number(ctx: ActionContext, number: str) -> list[Item]:
     return [
         item
         for item in items or []
-        if helpers.canonical_e164(item.get("phoneNumber"), region) == number
+        if compare.canonical_e164(item.get("phoneNumber"), region) == number
     ]
 
 
@@ -84,7 +85,7 @@ async def location_numbers(ctx: ActionContext, location_id: str) -> dict[str, It
     found: dict[str, Item] = {}
     for item in items or []:
         if item.get("phoneNumber"):
-            number = helpers.canonical_e164(item["phoneNumber"], region)
+            number = compare.canonical_e164(item["phoneNumber"], region)
             found[number] = item
             ctx.numbers.add(number, item)
     return found
@@ -108,12 +109,12 @@ class NumberActions(EntityActions):
         region = ctx.settings.default_region
         for item in items:
             if item.get("phoneNumber"):
-                ctx.numbers.add(helpers.canonical_e164(item["phoneNumber"], region), item)
+                ctx.numbers.add(compare.canonical_e164(item["phoneNumber"], region), item)
         ctx.numbers.complete = True
 
     def group_key(self, row: Row) -> str | None:
         """Numbers of one location are batched together."""
-        return f"number:{helpers.fold(row.get('location'))}"
+        return f"number:{compare.fold(row.get('location'))}"
 
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """In this location with the wanted state? elsewhere? absent?"""
@@ -132,7 +133,7 @@ class NumberActions(EntityActions):
                 f"number {_number(row)} is in location {where!r}: move it with the "
                 "manage-numbers job (Control Hub › Calling › Numbers › Move) and run again",
             )
-        if helpers.number_state(remote) == _state(row):
+        if compare.number_state(remote) == _state(row):
             return Decision(Change("unchanged", (), _number(row)), remote)
         await _check_pstn(ctx, location_id)
         refs = {"location_id": location_id}
@@ -260,7 +261,7 @@ async def _post(ctx: ActionContext, location_id: str, rows: list[Row], state: st
 
 def _settleable(exc: ApiError) -> bool:
     """400 with per-number errors, or 409 (some number exists): look again and converge."""
-    return exc.status == 409 or (exc.status == 400 and bool(helpers.per_number_errors(exc.body)))
+    return exc.status == 409 or (exc.status == 400 and bool(compare.per_number_errors(exc.body)))
 
 
 def _pstn_refused(exc: ApiError) -> bool:
@@ -277,7 +278,7 @@ async def _settle_batch(
 ) -> list[Row]:
     """Decide each row from a fresh listing (with consistency waits while some are missing);
     return the rows whose numbers are certainly absent and may be sent again."""
-    errors = helpers.per_number_errors(getattr(cause, "body", None), ctx.settings.default_region)
+    errors = compare.per_number_errors(getattr(cause, "body", None), ctx.settings.default_region)
     present = await location_numbers(ctx, location_id)
     for _ in range(ctx.settings.consistency_attempts):
         missing = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from webex_bulk import action_compare as compare
 from webex_bulk import action_helpers as helpers
 from webex_bulk import actions_lookups as lookups
 from webex_bulk.actions_base import (
@@ -76,7 +77,7 @@ class UserActions(EntityActions):
                 "then run again",
                 remote_id=str(person.get("id", "")),
             )
-        fields = helpers.person_diff(row, person, ctx.settings.default_region)
+        fields = compare.person_diff(row, person, ctx.settings.default_region)
         wanted = await lookups.license_ids_of_kind(ctx, _kind(row))
         if not any(lic in wanted for lic in held):
             await lookups.pick_license(ctx, _kind(row), reserve=planning)
@@ -135,7 +136,7 @@ class UserActions(EntityActions):
                 "GET", f"/people/{person_id}", params=ctx.query({"callingData": "true"})
             )
             fresh = response.body if isinstance(response.body, Mapping) else {}
-            differing = helpers.person_diff(row, fresh, ctx.settings.default_region)
+            differing = compare.person_diff(row, fresh, ctx.settings.default_region)
             if differing:
                 body = ctx.body(helpers.person_update_body(fresh, row, differing))
                 answer = await ctx.client.request(
@@ -164,7 +165,7 @@ class UserActions(EntityActions):
         except ApiError:
             lookups.release_license(ctx, license_id)
             raise
-        if response.status == 206 and helpers.unassigned_licenses([license_id], response.body):
+        if response.status == 206 and compare.unassigned_licenses([license_id], response.body):
             lookups.release_license(ctx, license_id)
             raise RowFailure(
                 Reason.LICENSE_UNAVAILABLE,

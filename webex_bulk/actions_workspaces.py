@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from webex_bulk import action_compare as compare
 from webex_bulk import action_helpers as helpers
 from webex_bulk import actions_lookups as lookups
 from webex_bulk.actions_base import (
@@ -90,7 +91,7 @@ class WorkspaceActions(EntityActions):
         if remote is None:
             return Decision(CREATE, refs=refs)
         view = with_line(remote, await owner_line(ctx, str(remote["id"])))
-        fields = helpers.workspace_diff(row, view, ctx.settings.default_region)
+        fields = compare.workspace_diff(row, view, ctx.settings.default_region)
         return Decision(change_for(fields, str(remote["id"])), view, refs)
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:

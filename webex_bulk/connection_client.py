@@ -1,30 +1,22 @@
 """The one request path to the Webex API: limiter, global 429 pause, timeouts, retries, breaker
 gate, token refresh, pagination and response validation.
 
-The retry decision (``decide_retry``), ``parse_retry_after``, the retry budget and the adaptive
-rate are pure (time comes in as ``now``); aiohttp exceptions are translated in exactly one
-function, ``translate_transport_error``. The token never reaches a log, a message or a repr.
+The pure parts live beside it (``retry_policy``, ``pagination``); aiohttp exceptions are
+translated in exactly one function, ``translate_transport_error``. The token never reaches a
+log, a message or a repr.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
-import enum
 import json as jsonlib
 import logging
 import math
-import os
 import random
-import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from email.utils import parsedate_to_datetime
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
-from urllib.parse import quote, unquote
 
 import aiohttp
 import attrs
@@ -44,40 +36,95 @@ from webex_bulk.error_handling import (
     UnknownOutcome,
     classify_status,
 )
+from webex_bulk.pagination import (
+    OFFSET_PAGING,
+    PAGING_KEYS,
+    as_int,
+    next_offset_url,
+    parse_link_header,
+    repair_next_link,
+)
+from webex_bulk.retry_policy import (
+    AUTO_PROBE_STEP,
+    AUTO_SETTLE,
+    AUTO_START_RATE,
+    MAX_RATE,
+    RATE_BUSY,
+    RATE_DECREASE,
+    RATE_FLOOR,
+    RATE_INCREASE_FRACTION,
+    RATE_INCREASE_INTERVAL,
+    RATE_INCREASE_MIN_STEP,
+    RATE_LIMITED_RETRIES,
+    RETRY_BUDGET_FLOOR,
+    RETRY_BUDGET_WINDOW,
+    AdaptiveRate,
+    Backoff,
+    Decision,
+    Failure,
+    FailureKind,
+    GiveUp,
+    RetryAfter,
+    RetryBudget,
+    backoff_delay,
+    decide_retry,
+    parse_retry_after,
+)
+from webex_bulk.token_store import save_token_file
+
+__all__ = [
+    "WRITE_METHODS",
+    "ClientStats",
+    "Response",
+    "WebexClient",
+    "new_limiter",
+    "query_pairs",
+    "translate_transport_error",
+]
+# Moved to retry_policy, pagination and token_store; kept importable for callers.
+__all__ += [
+    "AUTO_PROBE_STEP",
+    "AUTO_SETTLE",
+    "AUTO_START_RATE",
+    "MAX_RATE",
+    "OFFSET_PAGING",
+    "PAGING_KEYS",
+    "RATE_BUSY",
+    "RATE_DECREASE",
+    "RATE_FLOOR",
+    "RATE_INCREASE_FRACTION",
+    "RATE_INCREASE_INTERVAL",
+    "RATE_INCREASE_MIN_STEP",
+    "RATE_LIMITED_RETRIES",
+    "RETRY_BUDGET_FLOOR",
+    "RETRY_BUDGET_WINDOW",
+    "AdaptiveRate",
+    "Backoff",
+    "Decision",
+    "Failure",
+    "FailureKind",
+    "GiveUp",
+    "RetryAfter",
+    "RetryBudget",
+    "backoff_delay",
+    "decide_retry",
+    "next_offset_url",
+    "parse_link_header",
+    "parse_retry_after",
+    "repair_next_link",
+    "save_token_file",
+]
 
 log = logging.getLogger("webex_bulk.http")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-#: 429/423 answers one request may get before it gives up (they never count as attempts).
-RATE_LIMITED_RETRIES = 20
-#: Retries always allowed per sliding minute, whatever the request volume.
-RETRY_BUDGET_FLOOR = 10
-RETRY_BUDGET_WINDOW = 60
-#: Adaptive rate: ×0.7 on a 429, never below 0.5/s; +5 % of the ceiling per 2 calm seconds in
-#: which the traffic used at least 80 % of the rate (an unused allowance proves nothing).
-RATE_DECREASE = 0.7
-RATE_FLOOR = 0.5
-RATE_INCREASE_INTERVAL = 2.0
-RATE_INCREASE_FRACTION = 0.05
-RATE_INCREASE_MIN_STEP = 0.1
-RATE_BUSY = 0.8
-#: ``--rate auto``: start here, climb by this much per calm interval, settle at 90 % of the
-#: rate that met the first 429.
-AUTO_START_RATE = 10.0
-AUTO_PROBE_STEP = 1.0
-AUTO_SETTLE = 0.9
-MAX_RATE = 1000.0
-#: Paths listed telephony style (``start``/``max`` offsets) when an answer has no next link.
-OFFSET_PAGING = ("/telephony/",)
-#: Query keys that belong to the paging itself and must never be copied onto a next link.
-PAGING_KEYS = frozenset({"start", "after", "before", "cursor", "next", "offset", "startIndex"})
 
 
 def _event(level: int, name: str, **fields: Any) -> None:
     log.log(level, name, extra={"event_fields": fields})
 
 
-# -- records --------------------------------------------------------------------------------------
+# -- records ---------------------------------------------------------------------------------------
 
 
 @attrs.frozen
@@ -104,112 +151,7 @@ class ClientStats:
     transport_errors: int = 0  # attempts that got no HTTP answer at all
 
 
-# -- retry policy (pure) --------------------------------------------------------------------------
-
-
-class FailureKind(enum.StrEnum):
-    """Why an attempt gave no usable answer, as far as the retry policy cares."""
-
-    RATE_LIMITED = "rate_limited"  # 429/423: certainly not processed
-    SERVER_ERROR = "server_error"  # 5xx: may have been processed
-    NOT_SENT = "not_sent"  # could not connect: certainly not processed
-    NO_ANSWER = "no_answer"  # timeout, reset or unreadable answer after sending
-
-
-@attrs.frozen
-class Failure:
-    """One attempt's failure: its kind, a short cause for messages, the pause a 429 asked for."""
-
-    kind: FailureKind
-    cause: str
-    status: int | None = None
-    retry_after: float = 0.0
-
-
-@attrs.frozen
-class GiveUp:
-    """Stop retrying; ``unknown_outcome`` when a write may have been applied."""
-
-    reason: str
-    unknown_outcome: bool = False
-
-
-@attrs.frozen
-class RetryAfter:
-    """Retry once the global pause of ``seconds`` has passed (429/423)."""
-
-    seconds: float
-
-
-@attrs.frozen
-class Backoff:
-    """Retry after a full-jitter backoff of ``seconds``."""
-
-    seconds: float
-
-
-Decision = GiveUp | RetryAfter | Backoff
-
-
-def backoff_delay(retry: int, base: float, cap: float, rng: random.Random) -> float:
-    """Full jitter for the ``retry``-th retry (0-based): ``U(0, min(cap, base·2^retry))``."""
-    ceiling = min(cap, base * 2.0 ** min(max(retry, 0), 64))
-    return rng.uniform(0.0, ceiling)
-
-
-def decide_retry(
-    method: str,
-    failure: Failure,
-    attempts: int,
-    rate_limited: int,
-    settings: Settings,
-    rng: random.Random,
-) -> Decision:
-    """Decide what follows a failed attempt.
-
-    ``attempts`` counts this request's transient failures so far (this one included) and
-    ``rate_limited`` its 429/423 answers so far (this one included); the two caps are separate.
-    A POST is re-sent only when it certainly was not processed (429/423, could not connect).
-    """
-    if failure.kind is FailureKind.RATE_LIMITED:
-        if rate_limited > RATE_LIMITED_RETRIES:
-            return GiveUp(f"rate limited {rate_limited} times in a row")
-        return RetryAfter(failure.retry_after)
-    if method.upper() == "POST" and failure.kind is not FailureKind.NOT_SENT:
-        return GiveUp(failure.cause, unknown_outcome=True)
-    if attempts >= settings.max_attempts:
-        return GiveUp(f"{failure.cause} on each of {attempts} attempts")
-    return Backoff(backoff_delay(attempts - 1, settings.backoff_base, settings.backoff_cap, rng))
-
-
-def parse_retry_after(value: str | None, now_epoch: float, default: float, cap: float) -> float:
-    """Seconds to pause for a ``Retry-After`` value: integer or fractional seconds, or an HTTP-date.
-
-    Missing, malformed (``rand(30),add(30)``), negative or non-finite values give ``default``; a
-    date in the past gives 0; everything is capped at ``cap``. Never raises.
-    """
-    ceiling = max(0.0, cap)
-    fallback = min(max(0.0, default), ceiling) if math.isfinite(default) else ceiling
-    if value is None or not value.strip():
-        return fallback
-    text = value.strip()
-    seconds = _seconds_or_date(text, now_epoch)
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
-        return fallback
-    return min(seconds, ceiling)
-
-
-def _seconds_or_date(text: str, now_epoch: float) -> float | None:
-    if text[0].isdigit() or text[0] in "+-.":
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    try:
-        when = parsedate_to_datetime(text)
-        return max(0.0, when.timestamp() - now_epoch)
-    except (TypeError, ValueError, IndexError, OverflowError, OSError):
-        return None
+# -- transport errors, limiter ---------------------------------------------------------------------
 
 
 def translate_transport_error(exc: BaseException) -> Failure:
@@ -227,112 +169,22 @@ def translate_transport_error(exc: BaseException) -> Failure:
     return Failure(FailureKind.NO_ANSWER, f"connection error ({type(exc).__name__})")
 
 
-class RetryBudget:
-    """At most ``ratio`` × requests retries over a sliding minute (``floor`` always allowed)."""
-
-    def __init__(
-        self, ratio: float, *, floor: int = RETRY_BUDGET_FLOOR, window: int = RETRY_BUDGET_WINDOW
-    ) -> None:
-        self.ratio = ratio
-        self.floor = floor
-        self.window = window
-        self._seconds: collections.deque[list[int]] = collections.deque()  # [second, req, retry]
-
-    def note_request(self, now: float) -> None:
-        """Count one request sent at ``now``."""
-        self._bucket(now)[1] += 1
-
-    def try_spend(self, now: float) -> bool:
-        """Take one retry from the budget; False when the budget is exhausted."""
-        bucket = self._bucket(now)
-        requests = sum(entry[1] for entry in self._seconds)
-        retries = sum(entry[2] for entry in self._seconds)
-        if retries + 1 > max(self.floor, self.ratio * requests):
-            return False
-        bucket[2] += 1
-        return True
-
-    def _bucket(self, now: float) -> list[int]:
-        second = math.floor(now)
-        if self._seconds:
-            second = max(second, self._seconds[-1][0])
-        while self._seconds and self._seconds[0][0] <= second - self.window:
-            self._seconds.popleft()
-        if not self._seconds or self._seconds[-1][0] != second:
-            self._seconds.append([second, 0, 0])
-        return self._seconds[-1]
-
-
-class AdaptiveRate:
-    """Additive increase, multiplicative decrease of the request rate, driven by 429/423 answers.
-
-    A fixed configured rate is the ceiling. ``auto`` (configured 0.0) starts at 10/s and climbs
-    until the first 429, then settles at 90 % of the rate that met it. The rate only climbs
-    while the traffic actually uses it (``note_sent``), so it never runs away from reality.
-    """
-
-    def __init__(self, configured: float) -> None:
-        self.auto = configured <= 0.0
-        self.ceiling: float | None = None if self.auto else min(configured, MAX_RATE)
-        self.rate = AUTO_START_RATE if self.auto else min(configured, MAX_RATE)
-        self._calm_since: float | None = None
-        self._sent = 0  # requests sent since _calm_since
-        self._last_decrease = -math.inf
-
-    def note_sent(self, now: float) -> None:
-        """Count one request sent at ``now``."""
-        if self._calm_since is None:
-            self._calm_since = now
-        self._sent += 1
-
-    def on_rate_limited(self, now: float, sent_at: float) -> bool:
-        """A 429/423 arrived for a request sent at ``sent_at``; True when the rate changed.
-
-        Answers to requests sent before the last decrease belong to the same burst: one decrease.
-        """
-        if sent_at <= self._last_decrease:
-            return False
-        if self.ceiling is None:
-            self.ceiling = max(RATE_FLOOR, self.rate * AUTO_SETTLE)
-        self._last_decrease = now
-        self._calm_since = now
-        self._sent = 0
-        lowered = max(RATE_FLOOR, self.rate * RATE_DECREASE)
-        changed = lowered != self.rate
-        self.rate = lowered
-        return changed
-
-    def on_success(self, now: float) -> bool:
-        """A successful answer at ``now``; True when the rate went up."""
-        if self._calm_since is None:
-            self._calm_since = now
-            return False
-        elapsed = now - self._calm_since
-        if elapsed < RATE_INCREASE_INTERVAL:
-            return False
-        busy = self._sent >= RATE_BUSY * self.rate * elapsed
-        self._calm_since = now
-        self._sent = 0
-        top = self.ceiling if self.ceiling is not None else MAX_RATE
-        if not busy or self.rate >= top:
-            return False
-        step = (
-            AUTO_PROBE_STEP
-            if self.ceiling is None
-            else max(RATE_INCREASE_MIN_STEP, self.ceiling * RATE_INCREASE_FRACTION)
-        )
-        self.rate = min(top, self.rate + step)
-        return True
+#: Largest burst, as a share of one second's requests (at least one request).
+LIMITER_BURST = 0.1
 
 
 def new_limiter(rate: float) -> AsyncLimiter:
-    """``rate`` requests per second, bursts up to ``rate`` (below 1/s: one per 1/rate s)."""
-    if rate >= 1.0:
-        return AsyncLimiter(rate, 1)
-    return AsyncLimiter(1, 1.0 / max(rate, 1e-3))
+    """``rate`` requests per second, bursts of at most a tenth of a second's worth (at least one).
+
+    A burst of a whole second (``AsyncLimiter(rate, 1)``) empties the server's token bucket when
+    traffic starts, and every later request then arrives at its very edge: a millisecond of
+    jitter is a 429 even though the rates match. Small bursts keep the server's slack.
+    """
+    burst = max(1.0, rate * LIMITER_BURST)
+    return AsyncLimiter(burst, burst / max(rate, 1e-3))
 
 
-# -- response helpers -----------------------------------------------------------------------------
+# -- response helpers ------------------------------------------------------------------------------
 
 _NOT_JSON = object()
 
@@ -357,20 +209,10 @@ def _error_details(body: Any, raw: bytes) -> tuple[str, int | None]:
     description = str(first.get("description") or "").strip()
     if description and description not in message:
         message = f"{message}: {description}" if message else description
-    code = _as_int(first.get("errorCode"))
+    code = as_int(first.get("errorCode"))
     if code is None:
-        code = _as_int(body.get("errorCode"))
+        code = as_int(body.get("errorCode"))
     return (message or "no error message in the answer"), code
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def _echoed_tracking_id(headers: Mapping[str, str], body: Any, ours: str) -> str:
@@ -395,115 +237,7 @@ def query_pairs(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     return pairs
 
 
-# -- pagination helpers (pure) --------------------------------------------------------------------
-
-
-def _split_outside(text: str, separator: str) -> list[str]:
-    """Split on ``separator`` outside ``<…>`` and double quotes."""
-    parts: list[str] = []
-    current: list[str] = []
-    in_angle = in_quote = False
-    for char in text:
-        if char == '"' and not in_angle:
-            in_quote = not in_quote
-        elif char == "<" and not in_quote:
-            in_angle = True
-        elif char == ">" and not in_quote:
-            in_angle = False
-        if char == separator and not in_angle and not in_quote:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
-def parse_link_header(values: Iterable[str]) -> dict[str, str]:
-    """Map each ``rel`` of RFC 8288 ``Link`` header values to its target (first one wins).
-
-    Tolerates ``<url>;rel="next"`` without a space, unquoted rels, several rels in one value and
-    several headers.
-    """
-    links: dict[str, str] = {}
-    for value in values:
-        for link in _split_outside(value, ","):
-            parts = _split_outside(link, ";")
-            target = parts[0].strip()
-            if not (target.startswith("<") and target.endswith(">")):
-                continue
-            for param in parts[1:]:
-                name, _, raw = param.partition("=")
-                if name.strip().lower() != "rel":
-                    continue
-                for rel in raw.strip().strip('"').lower().split():
-                    links.setdefault(rel, target[1:-1].strip())
-    return links
-
-
-def repair_next_link(link: str, current: yarl.URL, filters: list[tuple[str, str]]) -> yarl.URL:
-    """Resolve a next link against the current URL, drop ``max=null`` and put back the filters
-    of the first request that the link dropped (paging keys excepted). Raises ValueError."""
-    if link.lower().startswith(("https,", "http,")):  # a malformed target seen from telephony
-        link = link.replace(",", ":", 1)
-    target = current.join(yarl.URL(link))
-    kept = [
-        part
-        for part in target.raw_query_string.split("&")
-        if part and part.lower() not in ("max=null", "max=none", "max=")
-    ]
-    present = {unquote(part.partition("=")[0]) for part in kept}
-    missing = [(k, v) for k, v in filters if k not in present and k not in PAGING_KEYS]
-    kept += [f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in missing]
-    bare = str(target.with_query(None).with_fragment(None))
-    return yarl.URL(f"{bare}?{'&'.join(kept)}" if kept else bare, encoded=True)
-
-
-def next_offset_url(current: yarl.URL, page_size: int | None, count: int) -> yarl.URL | None:
-    """Telephony style: the next ``start`` while a page of ``page_size`` came back full."""
-    if not page_size or count < page_size:
-        return None
-    start = _as_int(current.query.get("start", "0")) or 0
-    return current.update_query(start=str(start + count))
-
-
-# -- token file -----------------------------------------------------------------------------------
-
-
-def save_token_file(path: Path, updates: Mapping[str, str]) -> None:
-    """Merge ``updates`` into the JSON token file, keeping its other keys; atomic, mode 0600.
-
-    Temp file in the same directory, fsync, rename, fsync of the directory. Raises OSError, or
-    ValueError when the present file is not a JSON object (it is left untouched).
-    """
-    try:
-        current = jsonlib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        current = {}
-    if not isinstance(current, dict):
-        raise ValueError("the token file is not a JSON object")
-    current.update(updates)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            jsonlib.dump(current, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-# -- the client -----------------------------------------------------------------------------------
+# -- the client ------------------------------------------------------------------------------------
 
 
 @attrs.frozen
@@ -603,7 +337,7 @@ class WebexClient:
         read, ends the list.
         """
         filters = query_pairs(params)
-        page_size = _as_int(dict(filters).get("max")) if path.startswith(OFFSET_PAGING) else None
+        page_size = as_int(dict(filters).get("max")) if path.startswith(OFFSET_PAGING) else None
         url = self._url(path).extend_query(filters)
         path = path.partition("?")[0]
         seen = {str(url)}

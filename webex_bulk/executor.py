@@ -186,10 +186,11 @@ class Engine:
                 pass
 
     async def _emit(self, outcome: Outcome) -> None:
+        # Queue first: a worker cancelled while waiting for room counts nothing it did not hand on.
+        await self._queue.put(outcome)
         self._record_key(outcome.key, outcome.status == Status.SUCCESS)
         self.tally.add(outcome.entity_type, outcome.status.value, outcome.reason)
         self._progress.row_done(outcome.status.value)
-        await self._queue.put(outcome)
 
     def _record_key(self, key: str, ok: bool) -> None:
         # A key counts as done when any row with it succeeded (duplicates are rejected later rows).
@@ -210,35 +211,65 @@ class Engine:
         if total == 0:
             return
         log.info("phase.start", extra={"event_fields": {"phase": phase.name, "rows": total}})
-        for entity_type in phase.types:
-            count = self._selection.count_type(entity_type)
-            if count:
-                await self._guard(REGISTRY[entity_type].prepare(self._ctx, count))
         work: asyncio.Queue[WorkItem | None] = asyncio.Queue(maxsize=2 * self._settings.concurrency)
-        workers: list[asyncio.Task[None]] = []
+        # Everything of the phase that talks to the API; the stop watchdog cancels what is left
+        # of it once the grace period is over.
+        running: list[asyncio.Task[Any]] = []
         async with asyncio.TaskGroup() as group:
-            for index in range(self._settings.concurrency):
-                workers.append(group.create_task(self._worker(work), name=f"worker-{index}"))
-            watchdog = group.create_task(self._watch_stop(workers), name="stop-watchdog")
-            try:
-                await self._produce(phase, work)
-            finally:
-                for _ in workers:
-                    await work.put(None)
-            await asyncio.wait(workers)
+            watchdog = group.create_task(self._watch_stop(running, work), name="stop-watchdog")
+            preparing = group.create_task(self._prepare(phase), name="prepare")
+            running.append(preparing)
+            await asyncio.wait({preparing})
+            if not self._stop.stopped:
+                await self._fan_out(phase, work, group, running)
             watchdog.cancel()
         log.info("phase.end", extra={"event_fields": {"phase": phase.name}})
 
-    async def _watch_stop(self, workers: Sequence[asyncio.Task[None]]) -> None:
-        """After a stop request, give in-flight rows the grace period, then cancel them."""
+    async def _prepare(self, phase: Phase) -> None:
+        """Let each entity type of the phase list its inventory when that saves requests."""
+        for entity_type in phase.types:
+            count = self._selection.count_type(entity_type)
+            if count and not self._stop.stopped:
+                await self._guard(REGISTRY[entity_type].prepare(self._ctx, count))
+
+    async def _fan_out(
+        self,
+        phase: Phase,
+        work: asyncio.Queue[WorkItem | None],
+        group: asyncio.TaskGroup,
+        running: list[asyncio.Task[Any]],
+    ) -> None:
+        """Feed the phase's rows to ``concurrency`` workers and wait for them."""
+        workers = [
+            group.create_task(self._worker(work), name=f"worker-{index}")
+            for index in range(self._settings.concurrency)
+        ]
+        running.extend(workers)
+        try:
+            await self._produce(phase, work)
+        finally:
+            _drain_if_stopped(work, self._stop)
+            for _ in workers:
+                await work.put(None)
+        await asyncio.wait(workers)
+
+    async def _watch_stop(
+        self, running: Sequence[asyncio.Task[Any]], work: asyncio.Queue[WorkItem | None]
+    ) -> None:
+        """After a stop request, give in-flight rows the grace period, then cancel them.
+
+        Cancelled workers take nothing more from the work queue, so it is emptied here: a
+        producer waiting for room must not wait forever (its rows get no outcome this run).
+        """
         await self._stop.intake_closed.wait()
         grace = asyncio.create_task(self._stop.cancel_now.wait())
         try:
             await asyncio.wait({grace}, timeout=self._settings.shutdown_grace)
         finally:
             grace.cancel()
-        for task in workers:
+        for task in running:
             task.cancel()
+        _drain_if_stopped(work, self._stop)
 
     async def _produce(self, phase: Phase, work: asyncio.Queue[WorkItem | None]) -> None:
         batches: dict[str, list[Row]] = {}
@@ -310,6 +341,12 @@ class Engine:
             self._fatal = self._fatal or exc
             self._stop.request(f"internal error: {exc!r}", EXIT_FATAL)
         return None
+
+
+def _drain_if_stopped(work: asyncio.Queue[WorkItem | None], stop: StopControl) -> None:
+    """Drop the rows still queued after a stop: they get no outcome and run next time."""
+    while stop.stopped and not work.empty():
+        work.get_nowait()
 
 
 class _GroupLock:

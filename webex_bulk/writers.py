@@ -22,25 +22,20 @@ from typing import Any, BinaryIO
 
 import attrs
 
+from webex_bulk.checkpoint import (
+    OUTPUT_FILES,
+    Checkpoint,
+    count_statuses,
+    empty_checkpoint,
+    write_checkpoint,
+)
 from webex_bulk.config import Settings
 from webex_bulk.data_pipeline import OUTPUT_COLUMNS, escape_cell, unescape_cell
 from webex_bulk.error_handling import Status
+from webex_bulk.journal import JOURNAL_FILE, encode_entry, new_journal_entry
 from webex_bulk.models import Outcome
-from webex_bulk.state_store import (
-    JOURNAL_FILE,
-    OUTPUT_FILES,
-    SUMMARY_FILE,
-    Checkpoint,
-    ResumeState,
-    count_statuses,
-    empty_checkpoint,
-    encode_entry,
-    make_converter,
-    new_journal_entry,
-    storage,
-    write_atomic,
-    write_checkpoint,
-)
+from webex_bulk.persistence import make_converter, storage, write_atomic
+from webex_bulk.state_store import SUMMARY_FILE, ResumeState
 
 log = logging.getLogger("webex_bulk.writers")
 

@@ -102,7 +102,9 @@ class FaultPlan:
         late_error = config.error_after_commit_probability
         if method in WRITE_METHODS and late_error and rng.random() < late_error:
             return Fault(FaultKind.ERROR, rng.choice(config.error_statuses))
-        if config.stall_probability and rng.random() < config.stall_probability:
+        # Only a write can commit and then stall; a stalled read would be latency.
+        stall = config.stall_probability
+        if method in WRITE_METHODS and stall and rng.random() < stall:
             return Fault(FaultKind.STALL)
         created_400 = config.created_400_probability
         if creates_person and created_400 and rng.random() < created_400:

@@ -1,0 +1,130 @@
+"""How run-directory records reach the disk: the one converter, canonical JSON, atomic writes.
+
+Every ``OSError`` of a file operation becomes a ``StorageError`` naming the file and the
+operation. Knows nothing of journals, checkpoints or locks: their modules build on this one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cattrs
+
+from webex_bulk.error_handling import StorageError
+
+TEMP_SUFFIX = ".tmp"
+
+
+# ---------------------------------------------------------------------------------------------
+# Persisted records
+
+
+def make_converter() -> cattrs.Converter:
+    """The one converter of the persisted records (journal lines, checkpoint, run info, lock).
+
+    Numbers and strings are structured strictly (no ``"5"`` → 5), so a damaged record is
+    refused instead of being read as something else.
+    """
+    converter = cattrs.Converter()
+    converter.register_structure_hook(int, _strict(int))
+    converter.register_structure_hook(str, _strict(str))
+    return converter
+
+
+def _strict(kind: type[Any]) -> Any:
+    """A hook that takes only values of exactly ``kind``; subclasses (enums) are built from it."""
+
+    def structure(value: Any, target: type[Any]) -> Any:
+        if type(value) is not kind:
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value if target is kind else target(value)
+
+    return structure
+
+
+def canonical_json(value: Any) -> bytes:
+    """Deterministic ASCII JSON: sorted keys, no spaces; the bytes the CRC is computed over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def decode_record(converter: cattrs.Converter, data: bytes, kind: type[Any]) -> Any:
+    """Structure a JSON document or raise ValueError naming what is wrong."""
+    try:
+        return converter.structure(json.loads(data), kind)
+    except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
+        raise ValueError(first_error(exc)) from None
+
+
+def first_error(exc: BaseException) -> str:
+    """The first concrete problem inside an exception (a cattrs error group is unwrapped)."""
+    if isinstance(exc, cattrs.BaseValidationError) and exc.exceptions:
+        return first_error(exc.exceptions[0])
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8"
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    return str(exc) or type(exc).__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# File primitives: every OSError becomes a StorageError naming the file and the operation
+
+
+@contextlib.contextmanager
+def storage(path: Path, operation: str) -> Iterator[None]:
+    """Translate an ``OSError`` of one file operation into a ``StorageError``."""
+    try:
+        yield
+    except OSError as exc:
+        cause = exc.strerror or str(exc) or type(exc).__name__
+        raise StorageError(str(path), operation, cause) from exc
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make renames and new files in ``directory`` durable."""
+    with storage(directory, "fsync"):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            # Some file systems cannot fsync a directory at all; that is not a failed write.
+            if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+                raise
+        finally:
+            os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+    """Replace ``path`` with ``data`` all at once: temp file, fsync, rename, fsync the directory.
+
+    On failure the old file is untouched and ``StorageError`` is raised (an fsync is never retried).
+    """
+    tmp = path.with_name(path.name + TEMP_SUFFIX)
+    try:
+        with storage(tmp, "write"), open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            with storage(tmp, "fsync"):
+                os.fsync(handle.fileno())
+        with storage(path, "rename"):
+            os.replace(tmp, path)
+    except StorageError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    if sync_dir:
+        fsync_dir(path.parent)
+
+
+def file_size(path: Path) -> int:
+    """The size of a file in bytes; 0 when it does not exist."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
