@@ -15,7 +15,8 @@ from support import EngineRun, settings_for
 
 from webex_bulk.batch_iterator import Caps
 from webex_bulk.config import Credentials
-from webex_bulk.executor import RunRequest, StopControl, plan_file, run_file
+from webex_bulk.executor import RunRequest, StopControl, run_file
+from webex_bulk.planner import plan_file
 from webex_bulk.simulator import RunningSimulator, SimConfig, running_simulator
 
 RunEngine = Callable[..., Awaitable[EngineRun]]

@@ -50,6 +50,7 @@ LAYERS: dict[str, int] = {
     "log": MIDDLE,
     "circuit_breaker": MIDDLE,
     "executor": EXECUTOR,
+    "planner": EXECUTOR,  # plan and preflight on the executor's wiring
     "cli": TOP,
     "demo": TOP,  # the example on an embedded simulator, beside cli
     "__main__": TOP,

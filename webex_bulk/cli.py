@@ -35,9 +35,10 @@ from webex_bulk.error_handling import (
     Status,
     WebexBulkError,
 )
-from webex_bulk.executor import RunRequest, StopControl, plan_file, preflight_file, run_file
+from webex_bulk.executor import RunRequest, StopControl, run_file
 from webex_bulk.input_schema import EXAMPLES, KNOWN_COLUMNS, SCHEMA
 from webex_bulk.models import EntityType, Outcome, Row
+from webex_bulk.planner import plan_file, preflight_file
 from webex_bulk.simulator.cli import simulator_command
 from webex_bulk.startup_checks import raise_on_failure
 from webex_bulk.state_store import read_status
