@@ -7,6 +7,8 @@ never send a write. One context per run, shared by all workers of one event loop
 from __future__ import annotations
 
 import asyncio
+import pickle
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -73,31 +75,51 @@ class RowFailure(WebexBulkError):
 
 class Inventory:
     """Remote objects of one type by key. ``complete`` once the whole type was listed: a key
-    missing from a complete inventory is absent remotely, without a request."""
+    missing from a complete inventory is absent remotely, without a request.
+
+    Objects are kept packed (pickled, then deflated against the first object of the inventory,
+    which shares its keys and most ids with the others): a person takes about 0.3 kB instead of
+    3 kB as dicts, so 200k users stay well under 300 MB. Every read unpacks a fresh copy.
+    """
 
     def __init__(self) -> None:
         self.complete = False
-        self._items: dict[str, list[Item]] = {}
+        self._items: dict[str, list[tuple[Any, bytes]]] = {}  # key → [(id, packed object)]
+        self._zdict: bytes | None = None
 
     def get(self, key: str) -> list[Item] | None:
         """The objects under ``key``; ``[]`` when certainly absent; None when not known."""
         found = self._items.get(key)
         if found is not None:
-            return list(found)
+            return [self._unpack(packed) for _, packed in found]
         return [] if self.complete else None
 
     def put(self, key: str, items: Iterable[Item]) -> None:
         """Record the result of a lookup of ``key``."""
-        self._items[key] = list(items)
+        self._items[key] = [self._pack(item) for item in items]
 
     def add(self, key: str, item: Item) -> None:
         """Record one object (listed, found or created), replacing one with the same id."""
-        current = [old for old in self._items.get(key, []) if old.get("id") != item.get("id")]
-        self._items[key] = [*current, item]
+        entry = self._pack(item)
+        current = [old for old in self._items.get(key, []) if old[0] != entry[0]]
+        self._items[key] = [*current, entry]
 
     def values(self) -> list[Item]:
         """Every object known."""
-        return [item for items in self._items.values() for item in items]
+        return [self._unpack(packed) for entries in self._items.values() for _, packed in entries]
+
+    def _pack(self, item: Item) -> tuple[Any, bytes]:
+        raw = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+        if self._zdict is None:
+            self._zdict = raw
+        packer = zlib.compressobj(1, zlib.DEFLATED, -15, zdict=self._zdict)
+        return item.get("id"), packer.compress(raw) + packer.flush()
+
+    def _unpack(self, packed: bytes) -> Item:
+        assert self._zdict is not None  # set by the first _pack
+        unpacker = zlib.decompressobj(-15, zdict=self._zdict)
+        item: Item = pickle.loads(unpacker.decompress(packed) + unpacker.flush())
+        return item
 
 
 def one(items: list[Item], what: str) -> Item | None:

@@ -204,7 +204,10 @@ class CsvSource:
         self.encoding = feed.encoding
         header_text = _header_text(feed)
         self.delimiter = delimiter or sniff_delimiter(header_text)
-        names = [header_name(n) for n in next(csv.reader([header_text], delimiter=self.delimiter))]
+        # Output files escape header cells too (a column named "@memo" is written "'@memo");
+        # undo that here, as for every other cell, so a re-submitted file keeps its columns.
+        cells = next(csv.reader([header_text], delimiter=self.delimiter))
+        names = [unescape_cell(header_name(n)) for n in cells]
         self._check_header(names)
         self.width = len(names)
         self.header = tuple(n for n in names if not n.startswith("_"))

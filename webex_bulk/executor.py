@@ -444,6 +444,8 @@ async def run_file(request: RunRequest, stop: StopControl, out: TextIO) -> RunRe
         resume = open_run(run_dir, info, fresh=request.fresh)
         for note in resume.notes:
             log.warning("resume.note", extra={"event_fields": {"note": note}})
+        if resume.run_info is not None:  # a resumed directory keeps its run id (state_store.md)
+            run_id = resume.run_info.run_id
         return await _run_with_session(request, source, run_dir, run_id, resume, stop, out)
 
 

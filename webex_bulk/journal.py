@@ -119,6 +119,9 @@ class JournalPrefix:
 
     def keep(self, count: int) -> None:
         """Forget every entry after the first ``count``."""
+        # The sequence number goes back with them: a checkpoint built from this prefix must
+        # name its last kept entry, or the next appended line would leave a gap.
+        self.last_seq -= len(self.lines[count:])
         for line in self.lines[count:]:
             del self.done[line]
         del self.lines[count:]
