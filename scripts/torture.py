@@ -1,5 +1,5 @@
 """The reliability suite at full size (``make torture``): runs ``pytest tests/reliability`` with
-``WEBEX_BULK_TEST_SCALE=full``, then prints one line per test with its outcome, its time and the
+``TORTURE_SCALE=full``, then prints one line per test with its outcome, its time and the
 figures it recorded (``bench/results/torture.json``).
 
     python scripts/torture.py [-k EXPR] [--figures PATH] [-- extra pytest args]
@@ -31,15 +31,13 @@ def run_suite(figures: Path, extra: Sequence[str]) -> tuple[int, dict[str, tuple
     """Run the suite at full size; its exit status and each test's outcome and seconds."""
     figures.parent.mkdir(parents=True, exist_ok=True)
     figures.unlink(missing_ok=True)  # figures of this run only
-    env = {**os.environ, "WEBEX_BULK_TEST_SCALE": "full"}
-    if figures != FIGURES:
-        # Only when asked: every WEBEX_BULK_* variable is one more a child run must not inherit
-        # (the CLI refuses settings it does not know).
-        env["WEBEX_BULK_FIGURES"] = str(figures)
+    env = {**os.environ, "TORTURE_SCALE": "full"}
+    env["TORTURE_FIGURES"] = str(figures)
     with tempfile.TemporaryDirectory(prefix="torture-") as scratch:
         report = Path(scratch) / "junit.xml"
         command = [sys.executable, "-m", "pytest", "tests/reliability", "-q"]
-        command += [f"--junitxml={report}", *extra]
+        # Its own temp root: a parallel pytest session must not clean up this one's folders.
+        command += [f"--junitxml={report}", f"--basetemp={Path(scratch) / 'tmp'}", *extra]
         status = subprocess.call(command, cwd=ROOT, env=env)
         return status, read_junit(report) if report.exists() else {}
 

@@ -27,7 +27,14 @@ from webex_bulk.circuit_breaker import CircuitBreaker
 from webex_bulk.config import Credentials, Settings
 from webex_bulk.connection_client import WebexClient
 from webex_bulk.data_pipeline import InputFile, dependencies, scan
-from webex_bulk.error_handling import AuthError, FatalError, Reason, RunAborted, Status
+from webex_bulk.error_handling import (
+    AuthError,
+    FatalError,
+    Reason,
+    RequestError,
+    RunAborted,
+    Status,
+)
 from webex_bulk.log import Progress, setup_logging
 from webex_bulk.models import EntityType, Outcome, Row
 from webex_bulk.startup_checks import raise_on_failure, run_checks
@@ -228,7 +235,15 @@ class Engine:
         for entity_type in phase.types:
             count = self._selection.count_type(entity_type)
             if count and not self._stop.stopped:
-                await self._guard(REGISTRY[entity_type].prepare(self._ctx, count))
+                await self._guard(self._list_inventory(entity_type, count))
+
+    async def _list_inventory(self, entity_type: EntityType, count: int) -> None:
+        """A listing is an optimisation: when it fails, each row looks itself up instead."""
+        try:
+            await REGISTRY[entity_type].prepare(self._ctx, count)
+        except RequestError as exc:
+            fields = {"entity_type": entity_type.value, "error": str(exc)}
+            log.warning("phase.inventory_failed", extra={"event_fields": fields})
 
     async def _fan_out(
         self,

@@ -1,7 +1,7 @@
 """Fixtures of the reliability suite: the size of each test and where its figures go.
 
 ``make test`` runs every test here at its small size; ``make torture`` runs them at full size
-(``WEBEX_BULK_TEST_SCALE=full``) and prints the figures each test recorded.
+(``TORTURE_SCALE=full``) and prints the figures each test recorded.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-FULL = os.environ.get("WEBEX_BULK_TEST_SCALE", "small") == "full"
+FULL = os.environ.get("TORTURE_SCALE", "small") == "full"
 FIGURES_FILE = Path(
     os.environ.get(
-        "WEBEX_BULK_FIGURES", Path(__file__).parents[2] / "bench" / "results" / "torture.json"
+        "TORTURE_FIGURES", Path(__file__).parents[2] / "bench" / "results" / "torture.json"
     )
 )
 

@@ -67,8 +67,8 @@ def sim_config(seed: int, **knobs: Any) -> SimConfig:
 def child_env(sim: SimulatorProcess, **settings: Any) -> dict[str, str]:
     """The environment of a child run: the token, ``SETTINGS`` (+ overrides) as variables.
 
-    Inherited ``WEBEX_BULK_*`` variables are dropped: the suite's own switches share that prefix
-    and the CLI refuses unknown settings.
+    Inherited ``WEBEX_BULK_*`` variables are dropped so a developer's own settings cannot change
+    what the child run does.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("WEBEX_BULK_")}
     env["WEBEX_TOKEN"] = sim.token
