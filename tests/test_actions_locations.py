@@ -162,3 +162,17 @@ async def test_schedule_plan_sends_no_write(tmp_path: Path) -> None:
         assert other.change is not None
         assert (other.change.kind, other.change.fields) == ("update", ("hours",))
         assert writes(await env.counts()) == 0
+
+
+async def test_enable_calling_lost_before_commit_is_sent_again() -> None:
+    """An enable-calling POST dropped before the tenant applied it is sent once more after the
+    lookups say calling is still off: the location ends success with calling on."""
+    async with environment() as env:
+        faulty = FaultOnce(env, "POST", "/telephony/config/locations", drop_before_probability=1.0)
+        outcome = await run_one(env.context(faulty), location_row("Lille"))
+        state = await env.state("locations")
+        counts = await env.counts()
+    assert faulty.fired == 1
+    assert summary([outcome]) == [("success", "created")]
+    assert [(loc["name"], loc["calling"]) for loc in state["locations"]] == [("Lille", True)]
+    assert route_count(counts, "POST /v1/telephony/config/locations") == 2

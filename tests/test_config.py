@@ -171,6 +171,18 @@ def test_refresh_grant_from_a_token_file_with_env_override(tmp_path: Path) -> No
     assert "secret" not in repr(creds)
 
 
+def test_the_token_files_refresh_token_beats_a_stale_variable(tmp_path: Path) -> None:
+    """After a rotation the file holds the live refresh token; a variable naming the retired one
+    does not win over it (without a file, the variable is used)."""
+    path = tmp_path / "token.json"
+    path.write_text(json.dumps({"refresh_token": "rotated-secret"}), encoding="utf-8")
+    stale = {"WEBEX_BULK_REFRESH_TOKEN": "retired-secret"}
+    assert load_credentials({**stale, "WEBEX_BULK_TOKEN_FILE": str(path)}).refresh_token == (
+        "rotated-secret"
+    )
+    assert load_credentials(stale).refresh_token == "retired-secret"
+
+
 def test_bad_token_file_is_a_config_error(tmp_path: Path) -> None:
     """A token file that is missing or not a JSON object is a ConfigError."""
     path = tmp_path / "token.json"

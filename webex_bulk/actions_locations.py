@@ -20,13 +20,17 @@ from webex_bulk.actions_base import (
     change_for,
     create_reconciled,
     row_location,
-    settle,
     unchanged,
     updated,
 )
-from webex_bulk.actions_context import ActionContext, Item, page_budget
+from webex_bulk.actions_context import ActionContext, Item, RowFailure, page_budget
 from webex_bulk.data_pipeline import parse_hours
-from webex_bulk.error_handling import Action, ApiError, UnknownOutcome
+from webex_bulk.error_handling import (
+    Action,
+    Reason,
+    RetriesExhausted,
+    UnknownOutcome,
+)
 from webex_bulk.models import EntityType, Outcome, Row
 
 #: Not a CSV column: shown in ``plan`` when a location exists without Webex Calling.
@@ -126,8 +130,9 @@ class LocationActions(EntityActions):
 
 
 async def _enable_calling(ctx: ActionContext, row: Row, remote: Item) -> None:
-    """``POST /telephony/config/locations``; an unknown outcome is settled by lookups, a 409
-    means it is already enabled."""
+    """``POST /telephony/config/locations`` as a reconciled create: an unknown outcome is settled
+    by lookups and sent once more only when calling is certainly still off; a 409 means it is
+    already enabled. A row that still cannot tell keeps the location's id (it exists)."""
     location_id = str(remote["id"])
     body = helpers.location_calling_body(row, location_id, str(remote.get("name") or ""))
 
@@ -135,16 +140,18 @@ async def _enable_calling(ctx: ActionContext, row: Row, remote: Item) -> None:
         enabled = await lookups.calling_enabled(ctx, location_id, fresh=True)
         return {"id": location_id} if enabled else None
 
-    try:
+    async def enable() -> Item:
         await ctx.client.request(
             "POST", "/telephony/config/locations", params=ctx.query(), json=body
         )
-    except UnknownOutcome:
-        if await settle(ctx, lookup) is None:
-            raise
-    except ApiError as exc:
-        if exc.status != 409 or await settle(ctx, lookup) is None:
-            raise
+        return {"id": location_id}
+
+    try:
+        await create_reconciled(ctx, enable, lookup, f"calling on location {location_id}")
+    except RowFailure as failure:
+        raise RowFailure(failure.reason, failure.detail, remote_id=location_id) from None
+    except (RetriesExhausted, UnknownOutcome) as exc:
+        raise RowFailure(Reason.RETRIES_EXHAUSTED, str(exc), remote_id=location_id) from None
     ctx.calling_locations.add(location_id, {"id": location_id})
 
 

@@ -251,7 +251,8 @@ def load_credentials(env: Mapping[str, str] | None = None) -> Credentials:
     """Read credentials from ``WEBEX_TOKEN`` / ``WEBEX_BULK_*`` variables and the token file.
 
     The token file is JSON ``{"access_token", "refresh_token", "client_id", "client_secret"}``
-    (any subset); environment variables win over the file.
+    (any subset); environment variables win over the file, except for the refresh token, which
+    the client rewrites in the file when Webex rotates it.
     """
     env = env if env is not None else os.environ
     file_values: dict[str, str] = {}
@@ -263,7 +264,9 @@ def load_credentials(env: Mapping[str, str] | None = None) -> Credentials:
         access_token=env.get("WEBEX_BULK_TOKEN")
         or env.get("WEBEX_TOKEN")
         or file_values.get("access_token"),
-        refresh_token=env.get("WEBEX_BULK_REFRESH_TOKEN") or file_values.get("refresh_token"),
+        # The file wins for the refresh token: a rotated one is written back there, and the
+        # variable would still hold the retired one in the next process.
+        refresh_token=file_values.get("refresh_token") or env.get("WEBEX_BULK_REFRESH_TOKEN"),
         client_id=env.get("WEBEX_BULK_CLIENT_ID") or file_values.get("client_id"),
         client_secret=env.get("WEBEX_BULK_CLIENT_SECRET") or file_values.get("client_secret"),
         token_file=path,
