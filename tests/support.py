@@ -75,8 +75,3 @@ def write_csv(path: Path, text: str) -> Path:
     lines = [line.strip() for line in text.strip().splitlines()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-def writes_of(counts: Mapping[str, Any]) -> int:
-    """Total writes the simulator received, from ``/_sim/counts``."""
-    return int(counts["writes"])

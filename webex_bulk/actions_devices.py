@@ -22,6 +22,7 @@ from webex_bulk.actions_base import (
     unchanged,
 )
 from webex_bulk.actions_context import ActionContext, Item, RowFailure, one, page_budget
+from webex_bulk.data_pipeline import reference_key
 from webex_bulk.error_handling import Action, Reason
 from webex_bulk.models import EntityType, Outcome, Row
 
@@ -70,10 +71,7 @@ class DeviceActions(EntityActions):
 
     def group_key(self, row: Row) -> str | None:
         """One owner's devices are added one after another."""
-        owner = row.get("owner")
-        if "@" in owner:
-            return f"device-owner:user:{owner.lower()}"
-        return f"device-owner:workspace:{compare.fold(row.get('location'))}/{compare.fold(owner)}"
+        return "device-owner:" + reference_key(row.get("owner"), row.get("location"))
 
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """Supported model? owner exists? device exists, and with that owner?"""
@@ -110,14 +108,15 @@ class DeviceActions(EntityActions):
             person = await lookups.find_person(ctx, owner)
             if person is not None:
                 return "person", str(person["id"])
-            reference_missing(ctx, f"user:{owner.lower()}", f"owner {owner!r}", planning=planning)
+            key = reference_key(owner, row.get("location"))
+            reference_missing(ctx, key, f"owner {owner!r}", planning=planning)
             return None
         location = await lookups.find_location(ctx, row.get("location"))
         if location is not None:
             workspace = await lookups.find_workspace(ctx, str(location["id"]), owner)
             if workspace is not None:
                 return "workspace", str(workspace["id"])
-        key = f"workspace:{compare.fold(row.get('location'))}/{compare.fold(owner)}"
+        key = reference_key(owner, row.get("location"))
         what = f"owner {owner!r} (a workspace of location {row.get('location')!r})"
         reference_missing(ctx, key, what, planning=planning)
         return None

@@ -26,6 +26,7 @@ from webex_bulk.actions_base import (
     updated,
 )
 from webex_bulk.actions_context import ActionContext, Item, RowFailure, one, page_budget
+from webex_bulk.data_pipeline import reference_key
 from webex_bulk.error_handling import Action, Reason
 from webex_bulk.models import EntityType, Outcome, Row
 
@@ -115,7 +116,7 @@ class FeatureActions(EntityActions):
                 if found not in ids:
                     ids.append(found)
                 continue
-            key = _member_key(row, member)
+            key = reference_key(member, row.get("location"))
             if planning and key in ctx.file_keys:
                 waiting = True
                 continue
@@ -195,12 +196,6 @@ async def _member_id(ctx: ActionContext, row: Row, location_id: str, member: str
         return str(person["id"]) if person else ""
     workspace = await lookups.find_workspace(ctx, location_id, member)
     return str(workspace["id"]) if workspace else ""
-
-
-def _member_key(row: Row, member: str) -> str:
-    if "@" in member:
-        return f"user:{member.lower()}"
-    return f"workspace:{compare.fold(row.get('location'))}/{compare.fold(member)}"
 
 
 class HuntGroupActions(FeatureActions):

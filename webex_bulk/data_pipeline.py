@@ -28,6 +28,7 @@ __all__ = [
     "escape_cell",
     "parse_hours",
     "read_rows",
+    "reference_key",
     "scan",
     "unescape_cell",
 ]
@@ -219,18 +220,22 @@ def dependencies(row: Row) -> tuple[str, ...]:
     if row.entity_type is EntityType.LOCATION:
         return ()
     if row.entity_type is EntityType.DEVICE:
-        return (_owner_key(row.get("owner"), location),)
+        return (reference_key(row.get("owner"), row.get("location")),)
     found = [f"location:{location}"]
     if row.get("phone_number") and row.entity_type is not EntityType.NUMBER:
         found.append(f"number:{row.get('phone_number')}")
-    found.extend(_owner_key(member, location) for member in row.members)
+    found.extend(reference_key(member, row.get("location")) for member in row.members)
     if row.entity_type is EntityType.AUTO_ATTENDANT:
         found.append(f"schedule:{location}/{row.get('business_schedule').casefold()}")
     return tuple(dict.fromkeys(found))
 
 
-def _owner_key(owner: str, location: str) -> str:
-    return f"user:{owner}" if "@" in owner else f"workspace:{location}/{owner.casefold()}"
+def reference_key(member: str, location: str) -> str:
+    """The row key a member or device owner names: a user by e-mail, else a workspace of
+    ``location``."""
+    if "@" in member:
+        return f"user:{member.lower()}"
+    return f"workspace:{location.casefold()}/{member.casefold()}"
 
 
 # -- cross-row rules ---------------------------------------------------------------------------

@@ -153,7 +153,7 @@ class Engine:
         )
         self._writer_error: BaseException | None = None
         self._fatal: BaseException | None = None
-        self._group_locks: dict[str, asyncio.Lock] = {}
+        self._group_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -363,23 +363,41 @@ def _drain_if_stopped(work: asyncio.Queue[WorkItem | None], stop: StopControl) -
 
 
 class _GroupLock:
-    """Serialises work items of one group key (a device owner, a location's numbers)."""
+    """Serialises work items of one group key (a device owner, a location's numbers).
 
-    def __init__(self, locks: dict[str, asyncio.Lock], key: str | None) -> None:
+    A key's lock lives only while some worker holds or waits for it, so the map stays as small
+    as the work in flight.
+    """
+
+    def __init__(self, locks: dict[str, tuple[asyncio.Lock, int]], key: str | None) -> None:
         self._locks = locks
         self._key = key
 
     async def __aenter__(self) -> None:
-        if self._key is not None:
-            await self._locks.setdefault(self._key, asyncio.Lock()).acquire()
+        if self._key is None:
+            return
+        lock, users = self._locks.get(self._key, (asyncio.Lock(), 0))
+        self._locks[self._key] = (lock, users + 1)
+        try:
+            await lock.acquire()
+        except BaseException:
+            self._leave(lock)
+            raise
 
     async def __aexit__(self, *exc: object) -> None:
         if self._key is None:
             return
-        lock = self._locks[self._key]
+        lock, _ = self._locks[self._key]
         lock.release()
-        if not lock.locked() and not getattr(lock, "_waiters", None):
+        self._leave(lock)
+
+    def _leave(self, lock: asyncio.Lock) -> None:
+        assert self._key is not None
+        _, users = self._locks[self._key]
+        if users == 1:
             del self._locks[self._key]
+        else:
+            self._locks[self._key] = (lock, users - 1)
 
 
 async def deadline_watch(stop: StopControl, seconds_left: float) -> None:
