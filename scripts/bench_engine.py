@@ -20,7 +20,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from webex_bulk import cli, executor  # noqa: E402
+from webex_bulk.cli import commands as cli  # noqa: E402
+from webex_bulk.engine import executor  # noqa: E402
 from webex_bulk.error_handling import Status  # noqa: E402
 
 RunItem = Callable[[Any, Any], Coroutine[Any, Any, list[Any]]]

@@ -172,7 +172,7 @@ def command() -> list[str]:
     script = Path(sys.executable).parent / "webex-bulk"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from webex_bulk.cli import main; main()"]
+    return [sys.executable, "-c", "from webex_bulk.cli.commands import main; main()"]
 
 
 def measure(path: Path, out_dir: Path) -> dict[str, float]:

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from support import EngineRun, settings_for
 
-from webex_bulk.batch_iterator import Caps
 from webex_bulk.config import Credentials
-from webex_bulk.executor import RunRequest, StopControl, run_file
-from webex_bulk.planner import plan_file
+from webex_bulk.engine.batch_iterator import Caps
+from webex_bulk.engine.executor import RunRequest, StopControl, run_file
+from webex_bulk.engine.planner import plan_file
 from webex_bulk.simulator import RunningSimulator, SimConfig, running_simulator
 
 RunEngine = Callable[..., Awaitable[EngineRun]]

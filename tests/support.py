@@ -14,7 +14,7 @@ import aiohttp
 import attrs
 
 from webex_bulk.config import Settings
-from webex_bulk.executor import RunResult
+from webex_bulk.engine.executor import RunResult
 from webex_bulk.simulator import RunningSimulator
 
 #: Settings that keep engine tests quick: no real waits between retries or consistency lookups.

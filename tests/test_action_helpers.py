@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 
-from webex_bulk import action_compare as compare
-from webex_bulk import action_feature_bodies as feature_bodies
-from webex_bulk import action_helpers as helpers
+from webex_bulk.actions import bodies as helpers
+from webex_bulk.actions import compare, feature_bodies
 from webex_bulk.config import Settings
+from webex_bulk.input.normalise import parse_hours
 from webex_bulk.models import EntityType, Row
-from webex_bulk.normalise import parse_hours
 
 
 def changed(row: Row, **values: str) -> Row:

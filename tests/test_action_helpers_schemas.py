@@ -13,11 +13,10 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from webex_bulk import action_compare as compare
-from webex_bulk import action_feature_bodies as feature_bodies
-from webex_bulk import action_helpers as helpers
+from webex_bulk.actions import bodies as helpers
+from webex_bulk.actions import compare, feature_bodies
+from webex_bulk.input.normalise import parse_hours
 from webex_bulk.models import EntityType, Row
-from webex_bulk.normalise import parse_hours
 
 SPECS = Path("/work/shared/webex-openapi")
 pytestmark = pytest.mark.skipif(

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from test_actions_support import user_row
 
-from webex_bulk.actions_base import (
+from webex_bulk.actions.base import (
     Reconciled,
     create_reconciled,
     error_outcome,
     license_exhausted,
     settle,
 )
-from webex_bulk.actions_context import (
+from webex_bulk.actions.context import (
     ActionContext,
     Inventory,
     Item,

@@ -20,7 +20,7 @@ from test_actions_support import (
     writes,
 )
 
-from webex_bulk.actions_registry import REGISTRY
+from webex_bulk.actions.registry import REGISTRY
 from webex_bulk.error_handling import Reason
 from webex_bulk.models import EntityType
 

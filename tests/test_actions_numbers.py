@@ -20,8 +20,8 @@ from test_actions_support import (
     writes,
 )
 
-from webex_bulk.actions_context import ActionContext
-from webex_bulk.actions_registry import REGISTRY
+from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.registry import REGISTRY
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import ApiError, Reason
 from webex_bulk.models import EntityType

@@ -24,9 +24,9 @@ from test_actions_support import (
     writes,
 )
 
-from webex_bulk import actions_lookups as lookups
-from webex_bulk.actions_context import ActionContext
-from webex_bulk.actions_registry import REGISTRY
+from webex_bulk.actions import lookups
+from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.registry import REGISTRY
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import Reason, Status
 from webex_bulk.models import EntityType

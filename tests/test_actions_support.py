@@ -13,11 +13,11 @@ from typing import Any
 import aiohttp
 import attrs
 
-from webex_bulk.actions_context import ActionContext, ApiClient, ResponseLike
-from webex_bulk.actions_registry import REGISTRY
-from webex_bulk.circuit_breaker import CircuitBreaker
+from webex_bulk.actions.context import ActionContext, ApiClient, ResponseLike
+from webex_bulk.actions.registry import REGISTRY
 from webex_bulk.config import Credentials, Settings
-from webex_bulk.connection_client import WebexClient
+from webex_bulk.http.breaker import CircuitBreaker
+from webex_bulk.http.client import WebexClient
 from webex_bulk.models import EntityType, Outcome, Row
 from webex_bulk.simulator import RunningSimulator, SimConfig, running_simulator
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from webex_bulk.circuit_breaker import PROBE_RECHECK, BreakerState, CircuitBreaker
+from webex_bulk.http.breaker import PROBE_RECHECK, BreakerState, CircuitBreaker
 
 
 def make(

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from webex_bulk.cli import main, window_seconds
+from webex_bulk.cli.commands import main, window_seconds
 from webex_bulk.simulator import SimulatorProcess, simulator_process
-from webex_bulk.state_store import RunLock
+from webex_bulk.state.run_dir import RunLock
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "tenant.csv"
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from webex_bulk import __version__
-from webex_bulk.cli import main
-from webex_bulk.data_pipeline import OUTPUT_COLUMNS
+from webex_bulk.cli.commands import main
+from webex_bulk.input.data_pipeline import OUTPUT_COLUMNS
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tenant.csv"
 HEADER = "entity_type,email,first_name,last_name,location,extension,phone_number,title"

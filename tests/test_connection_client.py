@@ -14,9 +14,7 @@ import pytest
 from aioresponses import CallbackResult, aioresponses
 from yarl import URL
 
-from webex_bulk.circuit_breaker import BreakerState, CircuitBreaker
 from webex_bulk.config import Credentials, Settings
-from webex_bulk.connection_client import WebexClient
 from webex_bulk.error_handling import (
     ApiError,
     ForbiddenError,
@@ -24,6 +22,8 @@ from webex_bulk.error_handling import (
     RunAborted,
     UnknownOutcome,
 )
+from webex_bulk.http.breaker import BreakerState, CircuitBreaker
+from webex_bulk.http.client import WebexClient
 
 pytestmark = pytest.mark.timeout(20)
 

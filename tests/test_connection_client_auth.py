@@ -18,11 +18,11 @@ from aioresponses import CallbackResult, aioresponses
 from test_connection_client import BASE, FakeClock, mock_transport, sent
 from yarl import URL
 
-from webex_bulk.circuit_breaker import CircuitBreaker
 from webex_bulk.config import Credentials, Settings
-from webex_bulk.connection_client import WebexClient
 from webex_bulk.error_handling import AuthError
-from webex_bulk.token_store import save_token_file
+from webex_bulk.http.breaker import CircuitBreaker
+from webex_bulk.http.client import WebexClient
+from webex_bulk.http.token_store import save_token_file
 
 pytestmark = pytest.mark.timeout(20)
 

@@ -14,10 +14,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from webex_bulk.circuit_breaker import CircuitBreaker
 from webex_bulk.config import Credentials, Settings
-from webex_bulk.connection_client import WebexClient
 from webex_bulk.error_handling import RetriesExhausted, UnknownOutcome
+from webex_bulk.http.breaker import CircuitBreaker
+from webex_bulk.http.client import WebexClient
 
 pytestmark = pytest.mark.timeout(20)
 

@@ -12,7 +12,7 @@ from test_connection_client import BASE, FakeClock, make_client, mock_transport
 from yarl import URL
 
 from webex_bulk.error_handling import ApiError
-from webex_bulk.pagination import parse_link_header, repair_next_link
+from webex_bulk.http.pagination import parse_link_header, repair_next_link
 
 pytestmark = pytest.mark.timeout(20)
 

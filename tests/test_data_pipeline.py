@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webex_bulk.config import Settings
-from webex_bulk.data_pipeline import (
+from webex_bulk.error_handling import InputFileError, Reason, Status
+from webex_bulk.input.data_pipeline import (
     DayHours,
     InputFile,
     dependencies,
@@ -21,8 +22,7 @@ from webex_bulk.data_pipeline import (
     scan,
     unescape_cell,
 )
-from webex_bulk.error_handling import InputFileError, Reason, Status
-from webex_bulk.input_schema import EXAMPLES, KNOWN_COLUMNS, SCHEMA
+from webex_bulk.input.schema import EXAMPLES, KNOWN_COLUMNS, SCHEMA
 from webex_bulk.models import EntityType, Outcome, Row
 
 HEADER = ",".join(KNOWN_COLUMNS)

@@ -10,7 +10,7 @@ import click
 import pytest
 
 import webex_bulk
-from webex_bulk.cli import main
+from webex_bulk.cli.commands import main
 from webex_bulk.config import ENV_PREFIX, SPECS
 from webex_bulk.error_handling import Reason
 

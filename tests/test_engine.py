@@ -8,7 +8,7 @@ from pathlib import Path
 from support import aside, write_csv
 
 from webex_bulk.config import Settings
-from webex_bulk.data_pipeline import read_rows, scan
+from webex_bulk.input.data_pipeline import read_rows, scan
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "tenant.csv"
 

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from support import aside, write_csv
 
-from webex_bulk.batch_iterator import Caps
 from webex_bulk.config import Credentials
+from webex_bulk.engine.batch_iterator import Caps
+from webex_bulk.engine.executor import StopControl
 from webex_bulk.error_handling import AuthError, LockError
-from webex_bulk.executor import StopControl
 from webex_bulk.models import EntityType
-from webex_bulk.run_lock import RunLock
+from webex_bulk.state.lock import RunLock
 
 USERS = """
 entity_type,name,time_zone,address1,city,state,postal_code,country,email,first_name,last_name,location,extension

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from webex_bulk.config import Settings
-from webex_bulk.data_pipeline import read_rows, scan
 from webex_bulk.error_handling import ConfigError, InputFileError, Reason
+from webex_bulk.input.data_pipeline import read_rows, scan
 from webex_bulk.models import Outcome, Row
 
 HEADER = "entity_type,email,first_name,last_name,location,extension,title"

@@ -1,14 +1,14 @@
-"""The import layering of the package, checked on the source with ``ast``.
+"""The import layering of the package, checked per subpackage on the source with ``ast``.
 
-cli → executor → {actions_registry, connection_client, writers, state_store, startup_checks,
-batch_iterator, log, circuit_breaker} → {action_helpers, data_pipeline, error_handling, models,
-config}. The bottom layer imports no aiohttp/asyncio/click/time and reads no clock. The simulator
-imports nothing from the engine and the engine nothing from the simulator (only cli starts it).
+cli → engine → {actions, http, state} → {input, config, error_handling, log, models}; actions may
+use http's face. The pure modules import no aiohttp/asyncio/click/time and read no clock. The
+simulator and the engine know nothing of each other; only cli starts the simulator. No cycles.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,95 +16,89 @@ import pytest
 import webex_bulk
 
 PACKAGE = Path(webex_bulk.__file__).resolve().parent
-
-BOTTOM = 0
-MIDDLE = 1
-EXECUTOR = 2
-TOP = 3
-#: Every module of the package and its layer. A new module must be placed here.
-LAYERS: dict[str, int] = {
-    "__init__": BOTTOM,
-    "models": BOTTOM,
-    "config": BOTTOM,
-    "error_handling": BOTTOM,
-    "action_helpers": BOTTOM,
-    "action_compare": BOTTOM,  # action_helpers' canonical values and comparisons
-    "action_feature_bodies": BOTTOM,  # action_helpers' hunt group, queue, attendant bodies
-    "data_pipeline": BOTTOM,
-    "csv_source": BOTTOM,  # data_pipeline's reading of the physical file
-    "input_schema": BOTTOM,  # data_pipeline's entity columns and row normalisation
-    "normalise": BOTTOM,  # data_pipeline's cell normalisers
-    "retry_policy": BOTTOM,  # connection_client's pure retry decision, budget, adaptive rate
-    "pagination": BOTTOM,  # connection_client's pure Link parsing and next-page URLs
-    "actions_registry": MIDDLE,
-    "connection_client": MIDDLE,
-    "token_store": MIDDLE,  # connection_client's atomic write-back of the token file
-    "writers": MIDDLE,
-    "state_store": MIDDLE,
-    "persistence": MIDDLE,  # state_store's converter, canonical JSON and atomic writes
-    "journal": MIDDLE,  # state_store's journal format and valid prefix
-    "checkpoint": MIDDLE,  # state_store's committed offsets, their commit and rebuild
-    "run_lock": MIDDLE,  # state_store's lock of a run directory
-    "startup_checks": MIDDLE,
-    "batch_iterator": MIDDLE,
-    "log": MIDDLE,
-    "circuit_breaker": MIDDLE,
-    "executor": EXECUTOR,
-    "planner": EXECUTOR,  # plan and preflight on the executor's wiring
-    "cli": TOP,
-    "demo": TOP,  # the example on an embedded simulator, beside cli
-    "__main__": TOP,
-}
-#: Modules split out of actions_registry (``actions_<part>.py``) share its layer.
-MIDDLE_PREFIX = "actions_"
 SIMULATOR = "simulator"
-#: Imports the bottom layer may not make: network, event loop, command line, clock.
-BOTTOM_FORBIDDEN = frozenset({"aiohttp", "asyncio", "click", "time", "aiofiles", "aiolimiter"})
+
+#: Every unit of the package (a subpackage or a top-level module) and its rank.
+RANKS: dict[str, int] = {
+    "__init__": 0,
+    "models": 0,
+    "config": 0,
+    "error_handling": 0,
+    "log": 0,
+    "input": 0,
+    "actions": 1,
+    "http": 1,
+    "state": 1,
+    "engine": 2,
+    "cli": 3,
+}
+#: Same-rank imports allowed between different units of the middle layer (importer, imported).
+SIDEWAYS = frozenset({("actions", "http")})
+#: Modules that must stay pure: no network, event loop, command line or clock.
+PURE = frozenset(
+    {
+        "models",
+        "config",
+        "error_handling",
+        "input.*",
+        "actions.bodies",
+        "actions.compare",
+        "actions.feature_bodies",
+        "http.retry",
+        "http.pagination",
+        "http.breaker",
+    }
+)
+IMPURE_IMPORTS = frozenset({"aiohttp", "asyncio", "click", "time", "aiofiles", "aiolimiter"})
 CLOCK_CALLS = frozenset({"now", "utcnow", "today"})
 
 
-def layer_of(module: str) -> int | None:
-    """The layer of a top-level module of the package, or None when it has no place."""
-    if module in LAYERS:
-        return LAYERS[module]
-    return MIDDLE if module.startswith(MIDDLE_PREFIX) else None
+def unit_of(module: str) -> str:
+    """The unit a dotted module path below the package belongs to (``engine.executor`` → engine)."""
+    return module.split(".")[0]
 
 
-def internal_target(node: ast.Import | ast.ImportFrom, owner: str, names: set[str]) -> list[str]:
-    """The package modules an import statement reaches ('' is the package root)."""
+def is_pure(module: str) -> bool:
+    """Whether a module is in the pure bottom layer."""
+    return module in PURE or f"{unit_of(module)}.*" in PURE
+
+
+def resolve(owner: str, node: ast.Import | ast.ImportFrom) -> Iterator[str]:
+    """The package modules (dotted, below ``webex_bulk``) an import statement reaches."""
     if isinstance(node, ast.Import):
-        return [_first_part(alias.name) for alias in node.names if _is_ours(alias.name)]
-    if node.level:  # relative: inside the simulator stays there; otherwise a sibling
-        base = SIMULATOR if owner == SIMULATOR else ""
-        if node.module:
-            return [base or node.module.split(".")[0]]
-        return [base or alias.name for alias in node.names]
-    if node.module is None or not _is_ours(node.module):
-        return []
-    first = _first_part(node.module)
-    if first:
-        return [first]
-    return [alias.name if alias.name in names else "" for alias in node.names]
+        for alias in node.names:
+            if alias.name.startswith("webex_bulk."):
+                yield alias.name.removeprefix("webex_bulk.")
+        return
+    if node.level:
+        base = owner.split(".")[: -node.level] if "." in owner else []
+        prefix = ".".join([*base, *([node.module] if node.module else [])])
+        if prefix:
+            yield prefix
+        else:
+            yield from (alias.name for alias in node.names)
+        return
+    if node.module == "webex_bulk":
+        yield from (
+            alias.name if alias.name != "__version__" else "__init__" for alias in node.names
+        )
+    elif node.module and node.module.startswith("webex_bulk."):
+        base = node.module.removeprefix("webex_bulk.")
+        for alias in node.names:  # ``from pkg import module`` reaches the module itself
+            yield f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base
 
 
-def _is_ours(dotted: str) -> bool:
-    return dotted == "webex_bulk" or dotted.startswith("webex_bulk.")
-
-
-def _first_part(dotted: str) -> str:
-    parts = dotted.split(".")
-    return parts[1] if len(parts) > 1 else ""
-
-
-def external_roots(tree: ast.AST) -> set[str]:
-    """Top-level names of the third-party and standard modules a source imports."""
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            found.add(node.module.split(".")[0])
-    return found - {"webex_bulk"}
+def module_level_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The import statements that run when the module is imported (not in functions)."""
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        elif isinstance(node, ast.If | ast.Try):
+            is_type_check = isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            if not is_type_check:
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Import | ast.ImportFrom):
+                        yield inner
 
 
 def clock_reads(tree: ast.AST) -> list[str]:
@@ -119,96 +113,143 @@ def clock_reads(tree: ast.AST) -> list[str]:
     return found
 
 
-def violations(owner: str, source: str, names: set[str]) -> list[str]:
+def edge_violation(owner: str, target: str) -> str | None:
+    """The rule an import from ``owner`` to ``target`` breaks, or None."""
+    src, dst = unit_of(owner), unit_of(target)
+    if src == dst or dst == "__init__":
+        return None
+    if src == SIMULATOR:
+        return None if dst == "__init__" else "the simulator imports no engine"
+    if dst == SIMULATOR:
+        return None if src == "cli" else "the engine imports nothing from the simulator"
+    if src not in RANKS:
+        return f"{src} is not placed in a layer"
+    if dst not in RANKS:
+        return f"{dst} is not placed in a layer"
+    if RANKS[dst] > RANKS[src]:
+        return "an upward import"
+    if RANKS[dst] == RANKS[src] > 0 and (src, dst) not in SIDEWAYS:
+        return "a sideways import between packages of one layer"
+    if (src, dst) == ("actions", "http") and target != "http":
+        return "actions may use only the face of http (webex_bulk.http)"
+    return None
+
+
+def violations(owner: str, source: str) -> list[str]:
     """Every layering rule that one module's source breaks."""
     tree = ast.parse(source)
     found: list[str] = []
-    rank = None if owner == SIMULATOR else layer_of(owner)
-    if owner != SIMULATOR and rank is None:
-        return [f"{owner}: not placed in a layer; add it to LAYERS in tests/test_layering.py"]
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Import | ast.ImportFrom):
-            continue
-        for target in internal_target(node, owner, names):
-            found.extend(_check_edge(owner, rank, target, node.lineno))
-    if rank == BOTTOM:
-        found.extend(
-            f"{owner}: bottom layer imports {m}" for m in external_roots(tree) & BOTTOM_FORBIDDEN
-        )
-        found.extend(f"{owner}: bottom layer reads the clock: {c}" for c in clock_reads(tree))
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for target in resolve(owner, node):
+                problem = edge_violation(owner, target)
+                if problem:
+                    found.append(f"{owner} (line {node.lineno}) imports {target}: {problem}")
+    if is_pure(owner):
+        roots = {
+            alias.name.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import)
+            for alias in n.names
+        }
+        roots |= {
+            n.module.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module and not n.level
+        }
+        found.extend(f"{owner}: a pure module imports {m}" for m in sorted(roots & IMPURE_IMPORTS))
+        found.extend(f"{owner}: a pure module reads the clock: {c}" for c in clock_reads(tree))
+    if unit_of(owner) not in {"cli", SIMULATOR} and "asyncio.run(" in source:
+        found.append(f"{owner}: asyncio.run belongs to cli alone")
     return found
 
 
-def _check_edge(owner: str, rank: int | None, target: str, line: int) -> list[str]:
-    where = f"{owner} (line {line}) imports {target or 'webex_bulk'}"
-    if owner == SIMULATOR:
-        return [] if target in (SIMULATOR, "") else [f"{where}: the simulator imports no engine"]
-    if target == SIMULATOR:
-        return [] if rank == TOP else [f"{where}: the engine imports nothing from the simulator"]
-    target_rank = layer_of(target) if target else BOTTOM
-    if target_rank is None:
-        return [f"{where}: {target} is not placed in a layer"]
-    assert rank is not None
-    return [f"{where}: a higher layer"] if target_rank > rank else []
-
-
-def package_sources() -> list[tuple[str, Path]]:
-    """(owner, path) of every module: top-level modules by name, simulator files as one."""
-    found = [(path.stem, path) for path in sorted(PACKAGE.glob("*.py"))]
-    found += [(SIMULATOR, path) for path in sorted((PACKAGE / SIMULATOR).rglob("*.py"))]
+def package_modules() -> dict[str, Path]:
+    """Every module of the package by its dotted name below ``webex_bulk``."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[-1] == "__init__" and len(parts) > 1:
+            parts = parts[:-1]
+        found[".".join(parts)] = path
     return found
 
 
-def module_names() -> set[str]:
-    """Names that ``from webex_bulk import X`` resolves to a module or package."""
-    return {path.stem for path in PACKAGE.glob("*.py")} | {SIMULATOR}
+MODULES = package_modules()
 
 
 def test_every_module_respects_the_layers() -> None:
     """No module of the package breaks a layering rule."""
-    names = module_names()
     found = []
-    for owner, path in package_sources():
-        found.extend(violations(owner, path.read_text(encoding="utf-8"), names))
+    for owner, path in package_modules().items():
+        found.extend(violations(owner, path.read_text(encoding="utf-8")))
     assert found == []
+
+
+def test_no_module_import_cycle() -> None:
+    """The graph of imports made at import time has no cycle."""
+    modules = package_modules()
+    graph: dict[str, set[str]] = {}
+    for owner, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        targets = {t for node in module_level_imports(tree) for t in resolve(owner, node)}
+        graph[owner] = {t for t in targets if t in modules and t != owner}
+    state: dict[str, int] = {}
+    cycles: list[str] = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(" → ".join([*trail[trail.index(nxt) :], nxt]))
+            elif nxt not in state:
+                visit(nxt, [*trail, nxt])
+        state[node] = 2
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    assert cycles == []
 
 
 @pytest.mark.parametrize(
     ("owner", "source", "expected"),
     [
-        ("data_pipeline", "import asyncio", "bottom layer imports asyncio"),
-        ("models", "from time import monotonic", "bottom layer imports time"),
-        ("config", "import click", "bottom layer imports click"),
-        ("normalise", "import aiohttp.web", "bottom layer imports aiohttp"),
-        ("data_pipeline", "import datetime\nx = datetime.datetime.now()", "reads the clock"),
-        ("config", "from webex_bulk.executor import run", "a higher layer"),
-        ("batch_iterator", "from webex_bulk import executor", "a higher layer"),
-        ("executor", "from webex_bulk.cli import main", "a higher layer"),
-        ("executor", "from webex_bulk.simulator.app import build", "imports nothing from the"),
-        ("writers", "import webex_bulk.simulator", "imports nothing from the simulator"),
-        ("simulator", "from webex_bulk.models import Row", "the simulator imports no engine"),
-        ("simulator", "from webex_bulk import executor", "the simulator imports no engine"),
-        ("mystery", "import os", "not placed in a layer"),
-        ("data_pipeline", "from .executor import run", "a higher layer"),
+        ("input.data_pipeline", "import asyncio", "a pure module imports asyncio"),
+        ("models", "from time import monotonic", "a pure module imports time"),
+        ("config", "import click", "a pure module imports click"),
+        ("http.retry", "import aiohttp.web", "a pure module imports aiohttp"),
+        ("input.normalise", "import datetime\nx = datetime.datetime.now()", "reads the clock"),
+        ("config", "from webex_bulk.engine.executor import run", "an upward import"),
+        ("state.writers", "from webex_bulk import engine", "an upward import"),
+        ("engine.executor", "from webex_bulk.cli.commands import main", "an upward import"),
+        ("engine.executor", "from webex_bulk.simulator.app import build", "nothing from the"),
+        ("state.writers", "import webex_bulk.simulator", "imports nothing from the simulator"),
+        ("simulator.app", "from webex_bulk.models import Row", "the simulator imports no engine"),
+        ("mystery", "import os\nfrom webex_bulk import models", "not placed in a layer"),
+        ("http.client", "from webex_bulk.state.persistence import x", "sideways import"),
+        ("actions.people", "from webex_bulk.http.retry import x", "only the face of http"),
+        ("input.csv_source", "from ..engine import executor", "an upward import"),
+        ("state.run_dir", "import asyncio\nasyncio.run(main())", "belongs to cli alone"),
     ],
 )
 def test_the_checker_catches_each_kind_of_violation(owner: str, source: str, expected: str) -> None:
     """Each forbidden import, placed in a module, is reported."""
-    found = violations(owner, source, module_names() | {"executor", "cli"})
+    found = violations(owner, source)
     assert any(expected in item for item in found), found
 
 
 @pytest.mark.parametrize(
     ("owner", "source"),
     [
-        ("cli", "from webex_bulk.simulator.cli import simulator_command"),
-        ("executor", "import asyncio\nfrom webex_bulk.writers import OutcomeWriter"),
-        ("startup_checks", "from webex_bulk.batch_iterator import RowSelection"),
-        ("actions_numbers", "from webex_bulk import action_helpers"),
-        ("simulator", "from webex_bulk.simulator.records import Person\nfrom . import app"),
-        ("data_pipeline", "from webex_bulk import __version__"),
+        ("cli.commands", "from webex_bulk.simulator.cli import simulator_command"),
+        ("engine.executor", "import asyncio\nfrom webex_bulk.state.writers import OutcomeWriter"),
+        ("actions.people", "from webex_bulk.http import WebexClient"),
+        ("actions.people", "from webex_bulk.actions import bodies"),
+        ("simulator.app", "from webex_bulk.simulator.records import Person\nfrom . import app"),
+        ("input.data_pipeline", "from webex_bulk import __version__"),
     ],
 )
 def test_the_checker_allows_the_permitted_imports(owner: str, source: str) -> None:
-    """Downward and same-layer imports, cli → simulator and simulator-internal imports pass."""
-    assert violations(owner, source, module_names() | {"writers", "batch_iterator"}) == []
+    """Downward and same-package imports, cli → simulator and simulator-internal imports pass."""
+    assert violations(owner, source) == []

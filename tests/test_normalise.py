@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webex_bulk import normalise as cell
 from webex_bulk.error_handling import Reason
-from webex_bulk.normalise import CellError, DayHours
+from webex_bulk.input import normalise as cell
+from webex_bulk.input.normalise import CellError, DayHours
 
 
 def reason_of(function: object, *args: str) -> Reason:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from webex_bulk.connection_client import new_limiter
-from webex_bulk.retry_policy import SETTLE_MEMORY, AdaptiveRate
+from webex_bulk.http.client import new_limiter
+from webex_bulk.http.retry import SETTLE_MEMORY, AdaptiveRate
 
 
 def busy(rate: AdaptiveRate, now: float, seconds: float) -> float:

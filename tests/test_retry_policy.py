@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from webex_bulk.config import Settings
-from webex_bulk.connection_client import translate_transport_error
-from webex_bulk.retry_policy import (
+from webex_bulk.http.client import translate_transport_error
+from webex_bulk.http.retry import (
     AUTO_START_RATE,
     RATE_FLOOR,
     RATE_LIMITED_RETRIES,

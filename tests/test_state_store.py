@@ -17,7 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webex_bulk.checkpoint import (
+from webex_bulk.error_handling import Action, LockError, Reason, StateError, Status, StorageError
+from webex_bulk.models import Outcome
+from webex_bulk.state.checkpoint import (
     OFFSET_KEYS,
     Checkpoint,
     empty_checkpoint,
@@ -25,12 +27,10 @@ from webex_bulk.checkpoint import (
     read_checkpoint,
     write_checkpoint,
 )
-from webex_bulk.error_handling import Action, LockError, Reason, StateError, Status, StorageError
-from webex_bulk.journal import decode_entry, encode_entry, new_journal_entry
-from webex_bulk.models import Outcome
-from webex_bulk.persistence import canonical_json, make_converter, write_atomic
-from webex_bulk.run_lock import LockHolder, RunLock, read_lock_holder
-from webex_bulk.state_store import RunInfo, default_run_dir, open_run, read_status
+from webex_bulk.state.journal import decode_entry, encode_entry, new_journal_entry
+from webex_bulk.state.lock import LockHolder, RunLock, read_lock_holder
+from webex_bulk.state.persistence import canonical_json, make_converter, write_atomic
+from webex_bulk.state.run_dir import RunInfo, default_run_dir, open_run, read_status
 
 text = st.text(max_size=40)
 counts = st.integers(min_value=0, max_value=2**40)

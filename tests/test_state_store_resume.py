@@ -14,11 +14,11 @@ import pytest
 
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import Action, Reason, StateError, Status
-from webex_bulk.journal import encode_entry, new_journal_entry
 from webex_bulk.models import Outcome
-from webex_bulk.persistence import make_converter
-from webex_bulk.state_store import ResumeState, RunInfo, open_run
-from webex_bulk.writers import OutcomeWriter
+from webex_bulk.state.journal import encode_entry, new_journal_entry
+from webex_bulk.state.persistence import make_converter
+from webex_bulk.state.run_dir import ResumeState, RunInfo, open_run
+from webex_bulk.state.writers import OutcomeWriter
 
 HEADER = ("entity_type", "name", "note")
 INFO = RunInfo(

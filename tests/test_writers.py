@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from webex_bulk import writers
-from webex_bulk.checkpoint import Checkpoint, read_checkpoint
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import Action, Reason, Status, StorageError
-from webex_bulk.journal import read_journal
 from webex_bulk.models import Outcome
-from webex_bulk.persistence import make_converter
-from webex_bulk.state_store import ResumeState, RunInfo, open_run
-from webex_bulk.writers import (
+from webex_bulk.state import writers
+from webex_bulk.state.checkpoint import Checkpoint, read_checkpoint
+from webex_bulk.state.journal import read_journal
+from webex_bulk.state.persistence import make_converter
+from webex_bulk.state.run_dir import ResumeState, RunInfo, open_run
+from webex_bulk.state.writers import (
     OUTPUT_COLUMNS,
     OutcomeWriter,
     PhaseDone,

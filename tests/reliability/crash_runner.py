@@ -25,10 +25,11 @@ from typing import Any
 
 import aiohttp
 
-from webex_bulk import cli, executor, state_store  # noqa: F401 - loaded before patching
-from webex_bulk.connection_client import WebexClient
+from webex_bulk.cli import commands as cli
 from webex_bulk.error_handling import Status
-from webex_bulk.writers import OutcomeWriter
+from webex_bulk.http.client import WebexClient
+from webex_bulk.state import run_dir as state_store
+from webex_bulk.state.writers import OutcomeWriter
 
 #: The exit status of a simulated crash (what a shell shows for a process killed by SIGKILL).
 CRASH_EXIT = 137

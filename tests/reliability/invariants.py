@@ -17,8 +17,8 @@ from typing import Any
 import attrs
 
 from webex_bulk.config import Settings
-from webex_bulk.data_pipeline import read_rows, scan
-from webex_bulk.state_store import JOURNAL_FILE, RUN_FILE, make_converter, read_journal
+from webex_bulk.input.data_pipeline import read_rows, scan
+from webex_bulk.state.run_dir import JOURNAL_FILE, RUN_FILE, make_converter, read_journal
 
 STATUSES = ("success", "rejected", "pending")
 

@@ -24,10 +24,10 @@ from support import aside
 from reliability import invariants
 from reliability.conftest import scale
 from reliability.mixed_file import write_mixed_file
-from webex_bulk.circuit_breaker import BreakerState, CircuitBreaker
 from webex_bulk.config import Credentials, Settings
-from webex_bulk.connection_client import WebexClient
 from webex_bulk.error_handling import ApiError, RetriesExhausted, RunAborted
+from webex_bulk.http.breaker import BreakerState, CircuitBreaker
+from webex_bulk.http.client import WebexClient
 
 pytestmark = pytest.mark.timeout(90)
 

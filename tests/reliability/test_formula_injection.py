@@ -22,9 +22,9 @@ from support import aside
 
 from reliability import invariants
 from reliability.conftest import scale
-from webex_bulk.cli import main
+from webex_bulk.cli.commands import main
 from webex_bulk.config import Settings
-from webex_bulk.data_pipeline import OUTPUT_COLUMNS, read_rows, scan, unescape_cell
+from webex_bulk.input.data_pipeline import OUTPUT_COLUMNS, read_rows, scan, unescape_cell
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -26,8 +26,8 @@ from support import aside
 from reliability import invariants
 from reliability.conftest import FULL, scale
 from webex_bulk.config import Settings
-from webex_bulk.data_pipeline import read_rows, scan
 from webex_bulk.error_handling import InputFileError, Reason
+from webex_bulk.input.data_pipeline import read_rows, scan
 from webex_bulk.models import Outcome, Row
 from webex_bulk.simulator import simulator_process
 
@@ -47,7 +47,7 @@ MEASURED = (
     "    open(out, 'w').write(str(int(status.split()[0]) / 1024))\n"
     "atexit.register(peak)\n"
     "sys.argv[0] = 'webex-bulk'\n"
-    "from webex_bulk.cli import main\n"
+    "from webex_bulk.cli.commands import main\n"
     "main()\n"
 )
 

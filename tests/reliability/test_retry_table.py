@@ -26,9 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webex_bulk.circuit_breaker import BreakerState, CircuitBreaker
 from webex_bulk.config import Credentials, Settings
-from webex_bulk.connection_client import WebexClient
 from webex_bulk.error_handling import (
     ApiError,
     AuthError,
@@ -36,7 +34,9 @@ from webex_bulk.error_handling import (
     RetriesExhausted,
     UnknownOutcome,
 )
-from webex_bulk.retry_policy import (
+from webex_bulk.http.breaker import BreakerState, CircuitBreaker
+from webex_bulk.http.client import WebexClient
+from webex_bulk.http.retry import (
     Backoff,
     Failure,
     FailureKind,

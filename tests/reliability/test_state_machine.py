@@ -38,7 +38,7 @@ from reliability.conftest import scale
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import Action, Reason, Status
 from webex_bulk.models import Outcome
-from webex_bulk.state_store import (
+from webex_bulk.state.run_dir import (
     CHECKPOINT_FILE,
     JOURNAL_FILE,
     PREVIOUS_FILE,
@@ -49,7 +49,7 @@ from webex_bulk.state_store import (
     new_journal_entry,
     open_run,
 )
-from webex_bulk.writers import OutcomeWriter, PhaseDone
+from webex_bulk.state.writers import OutcomeWriter, PhaseDone
 
 #: Full size runs for minutes; the small one stays within the default timeout.
 pytestmark = pytest.mark.timeout(scale(120, 1200))

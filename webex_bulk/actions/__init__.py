@@ -1,0 +1,1 @@
+"""Per entity type: lookup, create, update, post-steps; pure body builders and comparison."""

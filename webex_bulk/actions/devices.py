@@ -1,0 +1,147 @@
+"""Device actions: a desk phone added by MAC to its owner (a user, or a workspace of a location).
+
+One owner's devices run in sequence (``group_key``), since parallel adds race on the primary
+device. Lookup by MAC → ``POST /devices``; a device owned by someone else, or a model outside
+``supportedDevices``, is ``pending`` ``out_of_scope``.
+"""
+
+from __future__ import annotations
+
+from webex_bulk.actions import bodies as helpers
+from webex_bulk.actions import compare, lookups
+from webex_bulk.actions.base import (
+    CREATE,
+    Change,
+    Decision,
+    EntityActions,
+    Reconciled,
+    answer_item,
+    create_reconciled,
+    reference_missing,
+    unchanged,
+)
+from webex_bulk.actions.context import ActionContext, Item, RowFailure, one, page_budget
+from webex_bulk.error_handling import Action, Reason
+from webex_bulk.input.data_pipeline import reference_key
+from webex_bulk.models import EntityType, Outcome, Row
+
+DEVICES_PAGE = 1000
+
+
+def _mac(row: Row) -> str:
+    return compare.canonical_mac(row.get("mac"))
+
+
+async def fetch_device(ctx: ActionContext, mac: str) -> list[Item]:
+    """``GET /devices?mac=``, exact-matched on the MAC."""
+    items = await ctx.list_pages("/devices", {"mac": mac}, "items", 1 << 30) or []
+    return [item for item in items if compare.canonical_mac(item.get("mac")) == mac]
+
+
+async def find_device(ctx: ActionContext, mac: str, *, fresh: bool = False) -> Item | None:
+    """The device with this MAC, from the inventory or a lookup."""
+    found = None if fresh else ctx.devices.get(mac)
+    if found is None:
+        found = await fetch_device(ctx, mac)
+        ctx.devices.put(mac, found)
+    return one(found, f"device {mac}")
+
+
+class DeviceActions(EntityActions):
+    """Devices: exists with that owner → unchanged; absent → added for the owner."""
+
+    entity_type = EntityType.DEVICE
+
+    async def prepare(self, ctx: ActionContext, row_count: int) -> None:
+        """List ``/devices`` (and people and workspaces, the owners) when cheaper than a lookup
+        per row."""
+        await lookups.prime_locations(ctx, row_count)
+        await lookups.prime_people(ctx, row_count)
+        await lookups.prime_workspaces(ctx, row_count)
+        budget = page_budget(row_count)
+        if budget < 1:
+            return
+        items = await ctx.list_pages("/devices", {"max": DEVICES_PAGE}, "items", budget)
+        if items is None:
+            return
+        for item in items:
+            ctx.devices.add(compare.canonical_mac(item.get("mac")), item)
+        ctx.devices.complete = True
+
+    def group_key(self, row: Row) -> str | None:
+        """One owner's devices are added one after another."""
+        return "device-owner:" + reference_key(row.get("owner"), row.get("location"))
+
+    async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
+        """Supported model? owner exists? device exists, and with that owner?"""
+        model = compare.supported_model(await lookups.supported_devices(ctx), row.get("model"))
+        if not model:
+            raise RowFailure(
+                Reason.OUT_OF_SCOPE,
+                f"model {row.get('model')!r} is not in the supported devices list: add the "
+                "device in Control Hub (Devices › Add device), or fix the model name",
+            )
+        owner = await self._owner(ctx, row, planning=planning)
+        if owner is None:
+            return Decision(CREATE, refs={"model": model})
+        kind, owner_id = owner
+        refs = {"model": model, "owner_kind": kind, "owner_id": owner_id}
+        remote = await find_device(ctx, _mac(row))
+        if remote is None:
+            return Decision(CREATE, refs=refs)
+        if compare.device_owner(remote) != owner:
+            raise RowFailure(
+                Reason.OUT_OF_SCOPE,
+                f"device {_mac(row)} belongs to another owner: remove it from that owner in "
+                "Control Hub (Devices) and run again",
+                remote_id=str(remote.get("id", "")),
+            )
+        return Decision(Change("unchanged", (), str(remote["id"])), remote, refs)
+
+    async def _owner(
+        self, ctx: ActionContext, row: Row, *, planning: bool
+    ) -> tuple[str, str] | None:
+        """``(kind, id)`` of the owner; None in ``plan`` when it is created earlier in the file."""
+        owner = row.get("owner")
+        if "@" in owner:
+            person = await lookups.find_person(ctx, owner)
+            if person is not None:
+                return "person", str(person["id"])
+            key = reference_key(owner, row.get("location"))
+            reference_missing(ctx, key, f"owner {owner!r}", planning=planning)
+            return None
+        location = await lookups.find_location(ctx, row.get("location"))
+        if location is not None:
+            workspace = await lookups.find_workspace(ctx, str(location["id"]), owner)
+            if workspace is not None:
+                return "workspace", str(workspace["id"])
+        key = reference_key(owner, row.get("location"))
+        what = f"owner {owner!r} (a workspace of location {row.get('location')!r})"
+        reference_missing(ctx, key, what, planning=planning)
+        return None
+
+    async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
+        """Add the device for its owner (one POST); an existing one is left as it is."""
+        if decision.change.kind == "unchanged":
+            return unchanged(row, decision)
+        mac = _mac(row)
+        refs = decision.refs
+        body = helpers.device_create_body(
+            row, str(refs["owner_kind"]), str(refs["owner_id"]), model=str(refs["model"])
+        )
+
+        async def create() -> Item:
+            response = await ctx.client.request("POST", "/devices", params=ctx.query(), json=body)
+            return {**answer_item(response, "/devices", body), "mac": mac}
+
+        async def lookup() -> Item | None:
+            return await find_device(ctx, mac, fresh=True)
+
+        remote, how = await create_reconciled(ctx, create, lookup, f"device {mac}")
+        ctx.devices.add(mac, remote)
+        if how is Reconciled.CREATED:
+            return Outcome.success(row, Action.CREATED, str(remote.get("id", "")))
+        outcome = await self.run_one(ctx, row)
+        if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.action is not None:
+            return Outcome.success(row, Action.CREATED, outcome.remote_id)
+        return outcome

@@ -1,0 +1,275 @@
+"""Hunt group, call queue and auto attendant actions: one class, three kinds.
+
+Lookup by exact name in the location → create with minimal defaults and members resolved to
+person/workspace ids, or PUT when number, extension, policy, queue size, schedule or the member
+**set** differ. Steps and request budget: ``docs/actions_registry.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from webex_bulk.actions import compare, feature_bodies, lookups
+from webex_bulk.actions.base import (
+    CREATE,
+    Decision,
+    EntityActions,
+    Reconciled,
+    answer_item,
+    change_for,
+    create_reconciled,
+    row_location,
+    unchanged,
+    updated,
+)
+from webex_bulk.actions.context import ActionContext, Item, RowFailure, one, page_budget
+from webex_bulk.error_handling import Action, Reason
+from webex_bulk.input.data_pipeline import reference_key
+from webex_bulk.models import EntityType, Outcome, Row
+
+PAGE = 2000
+
+
+class FeatureActions(EntityActions):
+    """The shared steps of hunt groups, call queues and auto attendants."""
+
+    path = ""  # huntGroups | queues | autoAttendants
+    list_key = ""
+
+    @property
+    def list_path(self) -> str:
+        """The org-wide list of this feature."""
+        return f"/telephony/config/{self.path}"
+
+    def item_path(self, location_id: str, feature_id: str = "") -> str:
+        """The collection (or one item) of this feature under a location."""
+        base = f"/telephony/config/locations/{location_id}/{self.path}"
+        return f"{base}/{feature_id}" if feature_id else base
+
+    async def prepare(self, ctx: ActionContext, row_count: int) -> None:
+        """List the org's features of this kind (and people and workspaces, the members) when
+        cheaper than a lookup per row."""
+        await lookups.prime_locations(ctx, row_count)
+        if self.entity_type is not EntityType.AUTO_ATTENDANT:
+            await lookups.prime_people(ctx, row_count)
+            await lookups.prime_workspaces(ctx, row_count)
+        budget = page_budget(row_count)
+        if budget < 1:
+            return
+        items = await ctx.list_pages(self.list_path, {"max": PAGE}, self.list_key, budget)
+        if items is None:
+            return
+        inventory = ctx.feature_inventory(self.list_path)
+        for item in items:
+            key = lookups.location_key(str(item.get("locationId")), str(item.get("name")))
+            inventory.add(key, item)
+        inventory.complete = True
+
+    async def find(
+        self, ctx: ActionContext, location_id: str, name: str, *, fresh: bool = False
+    ) -> Item | None:
+        """The feature called ``name`` in the location (exact match; several → ambiguous)."""
+        inventory = ctx.feature_inventory(self.list_path)
+        key = lookups.location_key(location_id, name)
+        found = None if fresh else inventory.get(key)
+        if found is None:
+            params = {"locationId": location_id, "name": name, "max": PAGE}
+            items = await ctx.list_pages(self.list_path, params, self.list_key, 1 << 30) or []
+            found = [
+                item
+                for item in compare.exact_matches(items, "name", name)
+                if compare.same_location(item, location_id)
+            ]
+            inventory.put(key, found)
+        return one(found, f"{self.entity_type.value.replace('_', ' ')} {name!r}")
+
+    async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
+        """Resolve location, members and schedule; exists? which fields differ?"""
+        location = await row_location(ctx, row, planning=planning)
+        if location is None:
+            return Decision(CREATE)
+        location_id = str(location["id"])
+        refs: dict[str, Any] = {"location_id": location_id}
+        refs.update(await self.references(ctx, row, location_id, planning=planning))
+        remote = await self.find(ctx, location_id, row.get("name"))
+        if remote is None:
+            return Decision(CREATE, refs=refs)
+        response = await ctx.client.request(
+            "GET", self.item_path(location_id, str(remote["id"])), params=ctx.query()
+        )
+        details = response.body if isinstance(response.body, Mapping) else {}
+        fields = self.diff(row, details, refs, ctx.settings.default_region)
+        return Decision(change_for(fields, str(remote["id"])), details, refs)
+
+    async def references(
+        self, ctx: ActionContext, row: Row, location_id: str, *, planning: bool
+    ) -> dict[str, Any]:
+        """Members as ids (``agent_ids``; ``members_pending`` when some exist only in the file)."""
+        ids: list[str] = []
+        waiting = False
+        for member in row.members:
+            found = await _member_id(ctx, row, location_id, member)
+            if found:
+                if found not in ids:
+                    ids.append(found)
+                continue
+            key = reference_key(member, row.get("location"))
+            if planning and key in ctx.file_keys:
+                waiting = True
+                continue
+            raise RowFailure(
+                Reason.UNKNOWN_REFERENCE,
+                f"member {member!r} is neither a user nor a workspace of location "
+                f"{row.get('location')!r} in the tenant or in this run",
+            )
+        return {"agent_ids": ids, "members_pending": waiting}
+
+    def diff(
+        self, row: Row, details: Item, refs: Mapping[str, Any], region: str
+    ) -> tuple[str, ...]:
+        """The differing CSV columns, members compared as a set of remote ids."""
+        fields = compare.feature_diff(row, details, agent_ids=refs["agent_ids"], region=region)
+        if refs.get("members_pending") and "members" not in fields:
+            fields += ("members",)
+        return fields
+
+    def create_body(self, row: Row, refs: Mapping[str, Any]) -> dict[str, Any]:
+        """The POST body."""
+        raise NotImplementedError
+
+    def update_body(
+        self, row: Row, details: Item, fields: tuple[str, ...], refs: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The PUT body for the differing fields."""
+        raise NotImplementedError
+
+    async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
+        """Create, or PUT what differs."""
+        if decision.change.kind == "unchanged":
+            return unchanged(row, decision)
+        location_id = str(decision.refs["location_id"])
+        if decision.change.kind == "update":
+            body = self.update_body(row, decision.remote, decision.change.fields, decision.refs)
+            await ctx.client.request(
+                "PUT",
+                self.item_path(location_id, decision.change.remote_id),
+                params=ctx.query(),
+                json=body,
+            )
+            return updated(row, decision.change.remote_id, decision.change.fields)
+        return await self._create(ctx, row, location_id, decision.refs)
+
+    async def _create(
+        self, ctx: ActionContext, row: Row, location_id: str, refs: Mapping[str, Any]
+    ) -> Outcome:
+        name = row.get("name")
+        body = self.create_body(row, refs)
+
+        async def create() -> Item:
+            response = await ctx.client.request(
+                "POST", self.item_path(location_id), params=ctx.query(), json=body
+            )
+            sent = {"name": name, "locationId": location_id}
+            return answer_item(response, self.item_path(location_id), sent)
+
+        async def lookup() -> Item | None:
+            return await self.find(ctx, location_id, name, fresh=True)
+
+        what = f"{self.entity_type.value.replace('_', ' ')} {name!r}"
+        remote, how = await create_reconciled(ctx, create, lookup, what)
+        ctx.feature_inventory(self.list_path).add(lookups.location_key(location_id, name), remote)
+        if how is Reconciled.CREATED:
+            return Outcome.success(row, Action.CREATED, str(remote["id"]))
+        outcome = await self.run_one(ctx, row)
+        if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.action is not None:
+            return Outcome.success(row, Action.CREATED, outcome.remote_id, detail=outcome.detail)
+        return outcome
+
+
+async def _member_id(ctx: ActionContext, row: Row, location_id: str, member: str) -> str:
+    """A member's remote id: a person by e-mail, else a workspace of the row's location."""
+    if "@" in member:
+        person = await lookups.find_person(ctx, member)
+        return str(person["id"]) if person else ""
+    workspace = await lookups.find_workspace(ctx, location_id, member)
+    return str(workspace["id"]) if workspace else ""
+
+
+class HuntGroupActions(FeatureActions):
+    """Hunt groups."""
+
+    entity_type = EntityType.HUNT_GROUP
+    path = "huntGroups"
+    list_key = "huntGroups"
+
+    def create_body(self, row: Row, refs: Mapping[str, Any]) -> dict[str, Any]:
+        """CreateHuntGroupObject with minimal defaults."""
+        return feature_bodies.hunt_group_create_body(row, refs["agent_ids"])
+
+    def update_body(
+        self, row: Row, details: Item, fields: tuple[str, ...], refs: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """ModifyHuntGroupObject for the differing fields."""
+        return feature_bodies.hunt_group_update_body(row, details, fields, refs["agent_ids"])
+
+
+class CallQueueActions(FeatureActions):
+    """Call queues."""
+
+    entity_type = EntityType.CALL_QUEUE
+    path = "queues"
+    list_key = "queues"
+
+    def create_body(self, row: Row, refs: Mapping[str, Any]) -> dict[str, Any]:
+        """A simple queue (wxc_sdk defaults)."""
+        return feature_bodies.call_queue_create_body(row, refs["agent_ids"])
+
+    def update_body(
+        self, row: Row, details: Item, fields: tuple[str, ...], refs: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """ModifyCallQueueObject (queueSettings carried back, as the API requires it)."""
+        return feature_bodies.call_queue_update_body(row, details, fields, refs["agent_ids"])
+
+
+class AutoAttendantActions(FeatureActions):
+    """Auto attendants: no members; a business-hours schedule of the location, by name."""
+
+    entity_type = EntityType.AUTO_ATTENDANT
+    path = "autoAttendants"
+    list_key = "autoAttendants"
+
+    async def references(
+        self, ctx: ActionContext, row: Row, location_id: str, *, planning: bool
+    ) -> dict[str, Any]:
+        """The business schedule's remote name (``unknown_reference`` when it does not exist)."""
+        wanted = row.get("business_schedule")
+        schedule = None
+        if not planning or await lookups.calling_enabled(ctx, location_id):
+            schedule = await lookups.find_schedule(ctx, location_id, wanted)
+        if schedule is not None:
+            return {"schedule": str(schedule.get("name") or wanted)}
+        key = f"schedule:{compare.fold(row.get('location'))}/{compare.fold(wanted)}"
+        if planning and key in ctx.file_keys:
+            return {"schedule": wanted}
+        raise RowFailure(
+            Reason.UNKNOWN_REFERENCE,
+            f"business schedule {wanted!r} is not a schedule of location "
+            f"{row.get('location')!r} in the tenant or in this run",
+        )
+
+    def diff(
+        self, row: Row, details: Item, refs: Mapping[str, Any], region: str
+    ) -> tuple[str, ...]:
+        """Number, extension and schedule name."""
+        return compare.feature_diff(row, details, schedule_name=refs["schedule"], region=region)
+
+    def create_body(self, row: Row, refs: Mapping[str, Any]) -> dict[str, Any]:
+        """PostAutoAttendantObject with the minimal menus."""
+        return feature_bodies.auto_attendant_create_body(row, refs["schedule"])
+
+    def update_body(
+        self, row: Row, details: Item, fields: tuple[str, ...], refs: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """ModifyAutoAttendantObject: number, extension and schedule."""
+        return feature_bodies.auto_attendant_update_body(row, refs["schedule"])

@@ -1,0 +1,174 @@
+"""User actions: a calling user with a license, a location and an extension/number.
+
+Lookup by e-mail → create in one ``POST /people?callingData=true``, or add the missing calling
+license (``PATCH /licenses/users``) and GET-modify-PUT the differing fields. Steps, reconciliation
+and request budget: ``docs/actions_registry.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from webex_bulk.actions import bodies as helpers
+from webex_bulk.actions import compare, lookups
+from webex_bulk.actions.base import (
+    CREATE,
+    Decision,
+    EntityActions,
+    Reconciled,
+    answer_item,
+    change_for,
+    create_reconciled,
+    row_location,
+    unchanged,
+    updated,
+)
+from webex_bulk.actions.context import ActionContext, Item, RowFailure
+from webex_bulk.error_handling import Action, ApiError, Reason
+from webex_bulk.models import EntityType, Outcome, Row
+
+CALLING_KINDS = ("professional", "basic")
+#: Not a CSV column value: ``plan`` shows it when the wanted calling license is missing.
+LICENSE_FIELD = "license"
+
+
+def _kind(row: Row) -> str:
+    return row.get("license", "professional")
+
+
+class UserActions(EntityActions):
+    """Calling users: create with license, location and line; or license + full-replace PUT."""
+
+    entity_type = EntityType.USER
+
+    async def prepare(self, ctx: ActionContext, row_count: int) -> None:
+        """List ``/people?callingData=true`` (100 a page) and the locations when cheaper than a
+        lookup per row."""
+        await lookups.prime_locations(ctx, row_count)
+        await lookups.prime_people(ctx, row_count)
+
+    async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
+        """Exists? in another location (out of scope)? license? which fields differ?
+
+        ``plan`` counts the license units its creates would take, so it predicts exhaustion;
+        ``run`` takes the unit when it writes.
+        """
+        location = await row_location(ctx, row, planning=planning)
+        if location is None:
+            return Decision(CREATE)
+        location_id = str(location["id"])
+        refs: dict[str, Any] = {"location_id": location_id}
+        person = await lookups.find_person(ctx, row.get("email"))
+        if person is None:
+            await lookups.pick_license(ctx, _kind(row), reserve=planning)
+            return Decision(CREATE, refs=refs)
+        calling = await lookups.license_ids_of_kind(ctx, *CALLING_KINDS)
+        held = [lic for lic in person.get("licenses") or () if lic in calling]
+        remote_location = str(person.get("locationId") or "")
+        if held and remote_location and remote_location != location_id:
+            where = await lookups.location_name(ctx, remote_location)
+            raise RowFailure(
+                Reason.OUT_OF_SCOPE,
+                f"user {row.get('email')} is a calling user in location "
+                f"{where!r}, not {row.get('location')!r}: "
+                "move the user with the move-users job (Control Hub › Users › Move users), "
+                "then run again",
+                remote_id=str(person.get("id", "")),
+            )
+        fields = compare.person_diff(row, person, ctx.settings.default_region)
+        wanted = await lookups.license_ids_of_kind(ctx, _kind(row))
+        if not any(lic in wanted for lic in held):
+            await lookups.pick_license(ctx, _kind(row), reserve=planning)
+            fields = (LICENSE_FIELD, *fields)
+        return Decision(change_for(fields, str(person["id"])), person, refs)
+
+    async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
+        """Create, or license and update; success when the person matches the row."""
+        if decision.change.kind == "unchanged":
+            return unchanged(row, decision)
+        if decision.change.kind == "create":
+            return await self._create(ctx, row, str(decision.refs["location_id"]))
+        return await self._update(ctx, row, decision)
+
+    async def _create(self, ctx: ActionContext, row: Row, location_id: str) -> Outcome:
+        email = row.get("email")
+        license_id = await lookups.pick_license(ctx, _kind(row), reserve=True)
+        body = ctx.body(
+            helpers.person_create_body(row, location_id=location_id, license_id=license_id)
+        )
+
+        async def create() -> Item:
+            response = await ctx.client.request(
+                "POST", "/people", params={"callingData": "true"}, json=body
+            )
+            return answer_item(response, "/people", {})
+
+        async def lookup() -> Item | None:
+            return await lookups.find_person(ctx, email, fresh=True)
+
+        try:
+            person, how = await create_reconciled(
+                ctx, create, lookup, f"user {email!r}", created_despite_400=True
+            )
+        except ApiError:
+            lookups.release_license(ctx, license_id)
+            raise
+        lookups.add_person(ctx, person)
+        if how is Reconciled.CREATED:
+            return Outcome.success(row, Action.CREATED, str(person["id"]))
+        if how is Reconciled.EXISTED:
+            lookups.release_license(ctx, license_id)
+        outcome = await self.run_one(ctx, row)
+        if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.action is not None:
+            return Outcome.success(row, Action.CREATED, outcome.remote_id, detail=outcome.detail)
+        return outcome
+
+    async def _update(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
+        person_id = decision.change.remote_id
+        fields = decision.change.fields
+        if LICENSE_FIELD in fields:
+            await self._license(ctx, row, decision)
+        rest = [field for field in fields if field != LICENSE_FIELD]
+        if rest:
+            response = await ctx.client.request(
+                "GET", f"/people/{person_id}", params=ctx.query({"callingData": "true"})
+            )
+            fresh = response.body if isinstance(response.body, Mapping) else {}
+            differing = compare.person_diff(row, fresh, ctx.settings.default_region)
+            if differing:
+                body = ctx.body(helpers.person_update_body(fresh, row, differing))
+                answer = await ctx.client.request(
+                    "PUT", f"/people/{person_id}", params={"callingData": "true"}, json=body
+                )
+                if isinstance(answer.body, Mapping) and answer.body.get("id"):
+                    lookups.add_person(ctx, answer.body)
+        return updated(row, person_id, fields)
+
+    async def _license(self, ctx: ActionContext, row: Row, decision: Decision) -> None:
+        """Assign the wanted calling license; a 206 that leaves it unassigned →
+        ``license_unavailable``. A user holds one calling license: the add replaces the one held,
+        and no separate remove is sent, so a refused add leaves the user as they were."""
+        license_id = await lookups.pick_license(ctx, _kind(row), reserve=True)
+        body = ctx.body(
+            helpers.license_patch_body(
+                decision.change.remote_id,
+                license_id,
+                location_id=str(decision.refs["location_id"]),
+                extension=row.get("extension"),
+                phone_number=row.get("phone_number"),
+            )
+        )
+        try:
+            response = await ctx.client.request("PATCH", "/licenses/users", json=body)
+        except ApiError:
+            lookups.release_license(ctx, license_id)
+            raise
+        if response.status == 206 and compare.unassigned_licenses([license_id], response.body):
+            lookups.release_license(ctx, license_id)
+            raise RowFailure(
+                Reason.LICENSE_UNAVAILABLE,
+                f"the calling license was not assigned (206 partial answer) "
+                f"[tracking id {response.tracking_id}]",
+                remote_id=decision.change.remote_id,
+            )

@@ -1,0 +1,140 @@
+"""Workspace actions: a Webex Calling workspace of a location with an extension and/or number.
+
+Lookup by display name in the location → ``POST /workspaces`` (calling ``webexCalling``), or
+``PUT /workspaces/{id}`` when the line differs. The line of a workspace is read through the
+numbers API (``ownerId``), since the workspace object does not carry it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from webex_bulk.actions import bodies as helpers
+from webex_bulk.actions import compare, lookups
+from webex_bulk.actions.base import (
+    CREATE,
+    Decision,
+    EntityActions,
+    Reconciled,
+    answer_item,
+    change_for,
+    create_reconciled,
+    row_location,
+    unchanged,
+    updated,
+)
+from webex_bulk.actions.context import ActionContext, Item, page_budget
+from webex_bulk.error_handling import Action
+from webex_bulk.models import EntityType, Outcome, Row
+
+NUMBERS_PAGE = 2000
+NUMBERS_PATH = "/telephony/config/numbers"
+
+
+async def owner_line(ctx: ActionContext, owner_id: str) -> Mapping[str, str]:
+    """The extension and phone number an owner holds (``GET …/numbers?ownerId=``)."""
+    rows = ctx.owner_lines.get(owner_id)
+    if rows is None:
+        params = {"ownerId": owner_id, "max": NUMBERS_PAGE}
+        rows = await ctx.list_pages(NUMBERS_PATH, params, "phoneNumbers", 1 << 30) or []
+        ctx.owner_lines.put(owner_id, rows)
+    line: dict[str, str] = {}
+    for row in rows:
+        if row.get("extension") and "extension" not in line:
+            line["extension"] = str(row["extension"])
+        if row.get("phoneNumber") and "phoneNumber" not in line:
+            line["phoneNumber"] = str(row["phoneNumber"])
+    return line
+
+
+def with_line(workspace: Item, line: Mapping[str, str]) -> Item:
+    """A workspace with its line merged into ``calling.webexCalling`` (for the comparison)."""
+    calling = dict(workspace.get("calling") or {})
+    inner = dict(calling.get("webexCalling") or {})
+    if calling.get("type") == "webexCalling":
+        inner.update(line)
+    calling["webexCalling"] = inner
+    return {**workspace, "calling": calling}
+
+
+class WorkspaceActions(EntityActions):
+    """Workspaces: create with Webex Calling, or PUT the calling line when it differs."""
+
+    entity_type = EntityType.WORKSPACE
+
+    async def prepare(self, ctx: ActionContext, row_count: int) -> None:
+        """List locations, workspaces and the lines of all workspaces when cheaper than lookups."""
+        await lookups.prime_locations(ctx, row_count)
+        if not await lookups.prime_workspaces(ctx, row_count):
+            return
+        params = {"ownerType": "PLACE", "max": NUMBERS_PAGE}
+        lines = await ctx.list_pages(NUMBERS_PATH, params, "phoneNumbers", page_budget(row_count))
+        if lines is None:
+            return
+        by_owner: dict[str, list[Item]] = {str(item["id"]): [] for item in ctx.workspaces.values()}
+        for line in lines:
+            owner = line.get("owner") or {}
+            if owner.get("id"):
+                by_owner.setdefault(str(owner["id"]), []).append(line)
+        for owner_id, found in by_owner.items():
+            ctx.owner_lines.put(owner_id, found)
+
+    async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
+        """Exists in the location? on Webex Calling with the wanted line?"""
+        location = await row_location(ctx, row, planning=planning)
+        if location is None:
+            return Decision(CREATE)
+        location_id = str(location["id"])
+        refs = {"location_id": location_id}
+        remote = await lookups.find_workspace(ctx, location_id, row.get("display_name"))
+        if remote is None:
+            return Decision(CREATE, refs=refs)
+        view = with_line(remote, await owner_line(ctx, str(remote["id"])))
+        fields = compare.workspace_diff(row, view, ctx.settings.default_region)
+        return Decision(change_for(fields, str(remote["id"])), view, refs)
+
+    async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
+        """Create, or PUT the calling settings with the fields a PUT would clear carried back."""
+        if decision.change.kind == "unchanged":
+            return unchanged(row, decision)
+        location_id = str(decision.refs["location_id"])
+        if decision.change.kind == "update":
+            workspace_id = decision.change.remote_id
+            body = helpers.workspace_update_body(row, decision.remote, location_id)
+            await ctx.client.request(
+                "PUT", f"/workspaces/{workspace_id}", params=ctx.query(), json=body
+            )
+            ctx.owner_lines.put(workspace_id, [_line_row(row)])
+            return updated(row, workspace_id, decision.change.fields)
+        return await self._create(ctx, row, location_id)
+
+    async def _create(self, ctx: ActionContext, row: Row, location_id: str) -> Outcome:
+        name = row.get("display_name")
+        body = ctx.body(helpers.workspace_create_body(row, location_id))
+
+        async def create() -> Item:
+            response = await ctx.client.request("POST", "/workspaces", json=body)
+            return answer_item(response, "/workspaces", body)
+
+        async def lookup() -> Item | None:
+            return await lookups.find_workspace(ctx, location_id, name, fresh=True)
+
+        remote, how = await create_reconciled(ctx, create, lookup, f"workspace {name!r}")
+        ctx.workspaces.add(lookups.location_key(location_id, name), remote)
+        if how is Reconciled.CREATED:
+            ctx.owner_lines.put(str(remote["id"]), [_line_row(row)])
+            return Outcome.success(row, Action.CREATED, str(remote["id"]))
+        outcome = await self.run_one(ctx, row)
+        if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.action is not None:
+            return Outcome.success(row, Action.CREATED, outcome.remote_id, detail=outcome.detail)
+        return outcome
+
+
+def _line_row(row: Row) -> Item:
+    """The line a workspace holds after this run wrote it (cached like a numbers row)."""
+    line = {}
+    if row.get("extension"):
+        line["extension"] = row.get("extension")
+    if row.get("phone_number"):
+        line["phoneNumber"] = row.get("phone_number")
+    return line

@@ -1,0 +1,1 @@
+"""Phases, workers, terminal states, shutdown, deadline, resume; plan; preflight."""

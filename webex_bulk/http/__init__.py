@@ -1,0 +1,1 @@
+"""The one request path to Webex: limiter, retries, ``Retry-After``, breaker, token, paging."""

@@ -1,0 +1,1 @@
+"""Reading the input file: encoding, header, normalisation, validation, dedupe, stable keys."""

@@ -1,0 +1,325 @@
+"""The input schema: the columns of every entity type, how a row is normalised, its stable key.
+
+Pure: a row's cells in, normalised values (or the problems found) out. No I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import attrs
+
+from webex_bulk.error_handling import Reason
+from webex_bulk.input import normalise as cell
+from webex_bulk.models import EntityType
+
+#: A cell normaliser: (trimmed cell text, default phone region) → normalised value.
+Normaliser = Callable[[str, str], str]
+
+
+def _plain(function: Callable[[str], str]) -> Normaliser:
+    return lambda text, _region: function(text)
+
+
+def _choice(*options: str) -> Normaliser:
+    return lambda text, _region: cell.choice(text, options)
+
+
+def _members(text: str, _region: str) -> str:
+    return ";".join(cell.members(text))
+
+
+@attrs.frozen
+class Column:
+    """One input column of an entity type: how it is normalised, whether it is required."""
+
+    name: str
+    normalise: Normaliser
+    required: bool = False
+    default: str = ""
+
+
+@attrs.frozen
+class EntitySpec:
+    """The columns of one entity type and the columns that identify a row of it."""
+
+    entity_type: EntityType
+    columns: tuple[Column, ...]
+    key_columns: tuple[str, ...]
+    #: at least one of these columns must hold a value (extension and/or phone number)
+    one_of: tuple[str, ...] = ()
+
+    def key(self, values: Mapping[str, str]) -> str:
+        """The stable key of a row (``user:alice@example.com``, ``schedule:hq/office``)."""
+        # Names are compared case-insensitively; a MAC keeps its upper-case hex.
+        parts = [values[c] if c == "mac" else values[c].casefold() for c in self.key_columns]
+        return f"{self.entity_type.value}:{'/'.join(parts)}"
+
+
+_NAME = _plain(cell.name)
+_NUMBER_COLUMNS = (Column("extension", _plain(cell.extension)), Column("phone_number", cell.e164))
+_FEATURE = (Column("name", _NAME, True), Column("location", _NAME, True), *_NUMBER_COLUMNS)
+_POLICIES = ("circular", "regular", "simultaneous", "uniform", "weighted")
+_POLICY = Column("policy", _choice(*_POLICIES), default="circular")
+_ONE_OF = ("extension", "phone_number")
+_BY_LOCATION = ("location", "name")
+
+SCHEMA: Mapping[EntityType, EntitySpec] = {
+    spec.entity_type: spec
+    for spec in (
+        EntitySpec(
+            EntityType.LOCATION,
+            (
+                Column("name", _plain(cell.location_name), True),
+                Column("time_zone", _plain(cell.time_zone), True),
+                Column("address1", _NAME, True),
+                Column("address2", _NAME),
+                Column("city", _NAME, True),
+                Column("state", _NAME, True),
+                Column("postal_code", _NAME, True),
+                Column("country", _plain(cell.country), True),
+                Column("preferred_language", _plain(cell.language), default="en_us"),
+                Column("announcement_language", _plain(cell.language), default="en_us"),
+            ),
+            ("name",),
+        ),
+        EntitySpec(
+            EntityType.NUMBER,
+            (
+                Column("phone_number", cell.e164, True),
+                Column("location", _NAME, True),
+                Column("state", _choice("active", "inactive"), default="active"),
+            ),
+            ("phone_number",),
+        ),
+        EntitySpec(
+            EntityType.SCHEDULE,
+            (
+                Column("name", _NAME, True),
+                Column("location", _NAME, True),
+                Column("hours", _plain(cell.hours), True),
+            ),
+            _BY_LOCATION,
+        ),
+        EntitySpec(
+            EntityType.USER,
+            (
+                Column("email", _plain(cell.email), True),
+                Column("first_name", _NAME, True),
+                Column("last_name", _NAME, True),
+                Column("display_name", _NAME),
+                Column("location", _NAME, True),
+                *_NUMBER_COLUMNS,
+                Column("license", _choice("professional", "basic"), default="professional"),
+                Column("department", _NAME),
+                Column("title", _NAME),
+            ),
+            ("email",),
+            _ONE_OF,
+        ),
+        EntitySpec(
+            EntityType.WORKSPACE,
+            (
+                Column("display_name", _NAME, True),
+                Column("location", _NAME, True),
+                *_NUMBER_COLUMNS,
+            ),
+            ("location", "display_name"),
+            _ONE_OF,
+        ),
+        EntitySpec(
+            EntityType.HUNT_GROUP,
+            (*_FEATURE, Column("members", _members), _POLICY),
+            _BY_LOCATION,
+            _ONE_OF,
+        ),
+        EntitySpec(
+            EntityType.CALL_QUEUE,
+            (
+                *_FEATURE,
+                Column("members", _members),
+                _POLICY,
+                Column("queue_size", _plain(cell.queue_size), default="10"),
+            ),
+            _BY_LOCATION,
+            _ONE_OF,
+        ),
+        EntitySpec(
+            EntityType.AUTO_ATTENDANT,
+            (*_FEATURE, Column("business_schedule", _NAME, True)),
+            _BY_LOCATION,
+            _ONE_OF,
+        ),
+        EntitySpec(
+            EntityType.DEVICE,
+            (
+                Column("mac", _plain(cell.mac), True),
+                Column("model", _NAME, True),
+                Column("owner", _plain(cell.owner), True),
+                Column("location", _NAME),
+            ),
+            ("mac",),
+        ),
+    )
+}
+
+#: Every column any entity type reads, plus ``entity_type``, in template order.
+KNOWN_COLUMNS: tuple[str, ...] = (
+    "entity_type",
+    "name",
+    "display_name",
+    "email",
+    "first_name",
+    "last_name",
+    "location",
+    "extension",
+    "phone_number",
+    "license",
+    "department",
+    "title",
+    "members",
+    "policy",
+    "queue_size",
+    "business_schedule",
+    "hours",
+    "state",
+    "time_zone",
+    "address1",
+    "address2",
+    "city",
+    "postal_code",
+    "country",
+    "preferred_language",
+    "announcement_language",
+    "mac",
+    "model",
+    "owner",
+)
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with a row: the reason code, the column, and what is wrong."""
+
+    reason: Reason
+    column: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"column {self.column}: {self.text}"
+
+
+@attrs.frozen
+class Normalised:
+    """A row's normalised values and member list, or the problems that reject it."""
+
+    values: Mapping[str, str]
+    members: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+
+def normalise_row(spec: EntitySpec, cells: Mapping[str, str], region: str) -> Normalised:
+    """Normalise the cells of one row of ``spec``'s type; collect every problem, not the first."""
+    values: dict[str, str] = {}
+    problems: list[Problem] = []
+    for column in spec.columns:
+        text = cells.get(column.name, "").strip()
+        if not text:
+            if column.required:
+                problems.append(Problem(Reason.MISSING_FIELD, column.name, "a value is required"))
+            elif column.default:
+                values[column.name] = column.default
+            continue
+        try:
+            value = column.normalise(text, region)
+        except cell.CellError as exc:
+            problems.append(Problem(exc.reason, column.name, exc.problem))
+            continue
+        if value:
+            values[column.name] = value
+    problems.extend(_row_rules(spec, values, {p.column for p in problems}))
+    members = values.pop("members", "")
+    return Normalised(values, tuple(members.split(";")) if members else (), tuple(problems))
+
+
+def _row_rules(spec: EntitySpec, values: dict[str, str], bad: set[str]) -> list[Problem]:
+    """Rules across the columns of one row; fills the defaults that depend on other columns."""
+    found: list[Problem] = []
+    if spec.one_of and not any(c in values or c in bad for c in spec.one_of):
+        wanted = " and/or ".join(spec.one_of)
+        found.append(Problem(Reason.MISSING_FIELD, spec.one_of[0], f"give {wanted}"))
+    named = "first_name" in values and "last_name" in values
+    if spec.entity_type is EntityType.USER and "display_name" not in values and named:
+        values["display_name"] = f"{values['first_name']} {values['last_name']}"
+    if spec.entity_type is EntityType.DEVICE and "location" not in values and "location" not in bad:
+        owner = values.get("owner", "")
+        if owner and "@" not in owner:
+            found.append(
+                Problem(Reason.MISSING_FIELD, "location", "required when the owner is a workspace")
+            )
+    return found
+
+
+#: One valid example row per entity type (``webex-bulk template``); together they validate.
+EXAMPLES: Mapping[EntityType, Mapping[str, str]] = {
+    EntityType.LOCATION: {
+        "name": "San Jose HQ",
+        "time_zone": "America/Los_Angeles",
+        "address1": "170 West Tasman Drive",
+        "city": "San Jose",
+        "state": "CA",
+        "postal_code": "95134",
+        "country": "US",
+        "preferred_language": "en_us",
+        "announcement_language": "en_us",
+    },
+    EntityType.NUMBER: {"phone_number": "+14085550100", "location": "San Jose HQ"},
+    EntityType.SCHEDULE: {
+        "name": "Office Hours",
+        "location": "San Jose HQ",
+        "hours": "mon-fri 08:00-18:00; sat 09:00-13:00",
+    },
+    EntityType.USER: {
+        "email": "alice.jones@example.com",
+        "first_name": "Alice",
+        "last_name": "Jones",
+        "location": "San Jose HQ",
+        "extension": "1001",
+        "phone_number": "+14085550100",
+        "license": "professional",
+        "department": "Sales",
+        "title": "Account Manager",
+    },
+    EntityType.WORKSPACE: {
+        "display_name": "Lobby Phone",
+        "location": "San Jose HQ",
+        "extension": "1900",
+    },
+    EntityType.HUNT_GROUP: {
+        "name": "Sales",
+        "location": "San Jose HQ",
+        "extension": "2001",
+        "members": "alice.jones@example.com;Lobby Phone",
+        "policy": "circular",
+    },
+    EntityType.CALL_QUEUE: {
+        "name": "Support",
+        "location": "San Jose HQ",
+        "extension": "2002",
+        "members": "alice.jones@example.com",
+        "policy": "uniform",
+        "queue_size": "10",
+    },
+    EntityType.AUTO_ATTENDANT: {
+        "name": "Main Menu",
+        "location": "San Jose HQ",
+        "extension": "2000",
+        "business_schedule": "Office Hours",
+    },
+    EntityType.DEVICE: {
+        "mac": "00A1B2C3D4E5",
+        "model": "DMS Cisco 8851",
+        "owner": "alice.jones@example.com",
+        "location": "San Jose HQ",
+    },
+}

@@ -1,0 +1,1 @@
+"""The run directory: journal, checkpoint, lock, the single writer task and the output CSVs."""

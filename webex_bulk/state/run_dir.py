@@ -1,0 +1,384 @@
+"""The run directory: run.json, opening and resuming a run, and the read-only status.
+
+On resume it picks the committed state (checkpoint, its ``.prev``, or a rebuild), truncates the
+files to it and commits it again. Never decides a row's fate and never appends outcomes itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+
+from webex_bulk.error_handling import StateError, Status
+from webex_bulk.state.checkpoint import (
+    CHECKPOINT_FILE,
+    OFFSET_KEYS,
+    OUTPUT_FILES,
+    PREVIOUS_FILE,
+    Checkpoint,
+    count_statuses,
+    empty_checkpoint,
+    encode_checkpoint,
+    read_checkpoint,
+    rebuild_checkpoint,
+    write_checkpoint,
+)
+from webex_bulk.state.journal import (
+    JOURNAL_FILE,
+    DoneRow,
+    JournalEntry,
+    JournalPrefix,
+    decode_entry,
+    encode_entry,
+    new_journal_entry,
+    read_journal,
+)
+from webex_bulk.state.lock import LOCK_FILE, LockHolder, RunLock, pid_alive, read_lock_holder
+from webex_bulk.state.persistence import (
+    TEMP_SUFFIX,
+    canonical_json,
+    decode_record,
+    file_size,
+    first_error,
+    fsync_dir,
+    make_converter,
+    storage,
+    write_atomic,
+)
+
+RUN_FILE = "run.json"
+SUMMARY_FILE = "summary.json"
+EVENTS_FILE = "events.log"
+#: The files a run leaves behind (moved aside together by ``open_run(fresh=True)``).
+RUN_FILES: tuple[str, ...] = (
+    RUN_FILE,
+    JOURNAL_FILE,
+    *OUTPUT_FILES.values(),
+    CHECKPOINT_FILE,
+    PREVIOUS_FILE,
+    SUMMARY_FILE,
+)
+
+__all__ = [
+    "EVENTS_FILE",
+    "RUN_FILE",
+    "RUN_FILES",
+    "SUMMARY_FILE",
+    "ResumeState",
+    "RunInfo",
+    "default_run_dir",
+    "open_run",
+    "read_status",
+]
+# Moved to checkpoint, journal, run_lock and persistence; kept importable for callers.
+__all__ += [
+    "CHECKPOINT_FILE",
+    "JOURNAL_FILE",
+    "LOCK_FILE",
+    "OFFSET_KEYS",
+    "OUTPUT_FILES",
+    "PREVIOUS_FILE",
+    "TEMP_SUFFIX",
+    "Checkpoint",
+    "DoneRow",
+    "JournalEntry",
+    "JournalPrefix",
+    "LockHolder",
+    "RunLock",
+    "canonical_json",
+    "count_statuses",
+    "decode_entry",
+    "empty_checkpoint",
+    "encode_checkpoint",
+    "encode_entry",
+    "fsync_dir",
+    "make_converter",
+    "new_journal_entry",
+    "pid_alive",
+    "read_checkpoint",
+    "read_journal",
+    "read_lock_holder",
+    "storage",
+    "write_atomic",
+    "write_checkpoint",
+]
+
+
+@attrs.frozen
+class RunInfo:
+    """What ``run.json`` says about a run directory: which file, which tenant, which run."""
+
+    input_path: str
+    input_sha256: str
+    version: str
+    started: str
+    fingerprint: dict[str, Any]
+    run_id: str
+
+
+@attrs.frozen
+class ResumeState:
+    """What ``open_run`` found: the run, its committed checkpoint, the rows already done."""
+
+    run_info: RunInfo | None
+    checkpoint: Checkpoint | None
+    done: Mapping[int, DoneRow]
+    notes: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening a run directory
+
+
+def default_run_dir(input_path: Path, input_sha256: str, runs_root: Path) -> Path:
+    """``runs/<input-stem>-<sha256[:12]>``: the same file always resumes in the same place."""
+    return runs_root / f"{input_path.stem}-{input_sha256[:12]}"
+
+
+def open_run(run_dir: Path, info: RunInfo, *, fresh: bool) -> ResumeState:
+    """Create the run directory or resume it; the caller holds the ``RunLock``.
+
+    Resume: read the checkpoint (``.prev`` when it is unusable; neither → rebuild from the
+    journal's valid lines and the CSVs), truncate the journal and CSVs to the committed offsets,
+    commit that state again, and report the journal's rows as done. A changed input file or
+    tenant fingerprint raises ``StateError``. ``fresh`` moves an existing run aside first.
+    """
+    converter = make_converter()
+    notes: list[str] = []
+    with storage(run_dir, "create directory"):
+        run_dir.mkdir(parents=True, exist_ok=True)
+    notes += _remove_temp_files(run_dir)
+    if fresh:
+        notes += _archive(run_dir, converter)
+    run_info = _run_info(run_dir, info, converter, notes)
+    checkpoint, prefix = _committed_state(run_dir, converter, run_info.run_id, notes)
+    _truncate(run_dir, checkpoint.offsets)
+    checkpoint = attrs.evolve(checkpoint, counts=count_statuses(prefix.done))
+    # Both files name the state just truncated to, so either one is a valid fallback.
+    write_checkpoint(run_dir, converter, checkpoint, previous=checkpoint)
+    return ResumeState(run_info, checkpoint, prefix.done, tuple(notes))
+
+
+def _remove_temp_files(run_dir: Path) -> list[str]:
+    notes = []
+    for name in RUN_FILES:
+        tmp = run_dir / (name + TEMP_SUFFIX)
+        if tmp.exists():
+            with storage(tmp, "remove"):
+                tmp.unlink()
+            notes.append(f"removed {tmp.name}, left by an interrupted write")
+    return notes
+
+
+def _archive(run_dir: Path, converter: cattrs.Converter) -> list[str]:
+    present = [name for name in RUN_FILES if (run_dir / name).exists()]
+    if not present:
+        return []
+    try:
+        old_id = decode_record(converter, (run_dir / RUN_FILE).read_bytes(), RunInfo).run_id
+    except (OSError, ValueError):
+        old_id = "unknown"
+    target = run_dir / "archive" / old_id
+    number = 1
+    while target.exists():
+        number += 1
+        target = run_dir / "archive" / f"{old_id}-{number}"
+    with storage(target, "create directory"):
+        target.mkdir(parents=True)
+    for name in present:
+        with storage(run_dir / name, "rename"):
+            os.replace(run_dir / name, target / name)
+    fsync_dir(run_dir)
+    return [f"--fresh: moved the previous run's files to {target}"]
+
+
+def _run_info(
+    run_dir: Path, info: RunInfo, converter: cattrs.Converter, notes: list[str]
+) -> RunInfo:
+    path = run_dir / RUN_FILE
+    if not path.exists():
+        holding = [n for n in (JOURNAL_FILE, *OUTPUT_FILES.values()) if file_size(run_dir / n)]
+        if holding:
+            raise StateError(
+                f"{path} is missing but {', '.join(holding)} already hold outcomes of an unknown "
+                "run — use --fresh to start a new run (the old files are kept aside)"
+            )
+        write_atomic(path, json.dumps(converter.unstructure(info), indent=2).encode() + b"\n")
+        return info
+    try:
+        with storage(path, "read"):
+            stored: RunInfo = decode_record(converter, path.read_bytes(), RunInfo)
+    except ValueError as exc:
+        raise StateError(
+            f"{path} cannot be read ({exc}) — use --fresh to start a new run "
+            "(the old files are kept aside)"
+        ) from None
+    _check_same_run(path, stored, info)
+    if stored.version != info.version:
+        notes.append(f"run started with version {stored.version}, resumed with {info.version}")
+    return stored
+
+
+def _check_same_run(path: Path, stored: RunInfo, info: RunInfo) -> None:
+    if stored.input_sha256 != info.input_sha256:
+        raise StateError(
+            f"{path} belongs to another input file ({stored.input_path}, sha256 "
+            f"{stored.input_sha256[:12]}…, this file {info.input_sha256[:12]}…): its line numbers "
+            "mean other rows — use --fresh, or another --run-dir"
+        )
+    if stored.fingerprint != info.fingerprint:
+        changed = sorted(
+            key
+            for key in set(stored.fingerprint) | set(info.fingerprint)
+            if stored.fingerprint.get(key) != info.fingerprint.get(key)
+        )
+        was = ", ".join(f"{k}={stored.fingerprint.get(k)!r}" for k in changed)
+        now = ", ".join(f"{k}={info.fingerprint.get(k)!r}" for k in changed)
+        raise StateError(
+            f"{path} was started against {was}; this run uses {now}. Resuming would mix two "
+            "tenants — run with the original settings, or use --fresh to start a new run "
+            "(the old run directory is kept aside)"
+        )
+
+
+def _committed_state(
+    run_dir: Path, converter: cattrs.Converter, run_id: str, notes: list[str]
+) -> tuple[Checkpoint, JournalPrefix]:
+    """The newest usable checkpoint with its journal prefix, or a rebuilt one."""
+    for name in (CHECKPOINT_FILE, PREVIOUS_FILE):
+        path = run_dir / name
+        if not path.exists():
+            continue
+        try:
+            checkpoint = read_checkpoint(path, converter)
+            prefix = _verify(run_dir, converter, run_id, checkpoint)
+        except (OSError, ValueError) as exc:
+            notes.append(f"{name} not used: {first_error(exc)}")
+            continue
+        _note_uncommitted(run_dir, checkpoint, notes)
+        return checkpoint, prefix
+    return rebuild_checkpoint(run_dir, converter, run_id, notes)
+
+
+def _verify(
+    run_dir: Path, converter: cattrs.Converter, run_id: str, checkpoint: Checkpoint
+) -> JournalPrefix:
+    """Check a checkpoint against the files; ValueError says why it does not fit them."""
+    if checkpoint.run_id != run_id:
+        raise ValueError(f"it belongs to run {checkpoint.run_id}, not {run_id}")
+    committed = checkpoint.offsets["journal"]
+    prefix = read_journal(run_dir / JOURNAL_FILE, converter, run_id, limit=committed)
+    if prefix.end != committed:
+        why = prefix.problem or "the file is shorter"
+        raise ValueError(f"the journal is damaged before its committed end ({why})")
+    if prefix.last_seq != checkpoint.seq:
+        raise ValueError(
+            f"journal ends at entry {prefix.last_seq}, checkpoint says {checkpoint.seq}"
+        )
+    for status, name in OUTPUT_FILES.items():
+        offset = checkpoint.offsets[status.value]
+        if offset and not _ends_a_line(run_dir / name, offset):
+            raise ValueError(f"{name} is shorter than its committed {offset} bytes or torn there")
+    return prefix
+
+
+def _ends_a_line(path: Path, offset: int) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset - 1)
+            return handle.read(1) == b"\n"
+    except OSError:
+        return False
+
+
+def _note_uncommitted(run_dir: Path, checkpoint: Checkpoint, notes: list[str]) -> None:
+    for key, name in (("journal", JOURNAL_FILE), *((s.value, n) for s, n in OUTPUT_FILES.items())):
+        extra = file_size(run_dir / name) - checkpoint.offsets[key]
+        if extra > 0:
+            notes.append(
+                f"{name}: dropped {extra} bytes written after the last commit; those rows run again"
+            )
+
+
+def _truncate(run_dir: Path, offsets: Mapping[str, int]) -> None:
+    for key, name in (("journal", JOURNAL_FILE), *((s.value, n) for s, n in OUTPUT_FILES.items())):
+        path = run_dir / name
+        if file_size(path) > offsets[key]:
+            with storage(path, "truncate"), open(path, "r+b") as handle:
+                handle.truncate(offsets[key])
+                handle.flush()
+                os.fsync(handle.fileno())
+
+
+# ---------------------------------------------------------------------------------------------
+# Status, read-only
+
+
+def read_status(run_dir: Path) -> dict[str, Any]:
+    """What ``webex-bulk status`` shows: run, counts, phase, lock holder, summary.
+
+    Reads only; safe while a run is writing (the checkpoint is replaced atomically, so it is
+    either the old or the new one). Never takes the lock.
+    """
+    if not (run_dir / RUN_FILE).exists():
+        raise StateError(f"{run_dir} holds no run (no {RUN_FILE}) — give the run directory path")
+    converter = make_converter()
+    notes: list[str] = []
+    status: dict[str, Any] = {"run_dir": str(run_dir), "notes": notes}
+    try:
+        info = decode_record(converter, (run_dir / RUN_FILE).read_bytes(), RunInfo)
+        status["run"] = converter.unstructure(info)
+    except (OSError, ValueError) as exc:
+        status["run"] = None
+        notes.append(f"{RUN_FILE} unreadable: {first_error(exc)}")
+    status.update(_status_checkpoint(run_dir, converter, notes))
+    holder = read_lock_holder(run_dir)
+    alive = holder is not None and (holder.host != socket.gethostname() or pid_alive(holder.pid))
+    status["running"] = alive
+    status["holder"] = holder.describe() if holder is not None and alive else None
+    status["summary"] = _read_json(run_dir / SUMMARY_FILE, notes)
+    return status
+
+
+def _status_checkpoint(
+    run_dir: Path, converter: cattrs.Converter, notes: list[str]
+) -> dict[str, Any]:
+    for name in (CHECKPOINT_FILE, PREVIOUS_FILE):
+        try:
+            checkpoint = read_checkpoint(run_dir / name, converter)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as exc:
+            notes.append(f"{name} unreadable: {first_error(exc)}")
+            continue
+        return {
+            "checkpoint": name,
+            "counts": dict(checkpoint.counts),
+            "done": sum(checkpoint.counts.values()),
+            "phase": checkpoint.phase,
+            "seq": checkpoint.seq,
+        }
+    return {
+        "checkpoint": None,
+        "counts": {s.value: 0 for s in Status},
+        "done": 0,
+        "phase": "",
+        "seq": 0,
+    }
+
+
+def _read_json(path: Path, notes: list[str]) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        notes.append(f"{path.name} unreadable: {first_error(exc)}")
+        return None
