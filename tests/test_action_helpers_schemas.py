@@ -1,36 +1,20 @@
-"""Request bodies built by ``action_helpers`` validate against the published OpenAPI schemas."""
+"""Request bodies built by ``actions/bodies.py`` and ``actions/feature_bodies.py`` validate against
+the published OpenAPI schemas (the extract vendored in ``tests/specs/``)."""
 
 from __future__ import annotations
 
 import copy
-import functools
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
-import yaml
+from vendored_specs import spec
 
 from webex_bulk.actions import bodies as helpers
 from webex_bulk.actions import compare, feature_bodies
 from webex_bulk.input.normalise import parse_hours
 from webex_bulk.models import EntityType, Row
-
-SPECS = Path("/work/shared/webex-openapi")
-pytestmark = pytest.mark.skipif(
-    not SPECS.is_dir(), reason="the OpenAPI specs folder /work/shared/webex-openapi is absent"
-)
-
-
-@functools.cache
-def spec(name: str) -> dict[str, Any]:
-    """One spec file, parsed once."""
-    text = (SPECS / name).read_text(encoding="utf-8")
-    loaded = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
-    assert isinstance(loaded, dict)
-    return loaded
 
 
 def component(name: str, schema: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""Conformance with Cisco's published OpenAPI specs: every served route is documented, canned
-answers validate against the documented response schemas, and bodies missing a documented
-required field are refused with 400.
+"""Conformance with Cisco's published OpenAPI specs (the extract vendored in ``tests/specs/``):
+every served route is documented, canned answers validate against the documented response
+schemas, and bodies missing a documented required field are refused with 400.
 
 Upstream defects patched or skipped here (see the specs' README and WEBEX_API.md §5.1):
 - auto attendant ``keyConfigurations`` is declared as one object; the examples (and the API)
@@ -12,16 +12,11 @@ Upstream defects patched or skipped here (see the specs' README and WEBEX_API.md
 from __future__ import annotations
 
 import copy
-import json
-import re
 from collections.abc import Iterator
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
-import yaml
+from vendored_specs import normalised, operations, resolved, specs
 
 from webex_bulk.simulator.app import build_app
 
@@ -37,44 +32,10 @@ from .builders import (
 )
 from .conftest import Answer, Api
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "webex-openapi"
-pytestmark = pytest.mark.skipif(
-    not SPEC_DIR.is_dir(), reason=f"the Webex OpenAPI specs are not at {SPEC_DIR.resolve()}"
-)
 #: Served by the simulator and documented as the OAuth token URL, not as a path.
 TOKEN_PATH = "/access_token"
 #: Responses whose documented schema is known to be wrong upstream (see the module docstring).
 DEFECTIVE_RESPONSES = {("get", "/locations"), ("get", "/locations/{}")}
-PLACEHOLDER = re.compile(r"\{[^}]+\}")
-
-
-@cache
-def specs() -> tuple[dict[str, Any], ...]:
-    """Every spec document of the folder."""
-    documents = []
-    for path in sorted(SPEC_DIR.iterdir()):
-        if path.suffix == ".json":
-            documents.append(json.loads(path.read_text(encoding="utf-8")))
-        elif path.suffix in {".yml", ".yaml"}:
-            documents.append(yaml.safe_load(path.read_text(encoding="utf-8")))
-    return tuple(documents)
-
-
-def normalised(path: str) -> str:
-    """A path with every placeholder written ``{}``."""
-    return PLACEHOLDER.sub("{}", path)
-
-
-@cache
-def operations() -> dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]]:
-    """(method, normalised path) → [(spec, operation)] over all documents."""
-    found: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = {}
-    for spec in specs():
-        for path, item in spec["paths"].items():
-            for method, operation in item.items():
-                if isinstance(operation, dict) and "responses" in operation:
-                    found.setdefault((method, normalised(path)), []).append((spec, operation))
-    return found
 
 
 def token_urls() -> set[str]:
@@ -85,23 +46,6 @@ def token_urls() -> set[str]:
             for flow in scheme.get("flows", {}).values():
                 urls.add(str(flow.get("tokenUrl", "")))
     return urls
-
-
-def resolved(spec: dict[str, Any], node: Any, seen: tuple[str, ...] = ()) -> Any:
-    """``node`` with every local ``$ref`` inlined (a cycle stops as an open schema)."""
-    if isinstance(node, dict):
-        if "$ref" in node:
-            ref = node["$ref"]
-            if ref in seen:
-                return {}
-            target: Any = spec
-            for part in ref.removeprefix("#/").split("/"):
-                target = target[part]
-            return resolved(spec, target, (*seen, ref))
-        return {key: resolved(spec, value, seen) for key, value in node.items() if key != "example"}
-    if isinstance(node, list):
-        return [resolved(spec, item, seen) for item in node]
-    return node
 
 
 def patched(schema: Any) -> Any:
