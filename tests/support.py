@@ -1,14 +1,19 @@
-"""Helpers of the engine tests: a simulator on 127.0.0.1 and a way to run the engine on it.
-
-Engine tests assert on output files and on the simulator's counts and tenant, never on a mock.
+"""What the tests share: a fake clock, bounded waits on the simulator's counters, and running
+the engine on a simulator on 127.0.0.1 (engine tests assert on output files and on the
+simulator's counts and tenant, never on a mock).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
-from collections.abc import Mapping
+import heapq
+import itertools
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 import attrs
@@ -16,6 +21,120 @@ import attrs
 from webex_bulk.config import Settings
 from webex_bulk.engine.executor import RunResult
 from webex_bulk.simulator import RunningSimulator
+
+#: How often and how many times a wait polls: 3000 × 10 ms, 30 s at most.
+POLLS = 3000
+POLL_INTERVAL = 0.01
+
+
+class FakeClock:
+    """Virtual time for code that takes ``now`` (call the clock) and ``sleep`` as arguments.
+
+    Every sleep is recorded. ``auto``: a sleep moves time forward at once. ``manual``: sleepers
+    wait until the test calls ``advance``. ``workers``: time is shared by the tasks inside
+    ``worker()``; when every one of them sleeps, time jumps to the earliest wake-up, so a worker
+    waiting on the network holds time still.
+    """
+
+    def __init__(
+        self, start: float = 1_000.0, *, mode: Literal["auto", "manual", "workers"] = "auto"
+    ) -> None:
+        self.now = start
+        self.mode = mode
+        self.sleeps: list[float] = []
+        self.workers = 0
+        self._order = itertools.count()
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._changed = asyncio.Condition()
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep ``seconds`` of virtual time."""
+        self.sleeps.append(seconds)
+        if self.mode == "auto":
+            self.now += max(0.0, seconds)
+            await asyncio.sleep(0)
+            return
+        wake = asyncio.get_running_loop().create_future()
+        if self.mode == "workers":
+            heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._order), wake))
+            self._advance_when_idle()
+            try:
+                await wake
+            finally:
+                if not wake.done():  # cancelled: this worker no longer waits on the clock
+                    wake.cancel()
+                    self._advance_when_idle()
+            return
+        heapq.heappush(self._sleepers, (self.now + seconds, next(self._order), wake))
+        async with self._changed:
+            self._changed.notify_all()
+        try:
+            await wake
+        finally:
+            self._sleepers = [sleeper for sleeper in self._sleepers if sleeper[2] is not wake]
+            heapq.heapify(self._sleepers)
+
+    async def sleepers(self, count: int) -> None:
+        """Wait until ``count`` tasks sleep on this clock (``manual``)."""
+        async with asyncio.timeout(5), self._changed:
+            await self._changed.wait_for(lambda: len(self._sleepers) >= count)
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward and wake the sleepers that are due."""
+        self.now += seconds
+        for at, _, wake in self._sleepers:
+            if at <= self.now and not wake.done():
+                wake.set_result(None)
+
+    @contextlib.contextmanager
+    def worker(self) -> Iterator[None]:
+        """Count the calling task among the workers while the block runs (``workers``)."""
+        self.workers += 1
+        try:
+            yield
+        finally:
+            self.workers -= 1
+            self._advance_when_idle()
+
+    def _advance_when_idle(self) -> None:
+        self._sleepers = [sleeper for sleeper in self._sleepers if not sleeper[2].done()]
+        heapq.heapify(self._sleepers)
+        if not self._sleepers or len(self._sleepers) < self.workers:
+            return
+        self.now = max(self.now, self._sleepers[0][0])
+        while self._sleepers and self._sleepers[0][0] <= self.now:
+            heapq.heappop(self._sleepers)[2].set_result(None)
+
+
+async def until(reached: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Poll ``reached`` (bounded, see ``POLLS``) until it is true; fail naming ``what``."""
+    for _ in range(POLLS):
+        if await reached():
+            return
+        await asyncio.sleep(POLL_INTERVAL)
+    raise AssertionError(f"never reached: {what}")
+
+
+def until_sync(reached: Callable[[], bool], what: str) -> None:
+    """``until`` for a test that drives a child process without an event loop."""
+    for _ in range(POLLS):
+        if reached():
+            return
+        time.sleep(POLL_INTERVAL)
+    raise AssertionError(f"never reached: {what}")
+
+
+async def writes_reach(sim: RunningSimulator, writes: int) -> None:
+    """Wait until the simulator has answered ``writes`` writes (POST, PUT, PATCH, DELETE)."""
+
+    async def reached() -> bool:
+        return int((await aside(sim, "counts"))["writes"]) >= writes
+
+    await until(reached, f"{writes} writes")
+
 
 #: Settings that keep engine tests quick: no real waits between retries or consistency lookups.
 FAST = {

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import attrs
+from support import FakeClock
 
 from webex_bulk.actions.context import ActionContext, ApiClient, ResponseLike
 from webex_bulk.actions.registry import REGISTRY
@@ -31,16 +32,6 @@ ADDRESS = {
     "postalCode": "75001",
     "country": "FR",
 }
-
-
-class FakeClock:
-    """The simulator's clock; only moves when told (eventual-consistency windows)."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def no_sleep(_: float) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aioresponses import CallbackResult, aioresponses
+from support import FakeClock
 from yarl import URL
 
 from webex_bulk.config import Credentials, Settings
@@ -29,48 +30,6 @@ pytestmark = pytest.mark.timeout(20)
 
 BASE = "https://api.test/v1"
 TOKEN = "secret-access-token-123"
-
-
-class FakeClock:
-    """A virtual clock. Automatic: a sleep moves time forward at once. Manual: sleepers wait
-    until the test calls ``advance``. Every sleep is recorded."""
-
-    def __init__(self, manual: bool = False) -> None:
-        self.now = 1000.0
-        self.manual = manual
-        self.sleeps: list[float] = []
-        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
-        self._changed = asyncio.Condition()
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        if not self.manual:
-            self.now += max(0.0, seconds)
-            await asyncio.sleep(0)
-            return
-        wake = asyncio.get_running_loop().create_future()
-        self._sleepers.append((self.now + seconds, wake))
-        async with self._changed:
-            self._changed.notify_all()
-        try:
-            await wake
-        finally:
-            self._sleepers = [(at, f) for at, f in self._sleepers if f is not wake]
-
-    async def sleepers(self, count: int) -> None:
-        """Wait until ``count`` tasks sleep on this clock."""
-        async with asyncio.timeout(5), self._changed:
-            await self._changed.wait_for(lambda: len(self._sleepers) >= count)
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward and wake the sleepers that are due."""
-        self.now += seconds
-        for at, wake in self._sleepers:
-            if at <= self.now and not wake.done():
-                wake.set_result(None)
 
 
 class CompatResponse(aiohttp.ClientResponse):
@@ -422,7 +381,7 @@ async def test_the_pause_is_global(
     mocked.get(f"{BASE}/a", callback=record("a", 429))
     mocked.get(f"{BASE}/a", callback=record("a", 200))
     mocked.get(f"{BASE}/b", callback=record("b", 200), repeat=True)
-    clock.manual = True
+    clock.mode = "manual"
     client = make_client(session, clock)
     first = asyncio.ensure_future(client.request("GET", "/a"))
     await clock.sleepers(1)  # the 429 came back: its request waits out the pause
@@ -517,7 +476,7 @@ async def test_cancelling_a_request_mid_pause_leaves_the_client_usable(
 ) -> None:
     """A request cancelled while it waits out a 429 pause raises CancelledError; later
     requests still go once the pause has passed."""
-    clock = FakeClock(manual=True)
+    clock = FakeClock(mode="manual")
     mocked.get(f"{BASE}/x", status=429, headers={"Retry-After": "5"})
     mocked.get(f"{BASE}/x", payload={"ok": 1})
     client = make_client(session, clock)

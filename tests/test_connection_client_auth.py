@@ -15,7 +15,8 @@ from typing import Any
 import aiohttp
 import pytest
 from aioresponses import CallbackResult, aioresponses
-from test_connection_client import BASE, FakeClock, mock_transport, sent
+from support import FakeClock
+from test_connection_client import BASE, mock_transport, sent
 from yarl import URL
 
 from webex_bulk.config import Credentials, Settings

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 from aioresponses import aioresponses
-from test_connection_client import BASE, FakeClock, make_client, mock_transport
+from support import FakeClock
+from test_connection_client import BASE, make_client, mock_transport
 from yarl import URL
 
 from webex_bulk.error_handling import ApiError

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import aside, write_csv
+from support import aside, until, write_csv, writes_reach
 
 from webex_bulk.config import Credentials
 from webex_bulk.engine.batch_iterator import Caps
@@ -194,10 +194,7 @@ async def when_writes_reach(
     sim: Any, writes: int, knobs: dict[str, Any] | None, stop: StopControl | None = None
 ) -> None:
     """Once the simulator has seen ``writes`` writes: change its knobs, or send SIGTERM."""
-    for _ in range(2000):  # bounded: 20 s at most
-        if (await aside(sim, "counts"))["writes"] >= writes:
-            break
-        await asyncio.sleep(0.01)
+    await writes_reach(sim, writes)
     if knobs is not None:
         await aside(sim, "config", knobs)
     if stop is not None:
@@ -206,10 +203,11 @@ async def when_writes_reach(
 
 async def when_people_created(sim: Any, count: int, stop: StopControl) -> None:
     """Send SIGTERM once ``count`` people are committed in the tenant."""
-    for _ in range(2000):  # bounded: 20 s at most
-        if len((await aside(sim, "creates"))["people"]) >= count:
-            break
-        await asyncio.sleep(0.01)
+
+    async def created() -> bool:
+        return len((await aside(sim, "creates"))["people"]) >= count
+
+    await until(created, f"{count} people created")
     stop.on_signal(signal.SIGTERM)
 
 

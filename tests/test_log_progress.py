@@ -5,18 +5,10 @@ from __future__ import annotations
 import io
 import logging
 
+from support import FakeClock
+
 from webex_bulk.config import Settings
 from webex_bulk.log import Progress
-
-
-class FakeClock:
-    """A clock that moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Collector(logging.Handler):
@@ -42,7 +34,7 @@ def collecting_logger(name: str) -> tuple[logging.Logger, Collector]:
 
 def test_tty_line_shows_every_figure() -> None:
     """The live line shows done/total, the three states, req/s, 429s, breaker state and ETA."""
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     progress = Progress({"user": 100}, io.StringIO(), True, clock, interval=30.0)
     progress.start_phase("user")
     for status in ["success"] * 10 + ["rejected", "pending"]:
@@ -57,7 +49,7 @@ def test_tty_line_shows_every_figure() -> None:
 
 def test_tty_redraws_at_most_every_redraw_interval() -> None:
     """Many rows within a quarter second cause one redraw; the next one after it passes."""
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     stream = io.StringIO()
     progress = Progress({}, stream, True, clock, interval=30.0, redraw_interval=0.25)
     progress.start_phase("location", 50)
@@ -75,7 +67,7 @@ def test_tty_redraws_at_most_every_redraw_interval() -> None:
 
 def test_new_phase_keeps_the_last_line_of_the_previous_one() -> None:
     """Starting a phase ends the previous phase's line, so it stays on the terminal."""
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     stream = io.StringIO()
     progress = Progress({"location": 1, "number": 2}, stream, True, clock)
     progress.start_phase("location")
@@ -93,7 +85,7 @@ def test_new_phase_keeps_the_last_line_of_the_previous_one() -> None:
 
 def test_off_tty_one_progress_event_per_interval() -> None:
     """Off a terminal nothing is drawn, and ticks every second emit one event per 30 s."""
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     stream = io.StringIO()
     logger, collector = collecting_logger("off_tty")
     progress = Progress({"user": 200}, stream, False, clock, interval=30.0, logger=logger)
@@ -113,7 +105,7 @@ def test_off_tty_one_progress_event_per_interval() -> None:
 
 def test_interval_comes_from_settings() -> None:
     """Given settings, the event interval is settings.progress_interval."""
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     logger, collector = collecting_logger("settings")
     progress = Progress(
         stream=io.StringIO(),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import FakeClock
 
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import Action, Reason, Status, StorageError
@@ -37,16 +38,6 @@ INFO = RunInfo(
 )
 
 Queue = asyncio.Queue[Outcome | PhaseDone | None]
-
-
-class FakeClock:
-    """A clock that moves only when the test says so."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def outcome(line: int, status: Status = Status.SUCCESS, email: str = "") -> Outcome:
@@ -89,7 +80,7 @@ def make_writer(
         settings,
         INFO.run_id,
         resume,
-        clock=clock or FakeClock(),
+        clock=clock or FakeClock(0.0),
         on_commit=on_commit or (None if commits is None else commits.append),
     )
 
@@ -132,7 +123,7 @@ async def test_commits_every_n_outcomes(tmp_path: Path) -> None:
 
 async def test_commits_by_interval_when_an_outcome_arrives(tmp_path: Path) -> None:
     """An outcome arriving when the oldest uncommitted one is interval seconds old commits both."""
-    clock = FakeClock()
+    clock = FakeClock(0.0)
     commits: list[Checkpoint] = []
     writer = make_writer(tmp_path, interval=1000.0, clock=clock, commits=commits)
     queue: Queue = asyncio.Queue(maxsize=2)

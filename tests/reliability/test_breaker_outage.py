@@ -8,10 +8,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import heapq
 import itertools
 import random
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import aiohttp
 import attrs
 import pytest
 from aiohttp import web
-from support import aside
+from support import FakeClock, aside, writes_reach
 
 from reliability import invariants
 from reliability.conftest import scale
@@ -30,51 +29,6 @@ from webex_bulk.http.breaker import BreakerState, CircuitBreaker
 from webex_bulk.http.client import WebexClient
 
 pytestmark = pytest.mark.timeout(90)
-
-
-class VirtualClock:
-    """Virtual time shared by a known number of worker tasks: when every worker sleeps on it,
-    time jumps to the earliest wake-up. A worker waiting on the network holds time still."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.workers = 0
-        self._order = itertools.count()
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        """Sleep ``seconds`` of virtual time."""
-        wake = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._order), wake))
-        self._advance_when_idle()
-        try:
-            await wake
-        finally:
-            if not wake.done():  # cancelled: this worker no longer waits on the clock
-                wake.cancel()
-                self._advance_when_idle()
-
-    @contextlib.contextmanager
-    def worker(self) -> Iterator[None]:
-        """Count the calling task among the workers while the block runs."""
-        self.workers += 1
-        try:
-            yield
-        finally:
-            self.workers -= 1
-            self._advance_when_idle()
-
-    def _advance_when_idle(self) -> None:
-        self._sleepers = [s for s in self._sleepers if not s[2].done()]
-        heapq.heapify(self._sleepers)
-        if not self._sleepers or len(self._sleepers) < self.workers:
-            return
-        self.now = max(self.now, self._sleepers[0][0])
-        while self._sleepers and self._sleepers[0][0] <= self.now:
-            heapq.heappop(self._sleepers)[2].set_result(None)
 
 
 @attrs.frozen
@@ -136,7 +90,7 @@ class Hit:
 class OutageServer:
     """Answers 503 during ``[start, end)`` of virtual time, else ``answer()``; records hits."""
 
-    def __init__(self, clock: VirtualClock, start: float, end: float) -> None:
+    def __init__(self, clock: FakeClock, start: float, end: float) -> None:
         self.clock = clock
         self.start = start
         self.end = end
@@ -178,7 +132,7 @@ async def serving(server: OutageServer) -> AsyncIterator[str]:
 
 
 def client_for(
-    session: aiohttp.ClientSession, base_url: str, clock: VirtualClock, **overrides: Any
+    session: aiohttp.ClientSession, base_url: str, clock: FakeClock, **overrides: Any
 ) -> tuple[WebexClient, RecordingBreaker]:
     """A client on virtual time with a recording breaker built from the settings."""
     values: dict[str, Any] = {"base_url": base_url, "rate": 1000.0, **overrides}
@@ -204,7 +158,7 @@ def client_for(
 
 
 async def workers(
-    client: WebexClient, clock: VirtualClock, count: int, until: float
+    client: WebexClient, clock: FakeClock, count: int, until: float
 ) -> dict[str, int]:
     """``count`` workers each send one GET per virtual second until ``until``; their fates."""
     fates: dict[str, int] = {"ok": 0, "exhausted": 0, "aborted": 0, "rejected": 0}
@@ -235,7 +189,7 @@ async def test_outage_trips_at_the_threshold_goes_silent_probes_and_closes() -> 
     5th consecutive failure; while open no request reaches the server; each half-open period
     lets at most the 2 configured probes through; the cooldown doubles up to its cap; once the
     outage is over two probes succeed, the breaker closes and traffic resumes."""
-    clock = VirtualClock()
+    clock = FakeClock(0.0, mode="workers")
     server = OutageServer(clock, start=10.0, end=75.0)
     async with serving(server) as base_url, aiohttp.ClientSession() as session:
         client, breaker = client_for(
@@ -293,7 +247,7 @@ async def test_a_long_outage_aborts_after_max_open_with_only_the_probes_sent() -
     """An outage that never ends: after the trip only the probes reach the server (2 per
     half-open period, cooldowns 10, 20, 40, 40 s), and once the breaker has been open 100 s in
     total every worker gets RunAborted instead of waiting on."""
-    clock = VirtualClock()
+    clock = FakeClock(0.0, mode="workers")
     server = OutageServer(clock, start=5.0, end=10_000.0)
     async with serving(server) as base_url, aiohttp.ClientSession() as session:
         client, breaker = client_for(
@@ -322,7 +276,7 @@ async def test_a_long_outage_aborts_after_max_open_with_only_the_probes_sent() -
 async def test_4xx_and_rate_limits_never_trip_even_a_threshold_of_one(seed: int) -> None:
     """A storm of 400, 404, 409, 429 and 423 answers to 8 workers leaves a breaker of
     threshold 1 closed: they are answers about a row or the API protecting itself."""
-    clock = VirtualClock()
+    clock = FakeClock(0.0, mode="workers")
     server = OutageServer(clock, start=-1.0, end=-1.0)
     # A few rate-limited answers only: each lowers the (real-time) limiter's rate.
     answers = [429] * 3 + [423] * 3 + [400, 404, 409] * 25 + [200] * 25
@@ -343,10 +297,7 @@ async def test_4xx_and_rate_limits_never_trip_even_a_threshold_of_one(seed: int)
 
 async def _when(sim: Any, writes: int, knobs: dict[str, Any]) -> None:
     """Once the simulator has seen ``writes`` writes, change its knobs."""
-    for _ in range(3000):  # bounded: 30 s at most
-        if (await aside(sim, "counts"))["writes"] >= writes:
-            break
-        await asyncio.sleep(0.01)
+    await writes_reach(sim, writes)
     await aside(sim, "config", knobs)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import until_sync
 
 from reliability import invariants
 from reliability.conftest import scale
@@ -100,12 +101,14 @@ class Child:
 
 def wait_for_writes(sim: SimulatorProcess, writes: int, child: Child) -> None:
     """Poll the simulator's write count (bounded) until it reaches ``writes``."""
-    for _ in range(3000):  # at most ~30 s
+
+    def reached() -> bool:
         if sim.side("counts")["writes"] >= writes:
-            return
+            return True
         assert child.process.poll() is None, "the run ended before it could be interrupted"
-        time.sleep(0.01)
-    raise AssertionError(f"the run never reached {writes} writes")
+        return False
+
+    until_sync(reached, f"{writes} writes")
 
 
 def rerun(csv_path: Path, run_dir: Path, env: Mapping[str, str]) -> tuple[int, str, str]:

@@ -25,6 +25,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import FakeClock
 
 from webex_bulk.config import Credentials, Settings
 from webex_bulk.error_handling import (
@@ -47,23 +48,6 @@ from webex_bulk.http.retry import (
 pytestmark = pytest.mark.timeout(60)
 
 DEFAULTS = Settings()
-
-
-class FakeClock:
-    """Virtual time: a sleep moves the clock forward at once and is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        """Record the sleep and let the time pass."""
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 @attrs.frozen

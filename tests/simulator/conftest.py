@@ -1,5 +1,5 @@
 """Fixtures of the simulator tests: a factory that starts in-process simulators (real HTTP on
-127.0.0.1, ephemeral port) with a small JSON client, and a fake clock tests move by hand."""
+127.0.0.1, ephemeral port) with a small JSON client (the fake clock is ``support.FakeClock``)."""
 
 from __future__ import annotations
 
@@ -12,20 +12,6 @@ import attrs
 import pytest
 
 from webex_bulk.simulator import RunningSimulator, SimConfig, running_simulator
-
-
-class FakeClock:
-    """A monotonic clock that only moves when a test says so."""
-
-    def __init__(self, start: float = 1_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.now += seconds
 
 
 @attrs.frozen

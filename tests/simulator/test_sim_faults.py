@@ -7,12 +7,13 @@ import statistics
 
 import aiohttp
 import pytest
+from support import FakeClock
 
 from webex_bulk.simulator import Latency, SimConfig
 from webex_bulk.simulator.faults import FaultPlan
 
 from .builders import location_body
-from .conftest import Api, FakeClock, StartSim
+from .conftest import Api, StartSim
 
 PERSON = {"emails": ["ann@example.com"], "displayName": "Ann"}
 

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import aiohttp
+from support import FakeClock
 
 from webex_bulk.simulator import SimConfig
 
@@ -19,7 +20,7 @@ from .builders import (
     tenant_config,
     user_body,
 )
-from .conftest import Api, FakeClock, StartSim
+from .conftest import Api, StartSim
 
 ID_URI = re.compile(r"ciscospark://us/([A-Z_]+)/(.+)")
 
