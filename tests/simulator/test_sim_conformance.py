@@ -119,68 +119,51 @@ class Checker:
         self.checked.append(f"{method.upper()} {template}")
         return answer
 
+    async def create(self, template: str, path: str, body: Any) -> str:
+        """POST a create, validate its answer, and return the new object's id."""
+        return str((await self.send("post", template, path, body)).body["id"])
+
 
 async def build_canned_tenant(check: Checker) -> dict[str, str]:
     """Create one object of every kind through the API, validating every answer."""
     api = check.api
-    location = (await check.send("post", "/locations", "/locations", location_body("HQ"))).body[
-        "id"
-    ]
+    location = await check.create("/locations", "/locations", location_body("HQ"))
     enable = {"id": location, **location_body("HQ")}
     await check.send("post", "/telephony/config/locations", "/telephony/config/locations", enable)
-    numbers = f"/telephony/config/locations/{location}/numbers"
+    located = "/telephony/config/locations/{locationId}"
+    base = f"/telephony/config/locations/{location}"
     await check.send(
         "post",
-        "/telephony/config/locations/{locationId}/numbers",
-        numbers,
+        f"{located}/numbers",
+        f"{base}/numbers",
         {"phoneNumbers": ["+12025550100", "+12025550101", "+12025550102"]},
     )
     await add_numbers(api, location, "+12025550103")
     pro = await license_id(api)
     body = user_body("ann@example.com", location, pro, extension="1001", number="+12025550101")
-    person = (await check.send("post", "/people", "/people?callingData=true", body)).body["id"]
-    schedules = f"/telephony/config/locations/{location}/schedules"
-    schedule = (
-        await check.send(
-            "post",
-            "/telephony/config/locations/{locationId}/schedules",
-            schedules,
-            schedule_body("Office"),
-        )
-    ).body["id"]
-    base = f"/telephony/config/locations/{location}"
-    hunt_group = (
-        await check.send(
-            "post",
-            "/telephony/config/locations/{locationId}/huntGroups",
-            f"{base}/huntGroups",
-            hunt_group_body("Sales", "5001", [person]),
-        )
-    ).body["id"]
-    queue = (
-        await check.send(
-            "post",
-            "/telephony/config/locations/{locationId}/queues",
-            f"{base}/queues",
-            queue_body("Support", "6001", [person]),
-        )
-    ).body["id"]
-    attendant = (
-        await check.send(
-            "post",
-            "/telephony/config/locations/{locationId}/autoAttendants",
-            f"{base}/autoAttendants",
-            auto_attendant_body("Main", "7001", "Office"),
-        )
-    ).body["id"]
+    person = await check.create("/people", "/people?callingData=true", body)
+    schedule = await check.create(
+        f"{located}/schedules", f"{base}/schedules", schedule_body("Office")
+    )
+    hunt_group = await check.create(
+        f"{located}/huntGroups", f"{base}/huntGroups", hunt_group_body("Sales", "5001", [person])
+    )
+    queue = await check.create(
+        f"{located}/queues", f"{base}/queues", queue_body("Support", "6001", [person])
+    )
+    attendant = await check.create(
+        f"{located}/autoAttendants",
+        f"{base}/autoAttendants",
+        auto_attendant_body("Main", "7001", "Office"),
+    )
     workspace_body = {
         "displayName": "Lobby",
         "locationId": location,
         "calling": {"type": "webexCalling", "webexCalling": {"extension": "4001"}},
     }
-    workspace = (await check.send("post", "/workspaces", "/workspaces", workspace_body)).body["id"]
+    workspace = await check.create("/workspaces", "/workspaces", workspace_body)
     device_body = {"mac": "001122334455", "model": "DMS Cisco 8851", "personId": person}
-    device = (await check.send("post", "/devices", "/devices", device_body)).body["id"]
+    device = await check.create("/devices", "/devices", device_body)
     return {
         "location": location,
         "person": person,
