@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from webex_bulk.actions import bodies as helpers
-from webex_bulk.actions import compare, feature_bodies
+from webex_bulk.actions import bodies, compare, feature_bodies
 from webex_bulk.config import Settings
 from webex_bulk.input.normalise import parse_hours
 from webex_bulk.models import EntityType, Row
@@ -105,8 +104,8 @@ def test_org_id_goes_to_query_or_body_only_when_set(
 ) -> None:
     """``orgId`` is added (to the query or the body) only for a partner's target org."""
     settings = Settings(org_id=org_id)
-    assert helpers.org_query(settings, {"max": 10}) == {"max": 10, **expected}
-    assert helpers.org_body(settings, {"emails": ["a@b.c"]}) == {"emails": ["a@b.c"], **expected}
+    assert bodies.org_query(settings, {"max": 10}) == {"max": 10, **expected}
+    assert bodies.org_body(settings, {"emails": ["a@b.c"]}) == {"emails": ["a@b.c"], **expected}
 
 
 # -- locations ------------------------------------------------------------------------------
@@ -114,7 +113,7 @@ def test_org_id_goes_to_query_or_body_only_when_set(
 
 def test_location_bodies_carry_every_required_field() -> None:
     """Create and enable-calling bodies hold name, zone, languages and the address."""
-    body = helpers.location_create_body(LOCATION)
+    body = bodies.location_create_body(LOCATION)
     assert body["address"] == {
         "address1": "1 Rue de Rivoli",
         "city": "Paris",
@@ -123,7 +122,7 @@ def test_location_bodies_carry_every_required_field() -> None:
         "country": "FR",
     }
     assert body["announcementLanguage"] == "fr_fr"
-    calling = helpers.location_calling_body(LOCATION, "LOC1", "Paris HQ")
+    calling = bodies.location_calling_body(LOCATION, "LOC1", "Paris HQ")
     assert calling["id"] == "LOC1"
     assert calling["name"] == "Paris HQ"
 
@@ -138,10 +137,10 @@ def test_location_diff_is_semantic() -> None:
 def test_location_update_body_sends_the_whole_address() -> None:
     """A changed address column sends the address object with the remote's other values kept."""
     moved = changed(LOCATION, city="Lyon")
-    body = helpers.location_update_body(moved, ("city",), REMOTE_LOCATION)
+    body = bodies.location_update_body(moved, ("city",), REMOTE_LOCATION)
     assert body == {"address": {**REMOTE_LOCATION["address"], "city": "Lyon", "country": "FR"}}
-    assert helpers.location_update_body(moved, ("announcement_language",), REMOTE_LOCATION) == {}
-    assert helpers.location_calling_update_body(moved) == {"announcementLanguage": "fr_fr"}
+    assert bodies.location_update_body(moved, ("announcement_language",), REMOTE_LOCATION) == {}
+    assert bodies.location_calling_update_body(moved) == {"announcementLanguage": "fr_fr"}
 
 
 # -- numbers --------------------------------------------------------------------------------
@@ -149,12 +148,12 @@ def test_location_update_body_sends_the_whole_address() -> None:
 
 def test_numbers_bodies() -> None:
     """Add carries the state; activate/deactivate carries the action."""
-    assert helpers.numbers_add_body(["+14085550100"], "inactive") == {
+    assert bodies.numbers_add_body(["+14085550100"], "inactive") == {
         "phoneNumbers": ["+14085550100"],
         "state": "INACTIVE",
     }
-    assert helpers.numbers_state_body(["+1"], "active")["action"] == "ACTIVATE"
-    assert helpers.numbers_state_body(["+1"], "inactive")["action"] == "DEACTIVATE"
+    assert bodies.numbers_state_body(["+1"], "active")["action"] == "ACTIVATE"
+    assert bodies.numbers_state_body(["+1"], "inactive")["action"] == "DEACTIVATE"
     assert compare.number_state({"state": "INACTIVE"}) == "inactive"
     assert compare.number_state({}) == "active"
 
@@ -176,7 +175,7 @@ def test_per_number_errors_reads_bare_and_wrapped_lists() -> None:
 def test_schedule_events_group_days_by_span() -> None:
     """Days with the same span form one weekly event starting on its first weekday."""
     hours = compare.weekly_hours(parse_hours("mon-fri 08:00-18:00; sat 09:00-13:00"))
-    events = helpers.schedule_events(hours)
+    events = bodies.schedule_events(hours)
     assert [event["name"] for event in events] == ["0800-1800", "0900-1300"]
     weekday = events[0]
     assert weekday["startDate"] == weekday["endDate"] == "2024-01-01"  # a Monday
@@ -195,10 +194,10 @@ def test_schedule_events_group_days_by_span() -> None:
 def test_schedule_round_trip_compares_equal() -> None:
     """The events we write read back as the same weekly hours."""
     hours = compare.weekly_hours(parse_hours("mon,wed 08:00-12:00,13:00-17:00; sun 10:00-11:00"))
-    body = helpers.schedule_create_body("Office", hours)
+    body = bodies.schedule_create_body("Office", hours)
     assert body["type"] == "businessHours"
     assert compare.remote_weekly_hours(body["events"]) == hours
-    update = helpers.schedule_update_body("Office", hours)
+    update = bodies.schedule_update_body("Office", hours)
     assert all(event["newName"] == event["name"] for event in update["events"])
 
 
@@ -269,7 +268,7 @@ PERSON: Mapping[str, object] = {
 
 def test_person_create_body() -> None:
     """A calling user in one call: emails, names, license, location, extension, work number."""
-    body = helpers.person_create_body(USER, location_id="LOC1", license_id="LIC")
+    body = bodies.person_create_body(USER, location_id="LOC1", license_id="LIC")
     assert body == {
         "emails": ["ada@example.com"],
         "firstName": "Ada",
@@ -296,8 +295,8 @@ def test_person_diff_is_semantic() -> None:
 def test_person_update_body_is_a_full_replace_of_the_get() -> None:
     """Read-only fields go, only differing fields change, licenses and the rest stay."""
     edited = changed(USER, last_name="King")
-    body = helpers.person_update_body(PERSON, edited, ("last_name", "display_name"))
-    for key in helpers.PERSON_READ_ONLY:
+    body = bodies.person_update_body(PERSON, edited, ("last_name", "display_name"))
+    for key in bodies.PERSON_READ_ONLY:
         assert key not in body
     assert body["lastName"] == "King"
     assert body["displayName"] == "Ada King"
@@ -309,15 +308,15 @@ def test_person_update_body_is_a_full_replace_of_the_get() -> None:
 
 def test_person_update_body_replaces_the_work_number() -> None:
     """A differing number replaces the work entry; a person without numbers sends none."""
-    body = helpers.person_update_body(PERSON, USER, ("phone_number",))
+    body = bodies.person_update_body(PERSON, USER, ("phone_number",))
     assert body["phoneNumbers"] == [{"type": "work", "value": "+33142685300"}]
     bare = {k: v for k, v in PERSON.items() if k != "phoneNumbers"}
-    assert "phoneNumbers" not in helpers.person_update_body(bare, USER, ("last_name",))
+    assert "phoneNumbers" not in bodies.person_update_body(bare, USER, ("last_name",))
 
 
 def test_license_patch_body_and_partial_answer() -> None:
     """The PATCH adds with calling properties and removes others; a 206 is diffed."""
-    body = helpers.license_patch_body(
+    body = bodies.license_patch_body(
         "P1", "NEW", location_id="LOC1", extension="1234", remove_ids=["OLD"]
     )
     assert body == {
@@ -360,7 +359,7 @@ WORKSPACE = make_row(
 
 def test_workspace_create_body() -> None:
     """Webex Calling with location and line; desk phones supported."""
-    body = helpers.workspace_create_body(WORKSPACE, "LOC1")
+    body = bodies.workspace_create_body(WORKSPACE, "LOC1")
     assert body == {
         "displayName": "Lobby",
         "locationId": "LOC1",
@@ -383,7 +382,7 @@ def test_workspace_diff_and_update_body() -> None:
         }
     }
     assert compare.workspace_diff(WORKSPACE, calling) == ()
-    body = helpers.workspace_update_body(WORKSPACE, {**free, **calling}, "LOC1")
+    body = bodies.workspace_update_body(WORKSPACE, {**free, **calling}, "LOC1")
     assert body["capacity"] == 4
     assert body["calling"]["webexCalling"] == {
         "locationId": "LOC1",
@@ -485,7 +484,7 @@ def test_feature_diff_compares_members_as_sets() -> None:
 def test_device_helpers() -> None:
     """Body with one owner key; owner read back; model matched by name or display name."""
     row = make_row(EntityType.DEVICE, mac="AABBCCDDEEFF", model="cisco 8851", owner="a@b.c")
-    body = helpers.device_create_body(row, "workspace", "W1", model="DMS Cisco 8851")
+    body = bodies.device_create_body(row, "workspace", "W1", model="DMS Cisco 8851")
     assert body == {"mac": "AABBCCDDEEFF", "model": "DMS Cisco 8851", "workspaceId": "W1"}
     assert compare.device_owner({"personId": "P1"}) == ("person", "P1")
     assert compare.device_owner({"workspaceId": "W1"}) == ("workspace", "W1")

@@ -11,8 +11,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from vendored_specs import spec
 
-from webex_bulk.actions import bodies as helpers
-from webex_bulk.actions import compare, feature_bodies
+from webex_bulk.actions import bodies, compare, feature_bodies
 from webex_bulk.input.normalise import parse_hours
 from webex_bulk.models import EntityType, Row
 
@@ -84,15 +83,15 @@ def test_location_bodies_match_the_specs() -> None:
     """POST /locations, PUT /locations/{id} and POST /telephony/config/locations."""
     check(
         component("webex-device.json", "PostCommonLocationObject"),
-        helpers.location_create_body(LOCATION),
+        bodies.location_create_body(LOCATION),
     )
     remote = {
         "address": {"address1": "x", "city": "y", "state": "z", "postalCode": "1", "country": "FR"}
     }
     fields = ("time_zone", "city", "preferred_language")
-    update = helpers.location_update_body(LOCATION, fields, remote)
+    update = bodies.location_update_body(LOCATION, fields, remote)
     check(component("webex-device.json", "PutCommonLocationObject"), update)
-    calling = helpers.location_calling_body(LOCATION, "LOC1")
+    calling = bodies.location_calling_body(LOCATION, "LOC1")
     check(component("calling-location-call-settings.yml", "PostLocationCallingRequest"), calling)
 
 
@@ -100,11 +99,11 @@ def test_number_bodies_match_the_specs() -> None:
     """Add numbers (NumbersPost) and activate/deactivate (NumbersRequest)."""
     check(
         component("calling-numbers.yml", "NumbersPost"),
-        helpers.numbers_add_body(["+14085550100"], "active"),
+        bodies.numbers_add_body(["+14085550100"], "active"),
     )
     check(
         component("calling-numbers.yml", "NumbersRequest"),
-        helpers.numbers_state_body(["+1"], "inactive"),
+        bodies.numbers_state_body(["+1"], "inactive"),
     )
 
 
@@ -112,16 +111,16 @@ def test_schedule_bodies_match_the_specs() -> None:
     """Create (PostScheduleObject) and replace events (ModifyScheduleObject)."""
     hours = compare.weekly_hours(parse_hours("mon-fri 08:00-18:00; sat 09:00-13:00"))
     schedules = "calling-location-call-settings-schedules.yml"
-    check(component(schedules, "PostScheduleObject"), helpers.schedule_create_body("Office", hours))
+    check(component(schedules, "PostScheduleObject"), bodies.schedule_create_body("Office", hours))
     check(
-        component(schedules, "ModifyScheduleObject"), helpers.schedule_update_body("Office", hours)
+        component(schedules, "ModifyScheduleObject"), bodies.schedule_update_body("Office", hours)
     )
 
 
 def test_people_bodies_match_the_specs() -> None:
     """POST /people, PUT /people/{id} (from a GET) and PATCH /licenses/users."""
     admin = "webex-admin.json"
-    create = helpers.person_create_body(USER, location_id="LOC1", license_id="LIC")
+    create = bodies.person_create_body(USER, location_id="LOC1", license_id="LIC")
     check(request_body(admin, "/people", "post"), create)
     remote = {
         "id": "P1",
@@ -133,11 +132,9 @@ def test_people_bodies_match_the_specs() -> None:
         "type": "person",
         "status": "active",
     }
-    update = helpers.person_update_body(remote, USER, ("first_name", "phone_number"))
+    update = bodies.person_update_body(remote, USER, ("first_name", "phone_number"))
     check(request_body(admin, "/people/{personId}", "put"), update)
-    patch = helpers.license_patch_body(
-        "P1", "LIC", location_id="L", extension="1", remove_ids=["O"]
-    )
+    patch = bodies.license_patch_body("P1", "LIC", location_id="L", extension="1", remove_ids=["O"])
     check(component(admin, "PatchUserLicenses"), patch)
 
 
@@ -147,7 +144,7 @@ def test_workspace_and_device_bodies_match_the_specs() -> None:
     device_spec = "webex-device.json"
     check(
         component(device_spec, "WorkspaceCreationRequest"),
-        helpers.workspace_create_body(workspace, "L"),
+        bodies.workspace_create_body(workspace, "L"),
     )
     remote = {
         "displayName": "Lobby",
@@ -155,12 +152,12 @@ def test_workspace_and_device_bodies_match_the_specs() -> None:
         "type": "notSet",
         "calling": {"type": "freeCalling"},
     }
-    update = helpers.workspace_update_body(workspace, remote, "L")
+    update = bodies.workspace_update_body(workspace, remote, "L")
     check(component(device_spec, "WorkspaceUpdateRequest"), update)
     device = row(EntityType.DEVICE, mac="AABBCCDDEEFF", model="DMS Cisco 8851")
     check(
         request_body(device_spec, "/devices", "post"),
-        helpers.device_create_body(device, "person", "P1"),
+        bodies.device_create_body(device, "person", "P1"),
     )
 
 

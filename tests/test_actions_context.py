@@ -17,14 +17,10 @@ from webex_bulk.actions.base import (
     license_exhausted,
     settle,
 )
-from webex_bulk.actions.context import (
-    ActionContext,
-    Inventory,
-    Item,
-    RowFailure,
-    one,
-    page_budget,
-)
+from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.failure import RowFailure, one
+from webex_bulk.actions.inventory import Inventory, Item, Listing, page_budget
+from webex_bulk.actions.licenses import LicensePool
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import (
     ApiError,
@@ -121,6 +117,81 @@ async def test_list_pages_gives_up_past_the_budget() -> None:
     assert await context(long).list_pages("/x", {}, "items", 3) is None
     assert long.served == 4
     assert long.closed
+
+
+def listed(client: Pages) -> Inventory:
+    """An inventory of ``client``'s listing, items filed under their id."""
+    listing = Listing("/x", "items", {}, lambda item: [str(item["id"])])
+    return Inventory(listing, context(client).list_pages)
+
+
+async def test_inventory_lists_once_and_then_knows_absence() -> None:
+    """A listing within budget files every item and completes the inventory; asking again
+    lists nothing more, and a key missing from it is certainly absent."""
+    client = Pages(3)
+    inventory = listed(client)
+    assert await inventory.list_all(row_count=6)
+    assert await inventory.list_all(row_count=6)
+    assert client.served == 3
+    assert inventory.get("1") == [{"id": "1"}]
+    assert inventory.get("7") == []
+
+
+async def test_inventory_past_its_budget_stays_incomplete() -> None:
+    """A listing dearer than the lookups it replaces is abandoned: lookups go on one by one."""
+    inventory = listed(Pages(10))
+    assert not await inventory.list_all(row_count=6)
+    assert inventory.get("1") is None
+    assert not await listed(Pages(1)).list_all(row_count=1)  # one row: a lookup is cheaper
+
+
+async def test_inventory_lookup_remembers_and_fresh_asks_again() -> None:
+    """A lookup is fetched once and remembered; ``fresh`` fetches again and keeps the answer."""
+    inventory = Inventory()
+    answers = [[{"id": "a"}], [{"id": "b"}]]
+
+    async def fetch() -> list[Item]:
+        return answers.pop(0)
+
+    assert await inventory.lookup("k", fetch) == [{"id": "a"}]
+    assert await inventory.lookup("k", fetch) == [{"id": "a"}]
+    assert await inventory.lookup("k", fetch, fresh=True) == [{"id": "b"}]
+    assert inventory.get("k") == [{"id": "b"}]
+
+
+LICENSES = [
+    {"id": "P1", "name": "Webex Calling - Professional", "totalUnits": 2, "consumedUnits": 1},
+    {"id": "P2", "name": "Webex Calling Professional (EA)", "totalUnits": 3, "consumedUnits": 0},
+    {"id": "B1", "name": "Webex Calling - Basic", "totalUnits": 1, "consumedUnits": 1},
+    {"id": "M1", "name": "Messaging", "totalUnits": 9, "consumedUnits": 0},
+]
+
+
+def test_license_pool_matches_kinds_by_name_across_licenses() -> None:
+    """Every license whose name carries Webex Calling and the kind counts, whatever its
+    exact spelling; a messaging license never does."""
+    pool = LicensePool(LICENSES)
+    assert pool.ids_of_kind("professional") == {"P1", "P2"}
+    assert pool.ids_of_kind("professional", "basic") == {"P1", "P2", "B1"}
+    assert pool.free("professional") == 4
+    assert pool.free("basic") == 0
+
+
+def test_license_pool_reserves_most_free_first_and_releases() -> None:
+    """``pick`` takes a unit of the license with most free units; ``release`` gives it back;
+    a kind without free units is ``license_unavailable``."""
+    pool = LicensePool(LICENSES)
+    assert pool.pick("professional", reserve=True) == "P2"
+    assert pool.free("professional") == 3
+    pool.release("P2")
+    assert pool.free("professional") == 4
+    assert pool.pick("professional", reserve=False) == "P2"
+    assert pool.free("professional") == 4
+    with pytest.raises(RowFailure) as caught:
+        pool.pick("basic", reserve=True)
+    assert caught.value.reason is Reason.LICENSE_UNAVAILABLE
+    with pytest.raises(RowFailure, match="no Webex Calling workspace license"):
+        pool.pick("workspace", reserve=True)
 
 
 async def test_once_shares_one_fetch_between_concurrent_callers() -> None:

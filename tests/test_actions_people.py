@@ -24,7 +24,6 @@ from test_actions_support import (
     writes,
 )
 
-from webex_bulk.actions import lookups
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.registry import REGISTRY
 from webex_bulk.config import Settings
@@ -191,7 +190,7 @@ async def test_license_used_up_meanwhile_is_license_unavailable(tmp_path: Path) 
     licenses = [{**LICENSES[0], "total": 1}, *LICENSES[1:]]
     async with environment(tmp_path, paris_tenant(licenses=licenses)) as env:
         ctx = env.context()
-        await lookups.licenses(ctx)  # one unit free, as far as this run knows
+        await ctx.licenses()  # one unit free, as far as this run knows
         await run_one(env.context(), user_row("jo@example.com", extension="1900"))
         outcome = await run_one(ctx, user_row("kim@example.com", extension="1901"))
         assert outcome.reason is Reason.LICENSE_UNAVAILABLE
@@ -273,7 +272,7 @@ async def test_206_partial_license_is_license_unavailable() -> None:
     assert outcome.reason is Reason.LICENSE_UNAVAILABLE
     assert "206" in outcome.detail
     assert fake.patches[0]["licenses"][0]["id"] == "PRO"
-    assert ctx.license_reserved == {"PRO": 0}  # the unit goes back
+    assert (await ctx.licenses()).free("professional") == 5  # the unit goes back
 
 
 # -- plan -----------------------------------------------------------------------------------

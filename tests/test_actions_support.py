@@ -14,7 +14,8 @@ import aiohttp
 import attrs
 from support import FakeClock
 
-from webex_bulk.actions.context import ActionContext, ApiClient, ResponseLike
+from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.ports import ApiClient, ResponseLike
 from webex_bulk.actions.registry import REGISTRY
 from webex_bulk.config import Credentials, Settings
 from webex_bulk.http.breaker import CircuitBreaker

@@ -1,1 +1,11 @@
-"""Per entity type: lookup, create, update, post-steps; pure body builders and comparison."""
+"""Per entity type: lookup, create, update, post-steps; pure body builders and comparison.
+
+The face of the package: what the engine uses. Everything else is private to ``actions``.
+"""
+
+from webex_bulk.actions.base import EntityActions
+from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.licenses import LicensePool, read_licenses
+from webex_bulk.actions.registry import REGISTRY
+
+__all__ = ["REGISTRY", "ActionContext", "EntityActions", "LicensePool", "read_licenses"]

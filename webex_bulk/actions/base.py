@@ -15,8 +15,11 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from webex_bulk.actions.compare import fold
-from webex_bulk.actions.context import ActionContext, Item, ResponseLike, RowFailure
+from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.failure import RowFailure
+from webex_bulk.actions.inventory import Item
 from webex_bulk.actions.lookups import find_location
+from webex_bulk.actions.ports import ResponseLike
 from webex_bulk.error_handling import (
     Action,
     ApiError,

@@ -7,8 +7,7 @@ device. Lookup by MAC → ``POST /devices``; a device owned by someone else, or 
 
 from __future__ import annotations
 
-from webex_bulk.actions import bodies as helpers
-from webex_bulk.actions import compare, lookups
+from webex_bulk.actions import bodies, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
     Change,
@@ -20,12 +19,12 @@ from webex_bulk.actions.base import (
     reference_missing,
     unchanged,
 )
-from webex_bulk.actions.context import ActionContext, Item, RowFailure, one, page_budget
+from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.failure import RowFailure, one
+from webex_bulk.actions.inventory import Item
 from webex_bulk.error_handling import Action, Reason
 from webex_bulk.input.data_pipeline import reference_key
 from webex_bulk.models import EntityType, Outcome, Row
-
-DEVICES_PAGE = 1000
 
 
 def _mac(row: Row) -> str:
@@ -34,16 +33,13 @@ def _mac(row: Row) -> str:
 
 async def fetch_device(ctx: ActionContext, mac: str) -> list[Item]:
     """``GET /devices?mac=``, exact-matched on the MAC."""
-    items = await ctx.list_pages("/devices", {"mac": mac}, "items", 1 << 30) or []
+    items = await ctx.list_every("/devices", {"mac": mac}, "items")
     return [item for item in items if compare.canonical_mac(item.get("mac")) == mac]
 
 
 async def find_device(ctx: ActionContext, mac: str, *, fresh: bool = False) -> Item | None:
     """The device with this MAC, from the inventory or a lookup."""
-    found = None if fresh else ctx.devices.get(mac)
-    if found is None:
-        found = await fetch_device(ctx, mac)
-        ctx.devices.put(mac, found)
+    found = await ctx.devices.lookup(mac, lambda: fetch_device(ctx, mac), fresh=fresh)
     return one(found, f"device {mac}")
 
 
@@ -55,18 +51,10 @@ class DeviceActions(EntityActions):
     async def prepare(self, ctx: ActionContext, row_count: int) -> None:
         """List ``/devices`` (and people and workspaces, the owners) when cheaper than a lookup
         per row."""
-        await lookups.prime_locations(ctx, row_count)
-        await lookups.prime_people(ctx, row_count)
-        await lookups.prime_workspaces(ctx, row_count)
-        budget = page_budget(row_count)
-        if budget < 1:
-            return
-        items = await ctx.list_pages("/devices", {"max": DEVICES_PAGE}, "items", budget)
-        if items is None:
-            return
-        for item in items:
-            ctx.devices.add(compare.canonical_mac(item.get("mac")), item)
-        ctx.devices.complete = True
+        await ctx.locations.list_all(row_count)
+        await ctx.people.list_all(row_count)
+        await ctx.workspaces.list_all(row_count)
+        await ctx.devices.list_all(row_count)
 
     def group_key(self, row: Row) -> str | None:
         """One owner's devices are added one after another."""
@@ -74,7 +62,7 @@ class DeviceActions(EntityActions):
 
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """Supported model? owner exists? device exists, and with that owner?"""
-        model = compare.supported_model(await lookups.supported_devices(ctx), row.get("model"))
+        model = compare.supported_model(await ctx.supported_devices(), row.get("model"))
         if not model:
             raise RowFailure(
                 Reason.OUT_OF_SCOPE,
@@ -126,7 +114,7 @@ class DeviceActions(EntityActions):
             return unchanged(row, decision)
         mac = _mac(row)
         refs = decision.refs
-        body = helpers.device_create_body(
+        body = bodies.device_create_body(
             row, str(refs["owner_kind"]), str(refs["owner_id"]), model=str(refs["model"])
         )
 

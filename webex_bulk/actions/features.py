@@ -23,12 +23,12 @@ from webex_bulk.actions.base import (
     unchanged,
     updated,
 )
-from webex_bulk.actions.context import ActionContext, Item, RowFailure, one, page_budget
+from webex_bulk.actions.context import FEATURES_PAGE, ActionContext, location_key
+from webex_bulk.actions.failure import RowFailure, one
+from webex_bulk.actions.inventory import Inventory, Item
 from webex_bulk.error_handling import Action, Reason
 from webex_bulk.input.data_pipeline import reference_key
 from webex_bulk.models import EntityType, Outcome, Row
-
-PAGE = 2000
 
 
 class FeatureActions(EntityActions):
@@ -50,38 +50,32 @@ class FeatureActions(EntityActions):
     async def prepare(self, ctx: ActionContext, row_count: int) -> None:
         """List the org's features of this kind (and people and workspaces, the members) when
         cheaper than a lookup per row."""
-        await lookups.prime_locations(ctx, row_count)
+        await ctx.locations.list_all(row_count)
         if self.entity_type is not EntityType.AUTO_ATTENDANT:
-            await lookups.prime_people(ctx, row_count)
-            await lookups.prime_workspaces(ctx, row_count)
-        budget = page_budget(row_count)
-        if budget < 1:
-            return
-        items = await ctx.list_pages(self.list_path, {"max": PAGE}, self.list_key, budget)
-        if items is None:
-            return
-        inventory = ctx.feature_inventory(self.list_path)
-        for item in items:
-            key = lookups.location_key(str(item.get("locationId")), str(item.get("name")))
-            inventory.add(key, item)
-        inventory.complete = True
+            await ctx.people.list_all(row_count)
+            await ctx.workspaces.list_all(row_count)
+        await self.inventory(ctx).list_all(row_count)
+
+    def inventory(self, ctx: ActionContext) -> Inventory:
+        """The run's inventory of this feature kind."""
+        return ctx.features(self.list_path, self.list_key)
 
     async def find(
         self, ctx: ActionContext, location_id: str, name: str, *, fresh: bool = False
     ) -> Item | None:
         """The feature called ``name`` in the location (exact match; several → ambiguous)."""
-        inventory = ctx.feature_inventory(self.list_path)
-        key = lookups.location_key(location_id, name)
-        found = None if fresh else inventory.get(key)
-        if found is None:
-            params = {"locationId": location_id, "name": name, "max": PAGE}
-            items = await ctx.list_pages(self.list_path, params, self.list_key, 1 << 30) or []
-            found = [
+
+        async def fetch() -> list[Item]:
+            params = {"locationId": location_id, "name": name, "max": FEATURES_PAGE}
+            items = await ctx.list_every(self.list_path, params, self.list_key)
+            return [
                 item
                 for item in compare.exact_matches(items, "name", name)
                 if compare.same_location(item, location_id)
             ]
-            inventory.put(key, found)
+
+        key = location_key(location_id, name)
+        found = await self.inventory(ctx).lookup(key, fetch, fresh=fresh)
         return one(found, f"{self.entity_type.value.replace('_', ' ')} {name!r}")
 
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
@@ -178,7 +172,7 @@ class FeatureActions(EntityActions):
 
         what = f"{self.entity_type.value.replace('_', ' ')} {name!r}"
         remote, how = await create_reconciled(ctx, create, lookup, what)
-        ctx.feature_inventory(self.list_path).add(lookups.location_key(location_id, name), remote)
+        self.inventory(ctx).add(location_key(location_id, name), remote)
         if how is Reconciled.CREATED:
             return Outcome.success(row, Action.CREATED, str(remote["id"]))
         outcome = await self.run_one(ctx, row)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from webex_bulk.actions import bodies as helpers
-from webex_bulk.actions import compare, lookups
+from webex_bulk.actions import bodies, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
     Decision,
@@ -22,7 +21,9 @@ from webex_bulk.actions.base import (
     unchanged,
     updated,
 )
-from webex_bulk.actions.context import ActionContext, Item, RowFailure, page_budget
+from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.failure import RowFailure
+from webex_bulk.actions.inventory import Item
 from webex_bulk.error_handling import (
     Action,
     Reason,
@@ -43,15 +44,8 @@ class LocationActions(EntityActions):
 
     async def prepare(self, ctx: ActionContext, row_count: int) -> None:
         """List ``/locations`` and the calling-enabled locations when cheaper than lookups."""
-        budget = page_budget(row_count)
-        if budget < 1:
-            return
-        await lookups.prime_locations(ctx, row_count)
-        calling = await ctx.list_pages("/telephony/config/locations", {}, "locations", budget)
-        if calling is not None:
-            for item in calling:
-                ctx.calling_locations.add(str(item.get("id")), item)
-            ctx.calling_locations.complete = True
+        await ctx.locations.list_all(row_count)
+        await ctx.calling_locations.list_all(row_count)
 
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """Exists? which fields differ? calling enabled?"""
@@ -75,7 +69,7 @@ class LocationActions(EntityActions):
         name = row.get("name")
 
         async def create() -> Item:
-            body = helpers.location_create_body(row)
+            body = bodies.location_create_body(row)
             response = await ctx.client.request("POST", "/locations", params=ctx.query(), json=body)
             return answer_item(response, "/locations", body)
 
@@ -110,7 +104,7 @@ class LocationActions(EntityActions):
         """PUT the location's differing fields; the announcement language goes to the calling
         settings (when calling is not enabled yet, the enable body carries it)."""
         location_id = str(remote["id"])
-        body = helpers.location_update_body(row, fields, remote)
+        body = bodies.location_update_body(row, fields, remote)
         if body:
             await ctx.client.request(
                 "PUT", f"/locations/{location_id}", params=ctx.query(), json=body
@@ -120,7 +114,7 @@ class LocationActions(EntityActions):
                 "PUT",
                 f"/telephony/config/locations/{location_id}",
                 params=ctx.query(),
-                json=helpers.location_calling_update_body(row),
+                json=bodies.location_calling_update_body(row),
             )
         fresh = {**remote, **body}
         if "announcement_language" in fields:
@@ -133,7 +127,7 @@ async def _enable_calling(ctx: ActionContext, row: Row, remote: Item) -> None:
     by lookups and sent once more only when calling is certainly still off; a 409 means it is
     already enabled. A row that still cannot tell keeps the location's id (it exists)."""
     location_id = str(remote["id"])
-    body = helpers.location_calling_body(row, location_id, str(remote.get("name") or ""))
+    body = bodies.location_calling_body(row, location_id, str(remote.get("name") or ""))
 
     async def lookup() -> Item | None:
         enabled = await lookups.calling_enabled(ctx, location_id, fresh=True)
@@ -162,7 +156,7 @@ class ScheduleActions(EntityActions):
     async def prepare(self, ctx: ActionContext, row_count: int) -> None:
         """List the locations when cheaper than a lookup per row (schedules are listed per
         location, on first use)."""
-        await lookups.prime_locations(ctx, row_count)
+        await ctx.locations.list_all(row_count)
 
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """Exists in the location? same weekly hours?"""
@@ -196,7 +190,7 @@ class ScheduleActions(EntityActions):
                 "PUT",
                 _schedule_path(location_id, decision.change.remote_id),
                 params=ctx.query(),
-                json=helpers.schedule_update_body(name, hours),
+                json=bodies.schedule_update_body(name, hours),
             )
             return updated(row, decision.change.remote_id, decision.change.fields)
         return await self._create(ctx, row, location_id, hours)
@@ -211,7 +205,7 @@ class ScheduleActions(EntityActions):
                 "POST",
                 lookups.schedules_path(location_id),
                 params=ctx.query(),
-                json=helpers.schedule_create_body(name, hours),
+                json=bodies.schedule_create_body(name, hours),
             )
             sent = {"name": name, "type": "businessHours"}
             return answer_item(response, lookups.schedules_path(location_id), sent)
@@ -220,7 +214,8 @@ class ScheduleActions(EntityActions):
             return await lookups.find_schedule(ctx, location_id, name, fresh=True)
 
         remote, how = await create_reconciled(ctx, create, lookup, f"schedule {name!r}")
-        ctx.schedules.add(lookups.location_key(location_id, name), remote)
+        if ctx.schedules.get(location_id) is not None:  # never claim a list it has not read
+            ctx.schedules.add(location_id, remote)
         if how is not Reconciled.CREATED:
             decision = await self.decide(ctx, row)
             outcome = await self.execute(ctx, row, decision)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from webex_bulk.actions import bodies as helpers
-from webex_bulk.actions import compare, lookups
+from webex_bulk.actions import bodies, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
     Change,
@@ -20,7 +19,9 @@ from webex_bulk.actions.base import (
     unchanged,
     updated,
 )
-from webex_bulk.actions.context import ActionContext, Item, RowFailure, one, page_budget
+from webex_bulk.actions.context import NUMBERS_PATH, ActionContext
+from webex_bulk.actions.failure import RowFailure, one
+from webex_bulk.actions.inventory import Item
 from webex_bulk.error_handling import (
     Action,
     ApiError,
@@ -31,7 +32,6 @@ from webex_bulk.error_handling import (
 )
 from webex_bulk.models import EntityType, Outcome, Row
 
-NUMBERS_PATH = "/telephony/config/numbers"
 #: PSTN connection types whose numbers the provider manages (WEBEX_API G12).
 PROVIDER_MANAGED_PSTN = frozenset(
     {"CISCO_CALLING_PLAN", "INTEGRATED_CCP", "CISCO_PSTN", "PROVIDER_MANAGED"}
@@ -57,32 +57,26 @@ def _location_of(item: Item) -> str:
 
 async def fetch_number(ctx: ActionContext, number: str) -> list[Item]:
     """``GET /telephony/config/numbers?phoneNumber=``, exact-matched on E.164."""
-    items = await ctx.list_pages(NUMBERS_PATH, {"phoneNumber": number}, "phoneNumbers", 1 << 30)
+    items = await ctx.list_every(NUMBERS_PATH, {"phoneNumber": number}, "phoneNumbers")
     region = ctx.settings.default_region
     return [
-        item
-        for item in items or []
-        if compare.canonical_e164(item.get("phoneNumber"), region) == number
+        item for item in items if compare.canonical_e164(item.get("phoneNumber"), region) == number
     ]
 
 
 async def find_number(ctx: ActionContext, number: str, *, fresh: bool = False) -> Item | None:
     """The tenant's record of a number, in whichever location it is."""
-    found = None if fresh else ctx.numbers.get(number)
-    if found is None:
-        found = await ctx.once(f"number:{number}", lambda: fetch_number(ctx, number))
-        ctx.numbers.put(number, found)
+    found = await ctx.numbers.lookup(number, lambda: fetch_number(ctx, number), fresh=fresh)
     return one(found, f"number {number}")
 
 
 async def location_numbers(ctx: ActionContext, location_id: str) -> dict[str, Item]:
     """Every number of one location, fresh (one listing): used to settle a batch."""
-    items = await ctx.list_pages(
-        NUMBERS_PATH, {"locationId": location_id, "numberType": "NUMBER"}, "phoneNumbers", 1 << 30
-    )
+    params = {"locationId": location_id, "numberType": "NUMBER"}
+    items = await ctx.list_every(NUMBERS_PATH, params, "phoneNumbers")
     region = ctx.settings.default_region
     found: dict[str, Item] = {}
-    for item in items or []:
+    for item in items:
         if item.get("phoneNumber"):
             number = compare.canonical_e164(item["phoneNumber"], region)
             found[number] = item
@@ -98,18 +92,8 @@ class NumberActions(EntityActions):
     async def prepare(self, ctx: ActionContext, row_count: int) -> None:
         """List the org's numbers (2000 a page) and the locations when cheaper than a lookup
         per row."""
-        await lookups.prime_locations(ctx, row_count)
-        budget = page_budget(row_count)
-        if budget < 1:
-            return
-        items = await ctx.list_pages(NUMBERS_PATH, {"numberType": "NUMBER"}, "phoneNumbers", budget)
-        if items is None:
-            return
-        region = ctx.settings.default_region
-        for item in items:
-            if item.get("phoneNumber"):
-                ctx.numbers.add(compare.canonical_e164(item["phoneNumber"], region), item)
-        ctx.numbers.complete = True
+        await ctx.locations.list_all(row_count)
+        await ctx.numbers.list_all(row_count)
 
     def group_key(self, row: Row) -> str | None:
         """Numbers of one location are batched together."""
@@ -194,7 +178,7 @@ async def _set_state(
     ctx: ActionContext, location_id: str, rows: list[Row], state: str
 ) -> list[Outcome]:
     """One PUT activating or deactivating the numbers already in the location."""
-    body = helpers.numbers_state_body([_number(row) for row in rows], state)
+    body = bodies.numbers_state_body([_number(row) for row in rows], state)
     try:
         await ctx.client.request(
             "PUT",
@@ -252,7 +236,7 @@ async def _add(ctx: ActionContext, location_id: str, rows: list[Row], state: str
 
 
 async def _post(ctx: ActionContext, location_id: str, rows: list[Row], state: str) -> None:
-    body = helpers.numbers_add_body([_number(row) for row in rows], state)
+    body = bodies.numbers_add_body([_number(row) for row in rows], state)
     await ctx.client.request(
         "POST", f"/telephony/config/locations/{location_id}/numbers", params=ctx.query(), json=body
     )

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from webex_bulk.actions import bodies as helpers
-from webex_bulk.actions import compare, lookups
+from webex_bulk.actions import bodies, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
     Decision,
@@ -24,7 +23,9 @@ from webex_bulk.actions.base import (
     unchanged,
     updated,
 )
-from webex_bulk.actions.context import ActionContext, Item, RowFailure
+from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.failure import RowFailure
+from webex_bulk.actions.inventory import Item
 from webex_bulk.error_handling import Action, ApiError, Reason
 from webex_bulk.models import EntityType, Outcome, Row
 
@@ -45,8 +46,8 @@ class UserActions(EntityActions):
     async def prepare(self, ctx: ActionContext, row_count: int) -> None:
         """List ``/people?callingData=true`` (100 a page) and the locations when cheaper than a
         lookup per row."""
-        await lookups.prime_locations(ctx, row_count)
-        await lookups.prime_people(ctx, row_count)
+        await ctx.locations.list_all(row_count)
+        await ctx.people.list_all(row_count)
 
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """Exists? in another location (out of scope)? license? which fields differ?
@@ -60,10 +61,11 @@ class UserActions(EntityActions):
         location_id = str(location["id"])
         refs: dict[str, Any] = {"location_id": location_id}
         person = await lookups.find_person(ctx, row.get("email"))
+        pool = await ctx.licenses()
         if person is None:
-            await lookups.pick_license(ctx, _kind(row), reserve=planning)
+            pool.pick(_kind(row), reserve=planning)
             return Decision(CREATE, refs=refs)
-        calling = await lookups.license_ids_of_kind(ctx, *CALLING_KINDS)
+        calling = pool.ids_of_kind(*CALLING_KINDS)
         held = [lic for lic in person.get("licenses") or () if lic in calling]
         remote_location = str(person.get("locationId") or "")
         if held and remote_location and remote_location != location_id:
@@ -77,9 +79,9 @@ class UserActions(EntityActions):
                 remote_id=str(person.get("id", "")),
             )
         fields = compare.person_diff(row, person, ctx.settings.default_region)
-        wanted = await lookups.license_ids_of_kind(ctx, _kind(row))
+        wanted = pool.ids_of_kind(_kind(row))
         if not any(lic in wanted for lic in held):
-            await lookups.pick_license(ctx, _kind(row), reserve=planning)
+            pool.pick(_kind(row), reserve=planning)
             fields = (LICENSE_FIELD, *fields)
         return Decision(change_for(fields, str(person["id"])), person, refs)
 
@@ -93,9 +95,10 @@ class UserActions(EntityActions):
 
     async def _create(self, ctx: ActionContext, row: Row, location_id: str) -> Outcome:
         email = row.get("email")
-        license_id = await lookups.pick_license(ctx, _kind(row), reserve=True)
+        pool = await ctx.licenses()
+        license_id = pool.pick(_kind(row), reserve=True)
         body = ctx.body(
-            helpers.person_create_body(row, location_id=location_id, license_id=license_id)
+            bodies.person_create_body(row, location_id=location_id, license_id=license_id)
         )
 
         async def create() -> Item:
@@ -112,13 +115,13 @@ class UserActions(EntityActions):
                 ctx, create, lookup, f"user {email!r}", created_despite_400=True
             )
         except ApiError:
-            lookups.release_license(ctx, license_id)
+            pool.release(license_id)
             raise
         lookups.add_person(ctx, person)
         if how is Reconciled.CREATED:
             return Outcome.success(row, Action.CREATED, str(person["id"]))
         if how is Reconciled.EXISTED:
-            lookups.release_license(ctx, license_id)
+            pool.release(license_id)
         outcome = await self.run_one(ctx, row)
         if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.action is not None:
             return Outcome.success(row, Action.CREATED, outcome.remote_id, detail=outcome.detail)
@@ -137,7 +140,7 @@ class UserActions(EntityActions):
             fresh = response.body if isinstance(response.body, Mapping) else {}
             differing = compare.person_diff(row, fresh, ctx.settings.default_region)
             if differing:
-                body = ctx.body(helpers.person_update_body(fresh, row, differing))
+                body = ctx.body(bodies.person_update_body(fresh, row, differing))
                 answer = await ctx.client.request(
                     "PUT", f"/people/{person_id}", params={"callingData": "true"}, json=body
                 )
@@ -149,9 +152,10 @@ class UserActions(EntityActions):
         """Assign the wanted calling license; a 206 that leaves it unassigned →
         ``license_unavailable``. A user holds one calling license: the add replaces the one held,
         and no separate remove is sent, so a refused add leaves the user as they were."""
-        license_id = await lookups.pick_license(ctx, _kind(row), reserve=True)
+        pool = await ctx.licenses()
+        license_id = pool.pick(_kind(row), reserve=True)
         body = ctx.body(
-            helpers.license_patch_body(
+            bodies.license_patch_body(
                 decision.change.remote_id,
                 license_id,
                 location_id=str(decision.refs["location_id"]),
@@ -162,10 +166,10 @@ class UserActions(EntityActions):
         try:
             response = await ctx.client.request("PATCH", "/licenses/users", json=body)
         except ApiError:
-            lookups.release_license(ctx, license_id)
+            pool.release(license_id)
             raise
         if response.status == 206 and compare.unassigned_licenses([license_id], response.body):
-            lookups.release_license(ctx, license_id)
+            pool.release(license_id)
             raise RowFailure(
                 Reason.LICENSE_UNAVAILABLE,
                 f"the calling license was not assigned (206 partial answer) "

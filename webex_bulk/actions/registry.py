@@ -1,15 +1,10 @@
-"""What webex-bulk does per entity type: one ``EntityActions`` per type, by ``REGISTRY``.
-
-The steps live in the ``actions_*`` modules of each family; this module is the entry point the
-executor imports (``Change``, ``PlanItem``, ``ActionContext``, ``EntityActions``, ``REGISTRY``).
-"""
+"""What webex-bulk does per entity type: one ``EntityActions`` per type, by ``REGISTRY``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from webex_bulk.actions.base import Change, Decision, EntityActions, PlanItem
-from webex_bulk.actions.context import ActionContext, RowFailure
+from webex_bulk.actions.base import EntityActions
 from webex_bulk.actions.devices import DeviceActions
 from webex_bulk.actions.features import AutoAttendantActions, CallQueueActions, HuntGroupActions
 from webex_bulk.actions.locations import LocationActions, ScheduleActions
@@ -17,16 +12,6 @@ from webex_bulk.actions.numbers import NumberActions
 from webex_bulk.actions.people import UserActions
 from webex_bulk.actions.workspaces import WorkspaceActions
 from webex_bulk.models import EntityType
-
-__all__ = [
-    "REGISTRY",
-    "ActionContext",
-    "Change",
-    "Decision",
-    "EntityActions",
-    "PlanItem",
-    "RowFailure",
-]
 
 REGISTRY: Mapping[EntityType, EntityActions] = {
     action.entity_type: action

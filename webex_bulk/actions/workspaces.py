@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from webex_bulk.actions import bodies as helpers
-from webex_bulk.actions import compare, lookups
+from webex_bulk.actions import bodies, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
     Decision,
@@ -23,12 +22,12 @@ from webex_bulk.actions.base import (
     unchanged,
     updated,
 )
-from webex_bulk.actions.context import ActionContext, Item, page_budget
+from webex_bulk.actions.context import NUMBERS_PATH, ActionContext, location_key
+from webex_bulk.actions.inventory import Item, page_budget
 from webex_bulk.error_handling import Action
 from webex_bulk.models import EntityType, Outcome, Row
 
 NUMBERS_PAGE = 2000
-NUMBERS_PATH = "/telephony/config/numbers"
 
 
 async def owner_line(ctx: ActionContext, owner_id: str) -> Mapping[str, str]:
@@ -36,7 +35,7 @@ async def owner_line(ctx: ActionContext, owner_id: str) -> Mapping[str, str]:
     rows = ctx.owner_lines.get(owner_id)
     if rows is None:
         params = {"ownerId": owner_id, "max": NUMBERS_PAGE}
-        rows = await ctx.list_pages(NUMBERS_PATH, params, "phoneNumbers", 1 << 30) or []
+        rows = await ctx.list_every(NUMBERS_PATH, params, "phoneNumbers")
         ctx.owner_lines.put(owner_id, rows)
     line: dict[str, str] = {}
     for row in rows:
@@ -64,8 +63,8 @@ class WorkspaceActions(EntityActions):
 
     async def prepare(self, ctx: ActionContext, row_count: int) -> None:
         """List locations, workspaces and the lines of all workspaces when cheaper than lookups."""
-        await lookups.prime_locations(ctx, row_count)
-        if not await lookups.prime_workspaces(ctx, row_count):
+        await ctx.locations.list_all(row_count)
+        if not await ctx.workspaces.list_all(row_count):
             return
         params = {"ownerType": "PLACE", "max": NUMBERS_PAGE}
         lines = await ctx.list_pages(NUMBERS_PATH, params, "phoneNumbers", page_budget(row_count))
@@ -100,7 +99,7 @@ class WorkspaceActions(EntityActions):
         location_id = str(decision.refs["location_id"])
         if decision.change.kind == "update":
             workspace_id = decision.change.remote_id
-            body = helpers.workspace_update_body(row, decision.remote, location_id)
+            body = bodies.workspace_update_body(row, decision.remote, location_id)
             await ctx.client.request(
                 "PUT", f"/workspaces/{workspace_id}", params=ctx.query(), json=body
             )
@@ -110,7 +109,7 @@ class WorkspaceActions(EntityActions):
 
     async def _create(self, ctx: ActionContext, row: Row, location_id: str) -> Outcome:
         name = row.get("display_name")
-        body = ctx.body(helpers.workspace_create_body(row, location_id))
+        body = ctx.body(bodies.workspace_create_body(row, location_id))
 
         async def create() -> Item:
             response = await ctx.client.request("POST", "/workspaces", json=body)
@@ -120,7 +119,7 @@ class WorkspaceActions(EntityActions):
             return await lookups.find_workspace(ctx, location_id, name, fresh=True)
 
         remote, how = await create_reconciled(ctx, create, lookup, f"workspace {name!r}")
-        ctx.workspaces.add(lookups.location_key(location_id, name), remote)
+        ctx.workspaces.add(location_key(location_id, name), remote)
         if how is Reconciled.CREATED:
             ctx.owner_lines.put(str(remote["id"]), [_line_row(row)])
             return Outcome.success(row, Action.CREATED, str(remote["id"]))

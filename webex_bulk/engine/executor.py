@@ -21,7 +21,7 @@ import aiohttp
 import attrs
 
 from webex_bulk import __version__
-from webex_bulk.actions.registry import REGISTRY, ActionContext, EntityActions
+from webex_bulk.actions import REGISTRY, ActionContext, EntityActions
 from webex_bulk.config import Credentials, Settings
 from webex_bulk.engine.batch_iterator import PHASES, VALIDATION_PHASE, Caps, Phase, RowSelection
 from webex_bulk.engine.preflight import raise_on_failure, run_checks

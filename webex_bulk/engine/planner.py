@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 import attrs
 
-from webex_bulk.actions.registry import REGISTRY, ActionContext
+from webex_bulk.actions import REGISTRY, ActionContext
 from webex_bulk.config import Settings
 from webex_bulk.engine.batch_iterator import PHASES, Phase, RowSelection
 from webex_bulk.engine.executor import RunRequest, open_client, resolve_run_dir
