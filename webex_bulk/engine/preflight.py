@@ -12,6 +12,7 @@ from pathlib import Path
 
 import attrs
 
+from webex_bulk.actions import read_licenses
 from webex_bulk.engine.batch_iterator import PHASES, RowSelection
 from webex_bulk.error_handling import ForbiddenError, PreflightError, RequestError
 from webex_bulk.http.client import WebexClient
@@ -60,12 +61,6 @@ READ_PROBES: dict[EntityType, tuple[str, str, str]] = {
         "telephony_config_read",
     ),
     EntityType.DEVICE: ("/devices", "items", "spark-admin:devices_read"),
-}
-
-#: License names that carry Webex Calling for users, by the CSV's ``license`` value.
-CALLING_LICENSE_NAMES = {
-    "professional": "Webex Calling - Professional",
-    "basic": "Webex Calling - Basic",
 }
 
 
@@ -132,24 +127,21 @@ async def check_read_scopes(
 async def check_licenses(
     client: WebexClient, wanted: dict[str, int], org_id: str | None
 ) -> list[Check]:
-    """Calling license headroom for the user rows; short is a warning (rows end unavailable)."""
+    """Calling license headroom for the user rows, matched as the run matches them (every page,
+    every license of the kind); short is a warning (rows end unavailable)."""
     if not any(wanted.values()):
         return []
-    params = {"orgId": org_id} if org_id else None
     try:
-        items = (await client.request("GET", "/licenses", params=params)).body.get("items", [])
-    except (RequestError, AttributeError) as exc:
+        pool = await read_licenses(client, {"orgId": org_id} if org_id else {})
+    except RequestError as exc:
         return [Check("calling licenses", Level.FAIL, f"GET /licenses failed: {exc}")]
     checks = []
     for kind, count in sorted(wanted.items()):
-        name = CALLING_LICENSE_NAMES[kind]
-        free = sum(
-            int(i.get("totalUnits", 0)) - int(i.get("consumedUnits", 0))
-            for i in items
-            if i.get("name") == name
-        )
+        names = ", ".join(dict.fromkeys(str(lic.get("name")) for lic in pool.of_kind(kind)))
+        names = names or f"no Webex Calling {kind} license"
+        free = pool.free(kind)
         level = Level.OK if free >= count else Level.WARN
-        detail = f"{name}: {free} free for up to {count} user rows"
+        detail = f"{names}: {free} free for up to {count} user rows"
         if level is Level.WARN:
             detail += "; rows beyond the free units end rejected license_unavailable"
         checks.append(Check(f"{kind} licenses", level, detail))
