@@ -315,10 +315,8 @@ def test_person_update_body_replaces_the_work_number() -> None:
 
 
 def test_license_patch_body_and_partial_answer() -> None:
-    """The PATCH adds with calling properties and removes others; a 206 is diffed."""
-    body = bodies.license_patch_body(
-        "P1", "NEW", location_id="LOC1", extension="1234", remove_ids=["OLD"]
-    )
+    """The PATCH adds with calling properties (no separate remove); a 206 is diffed."""
+    body = bodies.license_patch_body("P1", "NEW", location_id="LOC1", extension="1234")
     assert body == {
         "personId": "P1",
         "licenses": [
@@ -327,7 +325,6 @@ def test_license_patch_body_and_partial_answer() -> None:
                 "operation": "add",
                 "properties": {"locationId": "LOC1", "extension": "1234"},
             },
-            {"id": "OLD", "operation": "remove"},
         ],
     }
     assert compare.unassigned_licenses(["NEW"], {"licenses": ["MSG"]}) == ("NEW",)

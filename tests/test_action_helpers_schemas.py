@@ -134,7 +134,7 @@ def test_people_bodies_match_the_specs() -> None:
     }
     update = bodies.person_update_body(remote, USER, ("first_name", "phone_number"))
     check(request_body(admin, "/people/{personId}", "put"), update)
-    patch = bodies.license_patch_body("P1", "LIC", location_id="L", extension="1", remove_ids=["O"])
+    patch = bodies.license_patch_body("P1", "LIC", location_id="L", extension="1")
     check(component(admin, "PatchUserLicenses"), patch)
 
 

@@ -1,7 +1,7 @@
 """Pure request builders: a normalised row → the JSON body of each Webex create and update.
 
-Bottom layer: no network, no asyncio, no clock. Call-feature bodies are in
-``action_feature_bodies``; comparison of desired and remote values is in ``action_compare``.
+Bottom layer: no network, no asyncio, no clock. Call-feature bodies are in ``feature_bodies``;
+comparison of desired and remote values is in ``compare``.
 """
 
 from __future__ import annotations
@@ -14,116 +14,15 @@ from webex_bulk.actions.compare import (
     PERSON_TEXT,
     RECUR_DAY,
     WEEKDAYS,
-    DayHoursLike,
     JsonDict,
     WeeklyHours,
-    canonical_e164,
-    canonical_language,
     canonical_mac,
-    canonical_text,
-    device_owner,
     display_name,
-    exact_matches,
-    feature_diff,
-    fold,
-    license_kind,
-    location_diff,
-    number_state,
-    per_number_errors,
-    person_diff,
     remote_address,
-    remote_agent_ids,
-    remote_policy,
-    remote_weekly_hours,
-    same_location,
-    supported_model,
-    unassigned_licenses,
-    weekly_hours,
-    work_number,
     workspace_calling,
-    workspace_diff,
-)
-from webex_bulk.actions.feature_bodies import (
-    HUNT_GROUP_NO_ANSWER,
-    POLICIES,
-    QUEUE_CALL_BOUNCE,
-    QUEUE_OVERFLOW,
-    agents_body,
-    auto_attendant_create_body,
-    auto_attendant_update_body,
-    call_queue_create_body,
-    call_queue_update_body,
-    hunt_group_create_body,
-    hunt_group_update_body,
-    minimal_menu,
 )
 from webex_bulk.config import Settings
 from webex_bulk.models import Row
-
-__all__ = [
-    "PERSON_READ_ONLY",
-    "device_create_body",
-    "license_patch_body",
-    "location_calling_body",
-    "location_calling_update_body",
-    "location_create_body",
-    "location_update_body",
-    "numbers_add_body",
-    "numbers_state_body",
-    "org_body",
-    "org_query",
-    "person_create_body",
-    "person_update_body",
-    "schedule_create_body",
-    "schedule_events",
-    "schedule_update_body",
-    "workspace_create_body",
-    "workspace_update_body",
-]
-# Moved to action_compare and action_feature_bodies; kept importable for callers.
-__all__ += [
-    "ADDRESS_KEYS",
-    "HUNT_GROUP_NO_ANSWER",
-    "POLICIES",
-    "QUEUE_CALL_BOUNCE",
-    "QUEUE_OVERFLOW",
-    "WEEKDAYS",
-    "DayHoursLike",
-    "JsonDict",
-    "WeeklyHours",
-    "agents_body",
-    "auto_attendant_create_body",
-    "auto_attendant_update_body",
-    "call_queue_create_body",
-    "call_queue_update_body",
-    "canonical_e164",
-    "canonical_language",
-    "canonical_mac",
-    "canonical_text",
-    "device_owner",
-    "display_name",
-    "exact_matches",
-    "feature_diff",
-    "fold",
-    "hunt_group_create_body",
-    "hunt_group_update_body",
-    "license_kind",
-    "location_diff",
-    "minimal_menu",
-    "number_state",
-    "per_number_errors",
-    "person_diff",
-    "remote_agent_ids",
-    "remote_policy",
-    "remote_weekly_hours",
-    "same_location",
-    "supported_model",
-    "unassigned_licenses",
-    "weekly_hours",
-    "work_number",
-    "workspace_calling",
-    "workspace_diff",
-]
 
 # -- orgId placement (WEBEX_API §1.9) ----------------------------------------------------------
 
@@ -319,17 +218,20 @@ def license_patch_body(
     location_id: str,
     extension: str = "",
     phone_number: str = "",
-    remove_ids: Sequence[str] = (),
 ) -> JsonDict:
-    """``PATCH /licenses/users`` body adding a calling license (orgId: ``org_body``)."""
+    """``PATCH /licenses/users`` body adding a calling license (orgId: ``org_body``).
+
+    No ``remove`` entry: the add replaces the calling license a user holds.
+    """
     properties: JsonDict = {"locationId": location_id}
     if extension:
         properties["extension"] = extension
     if phone_number:
         properties["phoneNumber"] = phone_number
-    licenses: list[JsonDict] = [{"id": add_id, "operation": "add", "properties": properties}]
-    licenses += [{"id": lic, "operation": "remove"} for lic in remove_ids]
-    return {"personId": person_id, "licenses": licenses}
+    return {
+        "personId": person_id,
+        "licenses": [{"id": add_id, "operation": "add", "properties": properties}],
+    }
 
 
 # -- workspaces --------------------------------------------------------------------------------

@@ -38,7 +38,6 @@ class ApiClient(Protocol):
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        form: Mapping[str, str] | None = None,
     ) -> ResponseLike:
         """One API call relative to the base URL; raises the ``RequestError`` family."""
         ...
