@@ -94,7 +94,8 @@ def license_exhausted(exc: ApiError) -> bool:
     )
 
 
-_ROW_ERRORS = (RowFailure, ApiError, RetriesExhausted, UnknownOutcome)
+#: The errors that end one row (as its outcome) rather than the run.
+ROW_ERRORS = (RowFailure, ApiError, RetriesExhausted, UnknownOutcome)
 
 
 class EntityActions:
@@ -121,14 +122,27 @@ class EntityActions:
         try:
             decision = await self.decide(ctx, row)
             return await self.execute(ctx, row, decision)
-        except _ROW_ERRORS as exc:
+        except ROW_ERRORS as exc:
             return error_outcome(row, exc)
+
+    async def converge(
+        self, ctx: ActionContext, row: Row, remote_id: str, how: Reconciled
+    ) -> Outcome:
+        """The outcome of a reconciled create: ``created``; or, when the object was found after
+        an unknown outcome or already existed (409), the row run again against it (still
+        ``created`` when only the lookups found what our POST made)."""
+        if how is Reconciled.CREATED:
+            return Outcome.success(row, Action.CREATED, remote_id)
+        outcome = await self.run_one(ctx, row)
+        if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.action is not None:
+            return Outcome.success(row, Action.CREATED, outcome.remote_id, detail=outcome.detail)
+        return outcome
 
     async def plan(self, ctx: ActionContext, row: Row) -> PlanItem:
         """What ``run`` would do with the row; reads only, never writes."""
         try:
             decision = await self.decide(ctx, row, planning=True)
-        except _ROW_ERRORS as exc:
+        except ROW_ERRORS as exc:
             return PlanItem(row, None, error_outcome(row, exc))
         return PlanItem(row, decision.change)
 

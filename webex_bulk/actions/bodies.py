@@ -237,12 +237,18 @@ def license_patch_body(
 # -- workspaces --------------------------------------------------------------------------------
 
 
-def _webex_calling(row: Row, location_id: str) -> JsonDict:
-    calling: JsonDict = {"locationId": location_id}
+def line_fields(row: Row) -> JsonDict:
+    """The row's line as Webex spells it: ``extension`` and ``phoneNumber``, those given."""
+    line: JsonDict = {}
     if row.get("extension"):
-        calling["extension"] = row.get("extension")
+        line["extension"] = row.get("extension")
     if row.get("phone_number"):
-        calling["phoneNumber"] = row.get("phone_number")
+        line["phoneNumber"] = row.get("phone_number")
+    return line
+
+
+def _webex_calling(row: Row, location_id: str) -> JsonDict:
+    calling: JsonDict = {"locationId": location_id, **line_fields(row)}
     return {"type": "webexCalling", "webexCalling": calling}
 
 

@@ -80,6 +80,16 @@ def _differs(desired: str, remote: str) -> bool:
     return bool(desired) and desired != remote
 
 
+def _line_diff(row: Row, extension: object, number: object, region: str) -> list[str]:
+    """``extension`` and ``phone_number`` when the row's line differs from the remote one."""
+    fields = []
+    if _differs(row.get("extension"), canonical_text(extension)):
+        fields.append("extension")
+    if _differs(canonical_e164(row.get("phone_number"), region), canonical_e164(number, region)):
+        fields.append("phone_number")
+    return fields
+
+
 # -- locations ---------------------------------------------------------------------------------
 
 
@@ -263,10 +273,7 @@ def person_diff(row: Row, remote: Mapping[str, Any], region: str = "US") -> tupl
         desired = display_name(row) if column == "display_name" else row.get(column)
         if _differs(canonical_text(desired), canonical_text(remote.get(key))):
             fields.append(column)
-    if _differs(row.get("extension"), canonical_text(remote.get("extension"))):
-        fields.append("extension")
-    if _differs(canonical_e164(row.get("phone_number"), region), work_number(remote, region)):
-        fields.append("phone_number")
+    fields += _line_diff(row, remote.get("extension"), work_number(remote, region), region)
     return tuple(fields)
 
 
@@ -306,13 +313,7 @@ def workspace_calling(remote: Mapping[str, Any]) -> Mapping[str, Any]:
 def workspace_diff(row: Row, remote: Mapping[str, Any], region: str = "US") -> tuple[str, ...]:
     """CSV columns of a workspace that differ (extension, phone number; calling type implied)."""
     calling = workspace_calling(remote)
-    fields = []
-    if _differs(row.get("extension"), canonical_text(calling.get("extension"))):
-        fields.append("extension")
-    desired = canonical_e164(row.get("phone_number"), region)
-    if _differs(desired, canonical_e164(calling.get("phoneNumber"), region)):
-        fields.append("phone_number")
-    return tuple(fields)
+    return tuple(_line_diff(row, calling.get("extension"), calling.get("phoneNumber"), region))
 
 
 # -- hunt groups, call queues, auto attendants -------------------------------------------------
@@ -345,12 +346,7 @@ def feature_diff(
 
     Members are compared as a **set** of remote ids; the business schedule by name, case-folded.
     """
-    fields = []
-    if _differs(row.get("extension"), canonical_text(remote.get("extension"))):
-        fields.append("extension")
-    desired = canonical_e164(row.get("phone_number"), region)
-    if _differs(desired, canonical_e164(remote.get("phoneNumber"), region)):
-        fields.append("phone_number")
+    fields = _line_diff(row, remote.get("extension"), remote.get("phoneNumber"), region)
     if "callPolicies" in remote and _differs(row.get("policy", "circular"), remote_policy(remote)):
         fields.append("policy")
     if agent_ids is not None and frozenset(agent_ids) != remote_agent_ids(remote):

@@ -13,7 +13,6 @@ from webex_bulk.actions.base import (
     Change,
     Decision,
     EntityActions,
-    Reconciled,
     answer_item,
     create_reconciled,
     reference_missing,
@@ -22,7 +21,7 @@ from webex_bulk.actions.base import (
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.failure import RowFailure, one
 from webex_bulk.actions.inventory import Item
-from webex_bulk.error_handling import Action, Reason
+from webex_bulk.error_handling import Reason
 from webex_bulk.input.data_pipeline import reference_key
 from webex_bulk.models import EntityType, Outcome, Row
 
@@ -127,9 +126,4 @@ class DeviceActions(EntityActions):
 
         remote, how = await create_reconciled(ctx, create, lookup, f"device {mac}")
         ctx.devices.add(mac, remote)
-        if how is Reconciled.CREATED:
-            return Outcome.success(row, Action.CREATED, str(remote.get("id", "")))
-        outcome = await self.run_one(ctx, row)
-        if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.action is not None:
-            return Outcome.success(row, Action.CREATED, outcome.remote_id)
-        return outcome
+        return await self.converge(ctx, row, str(remote.get("id", "")), how)

@@ -1,6 +1,6 @@
 """Pure request bodies of the call features: hunt groups, call queues, auto attendants.
 
-Bottom layer: no network, no asyncio, no clock. Their comparison is ``action_compare.feature_diff``.
+Bottom layer: no network, no asyncio, no clock. Their comparison is ``compare.feature_diff``.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from webex_bulk.actions.bodies import line_fields
 from webex_bulk.actions.compare import JsonDict
 from webex_bulk.models import Row
 
@@ -25,15 +26,6 @@ def agents_body(agent_ids: Sequence[str], policy: str) -> list[JsonDict]:
     ]
 
 
-def _number_fields(row: Row) -> JsonDict:
-    body: JsonDict = {}
-    if row.get("extension"):
-        body["extension"] = row.get("extension")
-    if row.get("phone_number"):
-        body["phoneNumber"] = row.get("phone_number")
-    return body
-
-
 HUNT_GROUP_NO_ANSWER: Mapping[str, Any] = {
     "nextAgentEnabled": True,
     "nextAgentRings": 5,
@@ -48,7 +40,7 @@ def hunt_group_create_body(row: Row, agent_ids: Sequence[str]) -> JsonDict:
     policy = row.get("policy", "circular")
     return {
         "name": row.get("name"),
-        **_number_fields(row),
+        **line_fields(row),
         "callPolicies": {
             "policy": policy.upper(),
             "waitingEnabled": False,
@@ -82,7 +74,7 @@ def call_queue_create_body(row: Row, agent_ids: Sequence[str]) -> JsonDict:
     policy = row.get("policy", "circular")
     return {
         "name": row.get("name"),
-        **_number_fields(row),
+        **line_fields(row),
         "callPolicies": {
             "routingType": "PRIORITY_BASED",
             "policy": policy.upper(),
@@ -110,7 +102,7 @@ def auto_attendant_create_body(row: Row, schedule_name: str) -> JsonDict:
     """``POST …/locations/{id}/autoAttendants`` minimal body; the schedule goes by its name."""
     return {
         "name": row.get("name"),
-        **_number_fields(row),
+        **line_fields(row),
         "businessSchedule": schedule_name,
         "businessHoursMenu": minimal_menu(),
         "afterHoursMenu": minimal_menu(),
@@ -121,7 +113,7 @@ def hunt_group_update_body(
     row: Row, remote: Mapping[str, Any], fields: Sequence[str], agent_ids: Sequence[str]
 ) -> JsonDict:
     """``PUT …/huntGroups/{id}`` body (ModifyHuntGroupObject) for the differing fields."""
-    body = _number_fields(row)
+    body = line_fields(row)
     policy = row.get("policy", "circular")
     if "policy" in fields:
         current = remote.get("callPolicies")
@@ -141,7 +133,7 @@ def call_queue_update_body(
 ) -> JsonDict:
     """``PUT …/queues/{id}`` body (ModifyCallQueueObject): ``queueSettings`` is required there,
     so the remote one is carried back with the wanted size."""
-    body = _number_fields(row)
+    body = line_fields(row)
     policy = row.get("policy", "circular")
     current = remote.get("queueSettings")
     settings = dict(current) if isinstance(current, Mapping) else {}
@@ -160,4 +152,4 @@ def call_queue_update_body(
 
 def auto_attendant_update_body(row: Row, schedule_name: str) -> JsonDict:
     """``PUT …/autoAttendants/{id}`` body (ModifyAutoAttendantObject) for number and schedule."""
-    return {**_number_fields(row), "businessSchedule": schedule_name}
+    return {**line_fields(row), "businessSchedule": schedule_name}

@@ -15,7 +15,6 @@ from webex_bulk.actions.base import (
     CREATE,
     Decision,
     EntityActions,
-    Reconciled,
     answer_item,
     change_for,
     create_reconciled,
@@ -26,7 +25,7 @@ from webex_bulk.actions.base import (
 from webex_bulk.actions.context import FEATURES_PAGE, ActionContext, location_key
 from webex_bulk.actions.failure import RowFailure, one
 from webex_bulk.actions.inventory import Inventory, Item
-from webex_bulk.error_handling import Action, Reason
+from webex_bulk.error_handling import Reason
 from webex_bulk.input.data_pipeline import reference_key
 from webex_bulk.models import EntityType, Outcome, Row
 
@@ -173,12 +172,7 @@ class FeatureActions(EntityActions):
         what = f"{self.entity_type.value.replace('_', ' ')} {name!r}"
         remote, how = await create_reconciled(ctx, create, lookup, what)
         self.inventory(ctx).add(location_key(location_id, name), remote)
-        if how is Reconciled.CREATED:
-            return Outcome.success(row, Action.CREATED, str(remote["id"]))
-        outcome = await self.run_one(ctx, row)
-        if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.action is not None:
-            return Outcome.success(row, Action.CREATED, outcome.remote_id, detail=outcome.detail)
-        return outcome
+        return await self.converge(ctx, row, str(remote["id"]), how)
 
 
 async def _member_id(ctx: ActionContext, row: Row, location_id: str, member: str) -> str:

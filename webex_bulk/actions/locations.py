@@ -216,13 +216,7 @@ class ScheduleActions(EntityActions):
         remote, how = await create_reconciled(ctx, create, lookup, f"schedule {name!r}")
         if ctx.schedules.get(location_id) is not None:  # never claim a list it has not read
             ctx.schedules.add(location_id, remote)
-        if how is not Reconciled.CREATED:
-            decision = await self.decide(ctx, row)
-            outcome = await self.execute(ctx, row, decision)
-            if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.status.value == "success":
-                return Outcome.success(row, Action.CREATED, outcome.remote_id)
-            return outcome
-        return Outcome.success(row, Action.CREATED, str(remote["id"]))
+        return await self.converge(ctx, row, str(remote["id"]), how)
 
 
 def _schedule_path(location_id: str, schedule_id: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from webex_bulk.actions import bodies, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
+    ROW_ERRORS,
     Change,
     Decision,
     EntityActions,
@@ -39,7 +40,6 @@ PROVIDER_MANAGED_PSTN = frozenset(
 #: Error code and wording of a numbers add refused because the PSTN provider owns the numbers.
 PSTN_REFUSED_CODES = frozenset({25228})
 PSTN_REFUSED_TEXT = "managed by its pstn provider"
-_ROW_ERRORS = (RowFailure, ApiError, RetriesExhausted, UnknownOutcome)
 
 
 def _number(row: Row) -> str:
@@ -131,7 +131,7 @@ class NumberActions(EntityActions):
         for row in rows:
             try:
                 decision = await self.decide(ctx, row)
-            except _ROW_ERRORS as exc:
+            except ROW_ERRORS as exc:
                 outcomes[row.line] = error_outcome(row, exc)
                 continue
             location_id = str(decision.refs.get("location_id", location_id))
@@ -186,7 +186,7 @@ async def _set_state(
             params=ctx.query(),
             json=body,
         )
-    except _ROW_ERRORS as exc:
+    except ROW_ERRORS as exc:
         return [error_outcome(row, exc) for row in rows]
     for row in rows:
         ctx.numbers.add(

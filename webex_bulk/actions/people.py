@@ -26,7 +26,7 @@ from webex_bulk.actions.base import (
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.inventory import Item
-from webex_bulk.error_handling import Action, ApiError, Reason
+from webex_bulk.error_handling import ApiError, Reason
 from webex_bulk.models import EntityType, Outcome, Row
 
 CALLING_KINDS = ("professional", "basic")
@@ -118,14 +118,9 @@ class UserActions(EntityActions):
             pool.release(license_id)
             raise
         lookups.add_person(ctx, person)
-        if how is Reconciled.CREATED:
-            return Outcome.success(row, Action.CREATED, str(person["id"]))
         if how is Reconciled.EXISTED:
             pool.release(license_id)
-        outcome = await self.run_one(ctx, row)
-        if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.action is not None:
-            return Outcome.success(row, Action.CREATED, outcome.remote_id, detail=outcome.detail)
-        return outcome
+        return await self.converge(ctx, row, str(person["id"]), how)
 
     async def _update(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
         person_id = decision.change.remote_id

@@ -24,7 +24,6 @@ from webex_bulk.actions.base import (
 )
 from webex_bulk.actions.context import NUMBERS_PATH, ActionContext, location_key
 from webex_bulk.actions.inventory import Item, page_budget
-from webex_bulk.error_handling import Action
 from webex_bulk.models import EntityType, Outcome, Row
 
 NUMBERS_PAGE = 2000
@@ -103,7 +102,7 @@ class WorkspaceActions(EntityActions):
             await ctx.client.request(
                 "PUT", f"/workspaces/{workspace_id}", params=ctx.query(), json=body
             )
-            ctx.owner_lines.put(workspace_id, [_line_row(row)])
+            ctx.owner_lines.put(workspace_id, [bodies.line_fields(row)])
             return updated(row, workspace_id, decision.change.fields)
         return await self._create(ctx, row, location_id)
 
@@ -121,19 +120,5 @@ class WorkspaceActions(EntityActions):
         remote, how = await create_reconciled(ctx, create, lookup, f"workspace {name!r}")
         ctx.workspaces.add(location_key(location_id, name), remote)
         if how is Reconciled.CREATED:
-            ctx.owner_lines.put(str(remote["id"]), [_line_row(row)])
-            return Outcome.success(row, Action.CREATED, str(remote["id"]))
-        outcome = await self.run_one(ctx, row)
-        if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.action is not None:
-            return Outcome.success(row, Action.CREATED, outcome.remote_id, detail=outcome.detail)
-        return outcome
-
-
-def _line_row(row: Row) -> Item:
-    """The line a workspace holds after this run wrote it (cached like a numbers row)."""
-    line = {}
-    if row.get("extension"):
-        line["extension"] = row.get("extension")
-    if row.get("phone_number"):
-        line["phoneNumber"] = row.get("phone_number")
-    return line
+            ctx.owner_lines.put(str(remote["id"]), [bodies.line_fields(row)])
+        return await self.converge(ctx, row, str(remote["id"]), how)
