@@ -1,8 +1,9 @@
 """The import layering of the package, checked per subpackage on the source with ``ast``.
 
 cli → engine → {actions, http, state} → {input, config, error_handling, log, models}; actions may
-use http's face. The pure modules import no aiohttp/asyncio/click/time and read no clock. The
-simulator and the engine know nothing of each other; only cli starts the simulator. No cycles.
+use http's face, other packages only the face of actions. The pure modules import no
+aiohttp/asyncio/click/time and read no clock. The simulator and the engine know nothing of each
+other; only cli starts the simulator. No cycles.
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ def edge_violation(owner: str, target: str) -> str | None:
         return "a sideways import between packages of one layer"
     if (src, dst) == ("actions", "http") and target != "http":
         return "actions may use only the face of http (webex_bulk.http)"
+    if dst == "actions" and target != "actions":
+        return "other packages may use only the face of actions (webex_bulk.actions)"
     return None
 
 
@@ -229,6 +232,8 @@ def test_no_module_import_cycle() -> None:
         ("mystery", "import os\nfrom webex_bulk import models", "not placed in a layer"),
         ("http.client", "from webex_bulk.state.persistence import x", "sideways import"),
         ("actions.people", "from webex_bulk.http.retry import x", "only the face of http"),
+        ("engine.planner", "from webex_bulk.actions.registry import x", "face of actions"),
+        ("cli.commands", "from webex_bulk.actions import lookups", "face of actions"),
         ("input.csv_source", "from ..engine import executor", "an upward import"),
         ("state.run_dir", "import asyncio\nasyncio.run(main())", "belongs to cli alone"),
     ],
@@ -246,6 +251,7 @@ def test_the_checker_catches_each_kind_of_violation(owner: str, source: str, exp
         ("engine.executor", "import asyncio\nfrom webex_bulk.state.writers import OutcomeWriter"),
         ("actions.people", "from webex_bulk.http import WebexClient"),
         ("actions.people", "from webex_bulk.actions import bodies"),
+        ("engine.executor", "from webex_bulk.actions import REGISTRY, ActionContext"),
         ("simulator.app", "from webex_bulk.simulator.records import Person\nfrom . import app"),
         ("input.data_pipeline", "from webex_bulk import __version__"),
     ],
