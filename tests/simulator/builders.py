@@ -175,3 +175,48 @@ SCARCE_LICENSES = [
     {"name": "Webex Calling - Workspaces", "code": "BCWS", "total": 1},
     {"name": "Messaging", "code": "MS", "total": 10},
 ]
+
+
+async def make_workspace(api: Api, name: str, location_id: str, *, extension: str) -> str:
+    """Create a Webex Calling workspace with an extension and return its id."""
+    body = {
+        "displayName": name,
+        "locationId": location_id,
+        "calling": {"type": "webexCalling", "webexCalling": {"extension": extension}},
+    }
+    answer = await api.post("/workspaces", body)
+    assert answer.status == 201, answer.body
+    return str(answer.body["id"])
+
+
+async def make_virtual_line(
+    api: Api, location_id: str, *, extension: str = "", number: str = "", last: str = "Line"
+) -> str:
+    """Create a virtual line (first name from the extension) and return its id."""
+    body: dict[str, Any] = {
+        "firstName": f"Line{extension or number[-4:]}",
+        "lastName": last,
+        "locationId": location_id,
+    }
+    if extension:
+        body["extension"] = extension
+    if number:
+        body["phoneNumber"] = number
+    answer = await api.post("/telephony/config/virtualLines", body)
+    assert answer.status == 201, answer.body
+    return str(answer.body["id"])
+
+
+def voicemail_group_body(name: str, extension: str, passcode: str) -> dict[str, Any]:
+    """A create-voicemail-group body with every field the spec requires."""
+    return {
+        "name": name,
+        "extension": extension,
+        "passcode": passcode,
+        "languageCode": "en_us",
+        "messageStorage": {"storageType": "INTERNAL"},
+        "notifications": {"enabled": True, "destination": "support@example.com"},
+        "faxMessage": {"enabled": False},
+        "transferToNumber": {"enabled": False},
+        "emailCopyOfMessage": {"enabled": False},
+    }

@@ -12,13 +12,17 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from webex_bulk.simulator import (
+    routes_call_park,
     routes_devices,
     routes_features,
     routes_identity,
     routes_locations,
     routes_numbers,
     routes_people,
+    routes_pickup_paging,
     routes_schedules,
+    routes_virtual_lines,
+    routes_voicemail_groups,
     routes_workspaces,
     side,
 )
@@ -41,6 +45,10 @@ ROUTE_TABLES = (
     routes_numbers.routes,
     routes_schedules.routes,
     routes_features.routes,
+    routes_call_park.routes,
+    routes_pickup_paging.routes,
+    routes_voicemail_groups.routes,
+    routes_virtual_lines.routes,
     routes_workspaces.routes,
     routes_devices.routes,
     side.routes,
@@ -170,6 +178,12 @@ async def _after_commit(
 
 _FAMILY_MARKERS = (
     ("/huntGroups", "features"),
+    ("/callPark", "features"),
+    ("/callPickups", "features"),
+    ("/paging", "features"),
+    ("/voicemailGroups", "features"),
+    ("/virtualLines", "features"),
+    ("/jobs/person", "people"),
     ("/queues", "features"),
     ("/autoAttendants", "features"),
     ("/schedules", "schedules"),

@@ -28,7 +28,14 @@ FAMILIES = (
     "devices",
 )
 RETRY_AFTER_STYLES = ("int", "missing", "malformed", "http-date")
-PSTN_TYPES = ("LOCAL_GATEWAY", "NON_INTEGRATED_CCP", "INTEGRATED_CCP", "CISCO_CALLING_PLAN")
+#: ``NONE`` is a location without a PSTN connection (its connection read answers 404).
+PSTN_TYPES = (
+    "LOCAL_GATEWAY",
+    "NON_INTEGRATED_CCP",
+    "INTEGRATED_CCP",
+    "CISCO_CALLING_PLAN",
+    "NONE",
+)
 METHODS = ("*", "GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -150,6 +157,14 @@ def _to_statuses(value: Any) -> tuple[int, ...]:
     return statuses
 
 
+def _to_strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(item for item in value.split(",") if item)
+    if not isinstance(value, list | tuple):
+        raise ConfigError(f"expected a list of strings, got {value!r}")
+    return tuple(str(item) for item in value)
+
+
 def _to_optional_str(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
@@ -166,6 +181,8 @@ class SimConfig:
     client_secret: str = attrs.field(default="sim-client-secret", converter=str)
     refresh_token: str = attrs.field(default="sim-refresh-token", converter=str)
     rotate_refresh_token: bool = attrs.field(default=False, converter=_to_bool)
+    refresh_returns_same_token: bool = attrs.field(default=False, converter=_to_bool)
+    missing_scopes: tuple[str, ...] = attrs.field(default=(), converter=_to_strings)
     # The starting tenant and defaults for new objects.
     tenant_file: str | None = attrs.field(default=None, converter=_to_optional_str)
     new_location_pstn: str = attrs.field(
@@ -207,6 +224,14 @@ class SimConfig:
     consistency_lag: float = attrs.field(default=0.0, converter=_to_float, validator=_non_negative)
     outage: bool = attrs.field(default=False, converter=_to_bool)
     next_link_drops_filters: bool = attrs.field(default=False, converter=_to_bool)
+    sip_address_lag: float = attrs.field(default=0.0, converter=_to_float, validator=_non_negative)
+    # Rules that changed or that tests switch.
+    number_add_conflict: bool = attrs.field(default=False, converter=_to_bool)
+    refuse_workspace_calling_with_devices: bool = attrs.field(default=True, converter=_to_bool)
+    move_job_seconds: float = attrs.field(default=1.0, converter=_to_float, validator=_non_negative)
+    activation_code_ttl: float = attrs.field(
+        default=604_800.0, converter=_to_float, validator=_non_negative
+    )
     # Bookkeeping.
     recent_requests: int = attrs.field(default=10_000, converter=_to_int, validator=_non_negative)
 
@@ -245,6 +270,7 @@ class SimConfig:
         data["latency"] = {name: attrs.asdict(value) for name, value in self.latency.items()}
         data["error_probability"] = dict(self.error_probability)
         data["error_statuses"] = list(self.error_statuses)
+        data["missing_scopes"] = list(self.missing_scopes)
         return data
 
 

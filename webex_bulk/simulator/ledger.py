@@ -60,7 +60,17 @@ class RequestLedger:
 class CreateLedger:
     """Successful creates per entity type and natural key (a count above 1 is a duplicate)."""
 
-    TYPES = ("people", "locations", "workspaces", "features", "schedules", "numbers", "devices")
+    TYPES = (
+        "people",
+        "locations",
+        "workspaces",
+        "features",
+        "schedules",
+        "numbers",
+        "devices",
+        "virtualLines",
+        "activationCodes",
+    )
 
     def __init__(self) -> None:
         self._counts: dict[str, collections.Counter[str]] = {

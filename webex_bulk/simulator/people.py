@@ -161,10 +161,16 @@ def change_licenses(
 
 
 def drop_member_everywhere(tenant: Tenant, member: Owner) -> None:
-    """Remove a deleted person or workspace from every agent list and delete its devices."""
+    """Remove a deleted person, workspace or virtual line from every member list (agents,
+    targets, paging originators) and delete its devices."""
     for collection in tenant.features.values():
         for feature in list(collection.values()):
             agents = tuple(agent for agent in feature.agents if agent.id != member.id)
+            originators = feature.settings.get("originators")
+            if originators and member.id in originators:
+                kept = [item for item in originators if item != member.id]
+                feature = attrs.evolve(feature, settings={**feature.settings, "originators": kept})
+                collection.replace(feature.id, feature)
             if len(agents) != len(feature.agents):
                 collection.replace(feature.id, attrs.evolve(feature, agents=agents))
     for device in [device for device in tenant.devices.values() if device.owner == member]:

@@ -14,7 +14,10 @@ import attrs
 #: Owner types of a calling line, as the numbers API spells them.
 OWNER_PEOPLE = "PEOPLE"
 OWNER_PLACE = "PLACE"
+OWNER_VIRTUAL_LINE = "VIRTUAL_LINE"
 FEATURE_KINDS = ("HUNT_GROUP", "CALL_QUEUE", "AUTO_ATTENDANT")
+#: Location features of the second family, stored as ``Feature`` records like the first.
+GROUP_KINDS = ("CALL_PARK_EXTENSION", "CALL_PARK", "CALL_PICKUP", "PAGING_GROUP", "VOICEMAIL_GROUP")
 
 
 @attrs.frozen
@@ -132,7 +135,7 @@ class PhoneNumber:
 
 @attrs.frozen
 class Agent:
-    """A hunt group or call queue member: a calling person or workspace."""
+    """A member of a location feature: a calling person, workspace or virtual line."""
 
     id: str
     weight: str = ""
@@ -141,7 +144,10 @@ class Agent:
 
 @attrs.frozen
 class Feature:
-    """A hunt group, call queue or auto attendant. ``settings`` holds the remaining body fields."""
+    """A location feature (hunt group, call queue, auto attendant, call park (extension), call
+    pickup, paging group, voicemail group). ``agents`` are its members (a paging group's targets),
+    ``settings`` holds the remaining body fields; a secret (a voicemail group passcode) is kept
+    apart so no answer can carry it by accident."""
 
     id: str
     kind: str
@@ -150,6 +156,37 @@ class Feature:
     line: Line
     agents: tuple[Agent, ...] = ()
     settings: Mapping[str, Any] = attrs.field(factory=dict)
+    secret: str = attrs.field(default="", repr=False)
+
+
+@attrs.frozen
+class VirtualLine:
+    """A virtual line: a calling line of a location with a name, owned by no person."""
+
+    id: str
+    first_name: str
+    last_name: str
+    display_name: str
+    line: Line
+    created: str
+    settings: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def location_id(self) -> str:
+        """The location of its line."""
+        return self.line.location_id
+
+
+@attrs.frozen
+class ActivationCode:
+    """A device activation code minted for a person or workspace, valid until ``expires``
+    (the server's monotonic clock; ``expiry_time`` is the same instant as Webex writes it)."""
+
+    code: str
+    owner: Owner
+    model: str
+    expires: float
+    expiry_time: str
 
 
 @attrs.frozen

@@ -7,7 +7,8 @@ the line and license rules in ``lines`` and ``licensing``. No HTTP here.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from webex_bulk.simulator.collection import Collection
 from webex_bulk.simulator.errors import not_found
@@ -16,8 +17,11 @@ from webex_bulk.simulator.licensing import LicensePool
 from webex_bulk.simulator.lines import LinePlan
 from webex_bulk.simulator.records import (
     FEATURE_KINDS,
+    GROUP_KINDS,
     OWNER_PEOPLE,
     OWNER_PLACE,
+    OWNER_VIRTUAL_LINE,
+    ActivationCode,
     Device,
     Feature,
     License,
@@ -27,6 +31,7 @@ from webex_bulk.simulator.records import (
     Owner,
     Person,
     Schedule,
+    VirtualLine,
     Workspace,
 )
 
@@ -55,15 +60,21 @@ class Tenant:
         self.workspaces: Collection[Workspace] = Collection(lambda space: space.location_id)
         self.schedules: Collection[Schedule] = Collection(lambda schedule: schedule.location_id)
         self.features: dict[str, Collection[Feature]] = {
-            kind: Collection(lambda feature: feature.location_id) for kind in FEATURE_KINDS
+            kind: Collection(lambda feature: feature.location_id)
+            for kind in (*FEATURE_KINDS, *GROUP_KINDS)
         }
+        self.virtual_lines: Collection[VirtualLine] = Collection(lambda line: line.location_id)
         self.devices: Collection[Device] = Collection()
+        #: Call settings written by PUT, by owner id then setting name (defaults are not stored).
+        self.call_settings: dict[str, dict[str, Mapping[str, Any]]] = {}
+        self.activation_codes: dict[str, ActivationCode] = {}
         self.admin_id = ""
         self.location_by_name: dict[str, str] = {}
         self.person_by_email: dict[str, str] = {}
         self.device_by_mac: dict[str, str] = {}
         self.feature_by_name: dict[tuple[str, str, str], str] = {}
         self.schedule_by_name: dict[tuple[str, str], str] = {}
+        self.virtual_line_by_name: dict[tuple[str, str], str] = {}
 
     # Lookups that answer 404.
 
@@ -97,6 +108,13 @@ class Tenant:
             raise not_found("workspace")
         return workspace
 
+    def virtual_line(self, line_id: str) -> VirtualLine:
+        """The virtual line with this id; 404 when there is none."""
+        line = self.virtual_lines.get(line_id)
+        if line is None:
+            raise not_found("virtual line", telephony=True)
+        return line
+
     def feature(self, kind: str, location_id: str, feature_id: str) -> Feature:
         """A feature of a location; 404 when it does not exist there."""
         feature = self.features[kind].get(feature_id)
@@ -114,6 +132,9 @@ class Tenant:
         if owner.type == OWNER_PLACE:
             workspace = self.workspaces.get(owner.id)
             return workspace.line if workspace else None
+        if owner.type == OWNER_VIRTUAL_LINE:
+            virtual = self.virtual_lines.get(owner.id)
+            return virtual.line if virtual else None
         feature = self.features[owner.type].get(owner.id)
         return feature.line if feature else None
 
@@ -125,17 +146,22 @@ class Tenant:
         if owner.type == OWNER_PLACE:
             workspace = self.workspaces.get(owner.id)
             return (workspace.display_name, "") if workspace else ("", "")
+        if owner.type == OWNER_VIRTUAL_LINE:
+            virtual = self.virtual_lines.get(owner.id)
+            return (virtual.first_name, virtual.last_name) if virtual else ("", "")
         feature = self.features[owner.type].get(owner.id)
         return (feature.name, "") if feature else ("", "")
 
     def calling_owner(self, member_id: str) -> Owner | None:
-        """The person or workspace with this id when it has a calling line, else None."""
+        """The person, workspace or virtual line with this id when it has a calling line."""
         person = self.people.get(member_id)
         if person is not None:
             return Owner(OWNER_PEOPLE, person.id) if person.line else None
         workspace = self.workspaces.get(member_id)
         if workspace is not None and workspace.line is not None:
             return Owner(OWNER_PLACE, workspace.id)
+        if member_id in self.virtual_lines:
+            return Owner(OWNER_VIRTUAL_LINE, member_id)
         return None
 
     def owner_by_id(self, owner_id: str) -> Owner | None:
@@ -144,6 +170,8 @@ class Tenant:
             return Owner(OWNER_PEOPLE, owner_id)
         if owner_id in self.workspaces:
             return Owner(OWNER_PLACE, owner_id)
+        if owner_id in self.virtual_lines:
+            return Owner(OWNER_VIRTUAL_LINE, owner_id)
         for kind, collection in self.features.items():
             if owner_id in collection:
                 return Owner(kind, owner_id)
@@ -151,5 +179,10 @@ class Tenant:
 
     def all_features(self) -> Iterator[Feature]:
         """Every hunt group, call queue and auto attendant."""
-        for collection in self.features.values():
-            yield from collection.values()
+        for kind in FEATURE_KINDS:
+            yield from self.features[kind].values()
+
+    def group_features(self, kind: str) -> Iterator[Feature]:
+        """Every call park extension, call park, call pickup, paging group or voicemail group
+        of one kind."""
+        return self.features[kind].values()
