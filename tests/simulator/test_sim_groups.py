@@ -24,7 +24,7 @@ def base(location: str) -> str:
 
 
 async def test_call_park_extension_lifecycle(api: Api) -> None:
-    """A call park extension is created (201), listed org-wide by name part, read, changed, deleted."""
+    """A call park extension is created, listed org-wide by name part, read, changed, deleted."""
     location = await make_location(api)
     created = await api.post(
         f"{base(location)}/callParkExtensions", {"name": "Park A", "extension": "7001"}
@@ -32,9 +32,9 @@ async def test_call_park_extension_lifecycle(api: Api) -> None:
     assert created.status == 201
     item = f"{base(location)}/callParkExtensions/{created.body['id']}"
     listed = (await api.get(f"{CONFIG}/callParkExtensions", name="ark")).body
-    assert [(e["name"], e["extension"], e["locationName"]) for e in listed["callParkExtensions"]] == [
-        ("Park A", "7001", "HQ")
-    ]
+    assert [
+        (e["name"], e["extension"], e["locationName"]) for e in listed["callParkExtensions"]
+    ] == [("Park A", "7001", "HQ")]
     assert (await api.get(item)).body == {"name": "Park A", "extension": "7001"}
     assert (await api.put(item, {"name": "Park B", "extension": "7002"})).status == 204
     assert (await api.get(item)).body == {"name": "Park B", "extension": "7002"}
@@ -64,7 +64,7 @@ async def test_call_park_extension_rules(api: Api) -> None:
 
 
 async def test_call_park_lifecycle(api: Api) -> None:
-    """A call park takes users, workspaces and virtual lines, shows them, and a rename changes its id."""
+    """A call park takes users, workspaces and virtual lines; a rename changes its id."""
     location = await make_location(api)
     ann = await make_user(api, "ann@example.com", location, extension="1001")
     space = await make_workspace(api, "Lobby", location, extension="1002")
@@ -95,7 +95,8 @@ async def test_call_park_lifecycle(api: Api) -> None:
     renamed = await api.put(
         item, {"name": "Reception", "recall": {"option": "ALERT_PARKING_USER_ONLY"}}
     )
-    assert renamed.status == 200 and renamed.body["id"] != created.body["id"]
+    assert renamed.status == 200
+    assert renamed.body["id"] != created.body["id"]
     assert (await api.get(item)).status == 404
     new_item = f"{base(location)}/callParks/{renamed.body['id']}"
     assert (await api.get(new_item)).body["agents"] == []
@@ -161,14 +162,15 @@ async def test_call_pickup_lifecycle_and_rules(api: Api) -> None:
         "Floor 1"
     ]
     renamed = await api.put(item, {"name": "Ground floor"})
-    assert renamed.status == 200 and renamed.body["id"] != created.body["id"]
+    assert renamed.status == 200
+    assert renamed.body["id"] != created.body["id"]
     assert (await api.delete(f"/people/{ann['id']}")).status == 204
     detail = (await api.get(f"{path}/{renamed.body['id']}")).body
     assert [agent["id"] for agent in detail["agents"]] == [line]
 
 
 async def test_paging_group_lifecycle(api: Api) -> None:
-    """A paging group holds a line, originators and targets, is listed org-wide and freed on delete."""
+    """A paging group holds a line, originators and targets; a delete frees its line."""
     location = await make_location(api)
     await add_numbers(api, location, "+13125550100")
     ann = await make_user(api, "ann@example.com", location, extension="1001")
@@ -226,13 +228,15 @@ async def test_voicemail_group_lifecycle(api: Api) -> None:
         "8001",
         "en_us",
     )
-    assert "passcode" not in detail and "740913" not in str(detail)
+    assert "passcode" not in detail
+    assert "740913" not in str(detail)
     listed = (await api.get(f"{CONFIG}/voicemailGroups", name="port")).body["voicemailGroups"]
     assert [(g["name"], g["extension"]) for g in listed] == [("Support", "8001")]
     changed = await api.put(item, {"passcode": "551902", "notifications": {"enabled": False}})
     assert changed.status == 204
     detail = (await api.get(item)).body
-    assert detail["notifications"] == {"enabled": False} and "551902" not in str(detail)
+    assert detail["notifications"] == {"enabled": False}
+    assert "551902" not in str(detail)
     state = await api.side("state?types=features")
     assert "551902" not in str(state)
     assert (await api.delete(item)).status == 204

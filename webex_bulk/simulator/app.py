@@ -13,6 +13,7 @@ from aiohttp import web
 
 from webex_bulk.simulator import (
     routes_call_park,
+    routes_call_settings,
     routes_devices,
     routes_features,
     routes_identity,
@@ -41,6 +42,7 @@ UNMATCHED = "(unmatched)"
 ROUTE_TABLES = (
     routes_identity.routes,
     routes_people.routes,
+    routes_call_settings.routes,
     routes_locations.routes,
     routes_numbers.routes,
     routes_schedules.routes,

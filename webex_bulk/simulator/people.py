@@ -97,6 +97,8 @@ def replace_person(tenant: Tenant, person: Person, draft: PersonDraft) -> Person
         optional=draft.optional,
     )
     tenant.lines.move(owner, person.line, line)
+    if line is None:
+        tenant.call_settings.pop(person.id, None)
     tenant.licenses.give_back(removed)
     tenant.licenses.take(added)
     if email != person.email:
@@ -162,7 +164,8 @@ def change_licenses(
 
 def drop_member_everywhere(tenant: Tenant, member: Owner) -> None:
     """Remove a deleted person, workspace or virtual line from every member list (agents,
-    targets, paging originators) and delete its devices."""
+    targets, paging originators) and delete its devices and call settings."""
+    tenant.call_settings.pop(member.id, None)
     for collection in tenant.features.values():
         for feature in list(collection.values()):
             agents = tuple(agent for agent in feature.agents if agent.id != member.id)
