@@ -18,6 +18,7 @@ from webex_bulk.simulator import (
     routes_features,
     routes_identity,
     routes_locations,
+    routes_move_jobs,
     routes_numbers,
     routes_people,
     routes_pickup_paging,
@@ -51,6 +52,7 @@ ROUTE_TABLES = (
     routes_pickup_paging.routes,
     routes_voicemail_groups.routes,
     routes_virtual_lines.routes,
+    routes_move_jobs.routes,
     routes_workspaces.routes,
     routes_devices.routes,
     side.routes,
@@ -118,6 +120,7 @@ async def _serve(
             if delay:
                 await asyncio.sleep(delay)
         _strike(sim, sim.faults.before(config, request.method))
+        sim.jobs.advance(sim.tenant, sim.clock())
         response = await handler(request)
         if 200 <= response.status < 300:
             creates_person = request.method == "POST" and route == "/v1/people"

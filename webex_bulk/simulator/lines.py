@@ -83,6 +83,16 @@ class LinePlan:
         if line.number:
             self._check_number_free(owner, line)
 
+    def extension_holder(self, location_id: str, extension: str) -> Owner | None:
+        """Who holds an extension in a location, if anyone."""
+        return self._extensions.get((location_id, extension))
+
+    def relocate(self, number: str, location_id: str) -> None:
+        """Move a number of the inventory to another location (its owner moves with it)."""
+        record = self.numbers.get(number)
+        if record is not None:
+            self.numbers.replace(number, attrs.evolve(record, location_id=location_id))
+
     def _check_number_free(self, owner: Owner, line: Line) -> None:
         check_number(line.number)
         record = self.numbers.get(line.number)

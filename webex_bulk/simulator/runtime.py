@@ -18,6 +18,7 @@ from webex_bulk.simulator.config import SimConfig
 from webex_bulk.simulator.faults import FaultPlan
 from webex_bulk.simulator.ids import IdMint
 from webex_bulk.simulator.ledger import CreateLedger, RequestLedger
+from webex_bulk.simulator.move_jobs import MoveJobs
 from webex_bulk.simulator.seed import build_tenant
 
 Clock = Callable[[], float]
@@ -30,6 +31,7 @@ class Simulator:
         self.clock = clock
         self.config = config
         self.tenant = build_tenant(config)
+        self.jobs = MoveJobs()
         self.faults = FaultPlan(config.seed)
         self.tokens = TokenBook(config, clock())
         self.requests = RequestLedger(config.recent_requests)
@@ -59,6 +61,7 @@ class Simulator:
             self.creates = CreateLedger()
         if tenant:
             self.tenant = build_tenant(self.config)
+            self.jobs = MoveJobs()
         if faults:
             self.faults = FaultPlan(self.config.seed)
 
