@@ -94,7 +94,7 @@ async def test_one_job_at_a_time(start_sim: StartSim) -> None:
 
 
 async def test_job_errors(start_sim: StartSim) -> None:
-    """A move that became impossible after validation fails in the job and is listed in its errors."""
+    """A move made impossible after it started fails in the job and is listed in its errors."""
     clock = FakeClock()
     api = await start_sim(SimConfig(move_job_seconds=2), clock=clock)
     hq = await make_location(api)
