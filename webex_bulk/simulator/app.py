@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from webex_bulk.simulator import (
+    routes_activation,
     routes_call_park,
     routes_call_settings,
     routes_devices,
@@ -22,6 +23,7 @@ from webex_bulk.simulator import (
     routes_numbers,
     routes_people,
     routes_pickup_paging,
+    routes_pstn,
     routes_schedules,
     routes_virtual_lines,
     routes_voicemail_groups,
@@ -53,7 +55,9 @@ ROUTE_TABLES = (
     routes_voicemail_groups.routes,
     routes_virtual_lines.routes,
     routes_move_jobs.routes,
+    routes_pstn.routes,
     routes_workspaces.routes,
+    routes_activation.routes,
     routes_devices.routes,
     side.routes,
 )

@@ -14,6 +14,16 @@ from webex_bulk.simulator.errors import ApiError, Code
 LONG_LIFETIME = 1_209_600
 REFRESH_LIFETIME = 7_776_000
 INVALID_TOKEN = "The request requires a valid access token set in the Authorization request header."
+MISSING_SCOPE = (
+    "The server understood the request, but refused to fulfill it because the access token is "
+    "missing required scopes or the user is missing required roles or licenses."
+)
+
+
+def require_scope(config: SimConfig, scope: str) -> None:
+    """403 when the tokens were issued without ``scope`` (the ``missing_scopes`` knob)."""
+    if scope in config.missing_scopes:
+        raise ApiError(403, MISSING_SCOPE, Code.FORBIDDEN)
 
 
 class TokenBook:
@@ -23,6 +33,7 @@ class TokenBook:
         self._rng = random.Random(f"{config.seed}:tokens")
         self._expiry: dict[str, float] = {}
         self.refresh_token = config.refresh_token
+        self.current = config.token
         self.issue(config.token, config, now)
 
     def issue(self, token: str, config: SimConfig, now: float) -> None:
@@ -32,6 +43,10 @@ class TokenBook:
     def valid(self, token: str, now: float) -> bool:
         """Whether ``token`` is known and not expired."""
         return now < self._expiry.get(token, -math.inf)
+
+    def seconds_left(self, token: str, now: float) -> float:
+        """Seconds until ``token`` expires (``math.inf`` for a token that does not)."""
+        return self._expiry.get(token, now) - now
 
     def refresh(self, config: SimConfig, form: Mapping[str, str], now: float) -> dict[str, Any]:
         """The refresh grant: a new access token for valid client credentials and refresh token."""
@@ -45,8 +60,18 @@ class TokenBook:
             )
         if form.get("refresh_token") != self.refresh_token:
             raise ApiError(400, "invalid_grant: the refresh token is not valid.", Code.BAD_REQUEST)
+        if config.refresh_returns_same_token and self.valid(self.current, now):
+            left = self.seconds_left(self.current, now)
+            return {
+                "access_token": self.current,
+                "expires_in": LONG_LIFETIME if math.isinf(left) else math.ceil(left),
+                "refresh_token": self.refresh_token,
+                "refresh_token_expires_in": REFRESH_LIFETIME,
+                "token_type": "Bearer",
+            }
         access_token = f"sim-access-{self._rng.getrandbits(128):032x}"
         self.issue(access_token, config, now)
+        self.current = access_token
         if config.rotate_refresh_token:
             self.refresh_token = f"sim-refresh-{self._rng.getrandbits(128):032x}"
         return {

@@ -160,9 +160,12 @@ class LinePlan:
         hidden_until: float = 0.0,
         *,
         from_provider: bool = False,
-    ) -> None:
+        ignore_present: bool = False,
+    ) -> list[str]:
         """Add numbers to a location's inventory, all or none. Only the PSTN provider adds
-        numbers to a location served by Cisco Calling Plan (``from_provider``)."""
+        numbers to a location served by Cisco Calling Plan (``from_provider``). With
+        ``ignore_present`` a number the location already has is skipped, as the spec says.
+        Returns the numbers actually added."""
         if location.pstn in CALLING_PLAN_PSTN and not from_provider:
             raise bad_request(
                 f"Numbers of location {location.name} are managed by its PSTN provider "
@@ -170,16 +173,21 @@ class LinePlan:
                 Code.PSTN_NOT_MANAGEABLE,
                 telephony=True,
             )
+        new = []
         for number in numbers:
             check_number(number)
-            if number in self.numbers:
+            present = self.numbers.get(number)
+            if present is not None and not (ignore_present and present.location_id == location.id):
                 raise number_in_use(number)
+            if present is None:
+                new.append(number)
         if len(set(numbers)) != len(numbers):
             raise bad_request(
                 "The request lists a number twice.", Code.INVALID_VALUE, telephony=True
             )
-        for number in numbers:
+        for number in new:
             self.numbers.add(number, PhoneNumber(number, location.id, state), hidden_until)
+        return new
 
     def in_location(self, location: Location, numbers: list[str]) -> list[PhoneNumber]:
         """The inventory records of ``numbers``; 400 when one is not in this location."""

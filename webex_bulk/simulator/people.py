@@ -6,6 +6,7 @@ Shared by the people and license routes and by the tenant-file loader; no HTTP h
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -237,8 +238,11 @@ def _directory_numbers(draft: PersonDraft, line: Line | None) -> tuple[Mapping[s
     return ()
 
 
-def person_json(tenant: Tenant, person: Person, calling: bool) -> dict[str, Any]:
-    """A person as the People API shows it; calling details only with ``callingData=true``."""
+def person_json(
+    tenant: Tenant, person: Person, calling: bool, now: float = math.inf
+) -> dict[str, Any]:
+    """A person as the People API shows it; calling details only with ``callingData=true``.
+    A calling user's SIP address shows from ``tenant.sip_ready`` on (at once when not set)."""
     body: dict[str, Any] = {
         "id": person.id,
         "emails": [person.email],
@@ -257,6 +261,10 @@ def person_json(tenant: Tenant, person: Person, calling: bool) -> dict[str, Any]
     if person.last_name:
         body["lastName"] = person.last_name
     body.update(person.optional)
+    if person.line is not None and tenant.sip_ready.get(person.id, -math.inf) <= now:
+        local = person.email.partition("@")[0]
+        address = f"{local}@{tenant.sip_domain}"
+        body["sipAddresses"] = [{"type": "cloud-calling", "value": address, "primary": True}]
     if calling and person.line is not None:
         if person.line.extension:
             body["extension"] = person.line.extension

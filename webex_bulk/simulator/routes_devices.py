@@ -53,6 +53,11 @@ _BY_NAME = {
 }
 
 
+def model_named(name: str) -> Model | None:
+    """The supported model with this model string or display name (any case)."""
+    return _BY_NAME.get(name.casefold())
+
+
 def normalise_mac(value: str) -> str:
     """12 upper-case hex digits, separators removed; 400 for anything that is not a MAC."""
     mac = re.sub(r"[:.\-\s]", "", value).upper()

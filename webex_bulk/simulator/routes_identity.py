@@ -3,11 +3,14 @@ assignment (``PATCH /v1/licenses/users``) and the refresh grant (``POST /v1/acce
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 from aiohttp import web
 
 from webex_bulk.simulator.answers import json_response
+from webex_bulk.simulator.auth import LONG_LIFETIME
 from webex_bulk.simulator.bodies import flag, read_json, require, text
 from webex_bulk.simulator.errors import bad_request, not_found
 from webex_bulk.simulator.people import LicenseChange, change_licenses, person_json
@@ -122,6 +125,16 @@ def _license_change(item: Any) -> LicenseChange:
         extension=text(properties, "extension"),
         number=text(properties, "phoneNumber"),
     )
+
+
+@routes.get("/v1/authorizations/tokenExpiry")
+async def token_expiry(request: web.Request) -> web.Response:
+    """When the bearer token expires, in epoch milliseconds (far ahead for a lasting token)."""
+    sim = simulator_of(request)
+    token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+    left = sim.tokens.seconds_left(token, sim.clock())
+    seconds = LONG_LIFETIME if math.isinf(left) else left
+    return json_response({"exp": int((time.time() + seconds) * 1000)})
 
 
 @routes.post("/v1/access_token")

@@ -20,6 +20,8 @@ routes = web.RouteTableDef()
 
 PAGE = 2000
 STATES = ("ACTIVE", "INACTIVE")
+#: The most numbers one DELETE may name (the spec's ``NumbersDelete`` schema).
+DELETE_LIMIT = 5
 
 
 #: An extension-only line: (location id, extension, owner).
@@ -173,10 +175,13 @@ async def add_numbers(request: web.Request) -> web.Response:
     state = text(body, "state", "ACTIVE").upper()
     if state not in STATES:
         raise bad_request(f"Unknown number state {state}.", Code.INVALID_VALUE, telephony=True)
-    sim.tenant.lines.add_numbers(location, numbers, state, sim.hidden_until())
+    ignore = not sim.config.number_add_conflict
+    added = sim.tenant.lines.add_numbers(
+        location, numbers, state, sim.hidden_until(), ignore_present=ignore
+    )
     if not location.main_number:
         sim.tenant.locations.replace(location.id, attrs.evolve(location, main_number=numbers[0]))
-    for number in numbers:
+    for number in added:
         sim.creates.record("numbers", number)
     return web.Response(status=201)
 
@@ -197,9 +202,15 @@ async def manage_numbers(request: web.Request) -> web.Response:
 
 @routes.delete("/v1/telephony/config/locations/{locationId}/numbers")
 async def remove_numbers(request: web.Request) -> web.Response:
-    """Remove unassigned numbers (not the main number) from a location (204)."""
+    """Remove up to 5 unassigned numbers (not the main number) from a location (204)."""
     sim = simulator_of(request)
     numbers, _ = await _numbers_of(request)
+    if len(numbers) > DELETE_LIMIT:
+        raise bad_request(
+            f"At most {DELETE_LIMIT} numbers can be removed at a time.",
+            Code.TOO_MANY_NUMBERS,
+            telephony=True,
+        )
     location = sim.tenant.calling_location(request.match_info["locationId"])
     records = sim.tenant.lines.in_location(location, numbers)
     sim.tenant.lines.remove(location, records)

@@ -64,7 +64,7 @@ async def list_people(request: web.Request) -> web.Response:
         )
 
     page, cursor = cursor_page(request, entries, keep, size)
-    body: dict[str, Any] = {"items": [person_json(sim.tenant, p, calling) for p in page]}
+    body: dict[str, Any] = {"items": [person_json(sim.tenant, p, calling, now) for p in page]}
     if ids:
         found = {person.id for person in page}
         missing = [person_id for person_id in ids if person_id not in found]
@@ -99,9 +99,12 @@ async def create_person_route(request: web.Request) -> web.Response:
         raise bad_request("One of displayName, firstName or lastName is required.")
     person = create_person(sim.tenant, draft, sim.hidden_until())
     sim.creates.record("people", person.email)
+    now = sim.clock()
+    if sim.config.sip_address_lag:
+        sim.tenant.sip_ready[person.id] = now + sim.config.sip_address_lag
     if flag(request, "minResponse"):
         return json_response({"id": person.id})
-    return json_response(person_json(sim.tenant, person, flag(request, "callingData")))
+    return json_response(person_json(sim.tenant, person, flag(request, "callingData"), now))
 
 
 @routes.get("/v1/people/{personId}")
@@ -109,7 +112,7 @@ async def get_person(request: web.Request) -> web.Response:
     """One person by id (a bare uuid works too); no consistency lag here."""
     sim = simulator_of(request)
     person = sim.tenant.person(request.match_info["personId"])
-    return json_response(person_json(sim.tenant, person, flag(request, "callingData")))
+    return json_response(person_json(sim.tenant, person, flag(request, "callingData"), sim.clock()))
 
 
 @routes.put("/v1/people/{personId}")
@@ -122,7 +125,9 @@ async def update_person(request: web.Request) -> web.Response:
     updated = replace_person(sim.tenant, person, person_draft(body))
     if flag(request, "minResponse"):
         return json_response({"id": updated.id})
-    return json_response(person_json(sim.tenant, updated, flag(request, "callingData")))
+    return json_response(
+        person_json(sim.tenant, updated, flag(request, "callingData"), sim.clock())
+    )
 
 
 @routes.delete("/v1/people/{personId}")

@@ -29,6 +29,8 @@ CALLING_TYPES = (
     "none",
 )
 SUPPORTED_DEVICES = ("collaborationDevices", "phones")
+#: Calling types a PUT may not set on a workspace that has devices (spec of ``PUT /workspaces``).
+REFUSED_WITH_DEVICES = ("none", "thirdPartySipCalling", "webexCalling")
 #: Cleared by a PUT that leaves them out; other optional fields stay as they were.
 CLEARED_ON_PUT = ("capacity", "type", "notes")
 KEPT_ON_PUT = (
@@ -123,7 +125,7 @@ async def get_workspace(request: web.Request) -> web.Response:
 @routes.put("/v1/workspaces/{workspaceId}")
 async def update_workspace(request: web.Request) -> web.Response:
     """Update (200): capacity, type and notes are cleared when omitted; location and supported
-    devices cannot change; calling changes are refused while the workspace has devices."""
+    devices cannot change; setting ``calling`` is refused while the workspace has devices."""
     sim = simulator_of(request)
     body = await read_json(request)
     tenant = sim.tenant
@@ -228,10 +230,17 @@ def _changed_calling(
     tenant = sim.tenant
     new_type = text(calling, "type", workspace.calling_type)
     owner = Owner(OWNER_PLACE, workspace.id)
-    if new_type != workspace.calling_type and any(
-        device.owner == owner for device in tenant.devices.values()
-    ):
-        raise bad_request("The calling type of a workspace with devices cannot be changed.")
+    if any(device.owner == owner for device in tenant.devices.values()):
+        if new_type != workspace.calling_type:
+            raise bad_request(
+                "The calling type of a workspace with devices cannot be changed.",
+                Code.WORKSPACE_HAS_DEVICES,
+            )
+        if sim.config.refuse_workspace_calling_with_devices and new_type in REFUSED_WITH_DEVICES:
+            raise bad_request(
+                f"Updating calling to {new_type} is not supported while the workspace has devices.",
+                Code.WORKSPACE_HAS_DEVICES,
+            )
     result = _with_calling(tenant, updated, calling)
     tenant.lines.move(owner, workspace.line, result.line)
     if workspace.license_id != result.license_id:

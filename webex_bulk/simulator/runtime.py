@@ -48,6 +48,7 @@ class Simulator:
         config = self.config.merged(changes)
         if config.token != self.config.token:
             self.tokens.issue(config.token, config, self.clock())
+            self.tokens.current = config.token
         if config.recent_requests != self.config.recent_requests:
             recent = self.requests.recent
             self.requests.recent = collections.deque(recent, maxlen=config.recent_requests)

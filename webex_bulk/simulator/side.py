@@ -12,8 +12,8 @@ from webex_bulk.simulator.answers import json_response
 from webex_bulk.simulator.bodies import read_json
 from webex_bulk.simulator.config import ConfigError
 from webex_bulk.simulator.errors import ApiError
-from webex_bulk.simulator.runtime import simulator_of
-from webex_bulk.simulator.tenant import Tenant
+from webex_bulk.simulator.records import Feature
+from webex_bulk.simulator.runtime import Simulator, simulator_of
 
 routes = web.RouteTableDef()
 
@@ -26,7 +26,24 @@ STATE_TYPES = (
     "schedules",
     "features",
     "devices",
+    "virtualLines",
+    "callParkExtensions",
+    "callParks",
+    "callPickups",
+    "pagingGroups",
+    "voicemailGroups",
+    "callSettings",
+    "moveJobs",
+    "activationCodes",
 )
+#: State types that are location features of the second family, by their kind.
+GROUP_TYPES = {
+    "callParkExtensions": "CALL_PARK_EXTENSION",
+    "callParks": "CALL_PARK",
+    "callPickups": "CALL_PICKUP",
+    "pagingGroups": "PAGING_GROUP",
+    "voicemailGroups": "VOICEMAIL_GROUP",
+}
 
 
 @routes.get("/_sim/counts")
@@ -44,7 +61,8 @@ async def creates(request: web.Request) -> web.Response:
 @routes.get("/_sim/state")
 async def state(request: web.Request) -> web.Response:
     """A dump of the tenant; ``?types=people,numbers`` limits it to some object types."""
-    tenant = simulator_of(request).tenant
+    sim = simulator_of(request)
+    tenant = sim.tenant
     asked = request.query.get("types", "")
     types = [name for name in asked.split(",") if name] or list(STATE_TYPES)
     unknown = sorted(set(types) - set(STATE_TYPES))
@@ -52,11 +70,34 @@ async def state(request: web.Request) -> web.Response:
         return json_response({"message": f"unknown types: {', '.join(unknown)}"}, status=400)
     body: dict[str, Any] = {"org": attrs.asdict(tenant.org), "adminId": tenant.admin_id}
     for name in types:
-        body[name] = _dump(tenant, name)
+        body[name] = _dump(sim, name)
     return json_response(body)
 
 
-def _dump(tenant: Tenant, name: str) -> list[dict[str, Any]]:
+def _dump(sim: Simulator, name: str) -> list[dict[str, Any]]:
+    tenant = sim.tenant
+    now = sim.clock()
+    if name in GROUP_TYPES:
+        return [_feature(feature) for feature in tenant.group_features(GROUP_TYPES[name])]
+    if name == "callSettings":
+        return [
+            {"ownerId": owner_id, **settings} for owner_id, settings in tenant.call_settings.items()
+        ]
+    if name == "moveJobs":
+        return [
+            {
+                "id": job.id,
+                "moves": [attrs.asdict(move) for move in job.moves],
+                "status": sim.jobs.status(job, now)[0],
+                "errors": len(job.errors),
+            }
+            for job in sim.jobs.jobs.values()
+        ]
+    if name == "activationCodes":
+        return [
+            {**attrs.asdict(code), "expired": now >= code.expires}
+            for code in tenant.activation_codes.values()
+        ]
     if name == "licenses":
         return [
             {
@@ -69,9 +110,18 @@ def _dump(tenant: Tenant, name: str) -> list[dict[str, Any]]:
     if name == "numbers":
         return [attrs.asdict(record) for record in tenant.lines.numbers.values()]
     if name == "features":
-        return [attrs.asdict(feature) for feature in tenant.all_features()]
+        return [_feature(feature) for feature in tenant.all_features()]
+    if name == "virtualLines":
+        return [attrs.asdict(line) for line in tenant.virtual_lines.values()]
     collection = getattr(tenant, name)
     return [attrs.asdict(record) for record in collection.values()]
+
+
+def _feature(feature: Feature) -> dict[str, Any]:
+    """A feature record; a secret (a voicemail group passcode) only as whether one is set."""
+    body = attrs.asdict(feature)
+    body["secret"] = bool(feature.secret)
+    return body
 
 
 @routes.post("/_sim/reset")

@@ -68,6 +68,8 @@ class Tenant:
         #: Call settings written by PUT, by owner id then setting name (defaults are not stored).
         self.call_settings: dict[str, dict[str, Mapping[str, Any]]] = {}
         self.activation_codes: dict[str, ActivationCode] = {}
+        #: When a new calling user's SIP address appears (server clock), while it is pending.
+        self.sip_ready: dict[str, float] = {}
         self.admin_id = ""
         self.location_by_name: dict[str, str] = {}
         self.person_by_email: dict[str, str] = {}
@@ -75,6 +77,11 @@ class Tenant:
         self.feature_by_name: dict[tuple[str, str, str], str] = {}
         self.schedule_by_name: dict[tuple[str, str], str] = {}
         self.virtual_line_by_name: dict[tuple[str, str], str] = {}
+
+    @property
+    def sip_domain(self) -> str:
+        """The domain of the org's calling SIP addresses."""
+        return f"{self.org.uuid[:8]}.calls.webex.example"
 
     # Lookups that answer 404.
 
