@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from webex_bulk.simulator.seed import TenantFileError
+
 from .builders import (
     add_numbers,
     hunt_group_body,
@@ -10,8 +16,9 @@ from .builders import (
     make_virtual_line,
     make_workspace,
     queue_body,
+    tenant_config,
 )
-from .conftest import Api
+from .conftest import Api, StartSim
 
 PATH = "/telephony/config/virtualLines"
 
@@ -112,3 +119,30 @@ async def test_virtual_lines_and_workspaces_are_members(api: Api) -> None:
     assert (await api.delete(f"{PATH}/{line}")).status == 204
     detail = (await api.get(f"{base}/huntGroups/{hunt.body['id']}")).body
     assert [a["id"] for a in detail["agents"]] == [space]
+
+
+async def test_tenant_file_seeds_virtual_lines(start_sim: StartSim, tmp_path: Path) -> None:
+    """A tenant file's virtual lines are created with their lines; a clash refuses the file."""
+    tenant = {
+        "locations": [{"name": "HQ"}],
+        "virtualLines": [
+            {"firstName": "Front", "lastName": "Desk", "location": "HQ", "extension": "2001"},
+            {
+                "firstName": "Lab",
+                "lastName": "Line",
+                "location": "HQ",
+                "phoneNumber": "+13125550100",
+            },
+        ],
+    }
+    api = await start_sim(tenant_config(tmp_path, tenant))
+    lines = (await api.get(PATH)).body["virtualLines"]
+    assert [
+        (v["displayName"], v["number"].get("extension"), v["number"].get("external")) for v in lines
+    ] == [
+        ("Front Desk", "2001", None),
+        ("Lab Line", None, "+13125550100"),
+    ]
+    clash = {**tenant, "virtualLines": tenant["virtualLines"][:1] * 2}
+    with pytest.raises(TenantFileError, match="already in use"):
+        await start_sim(tenant_config(tmp_path, clash))

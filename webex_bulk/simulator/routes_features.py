@@ -178,7 +178,7 @@ def _check_settings(
 
 
 def _agents(tenant: Tenant, agents: Any) -> tuple[Agent, ...]:
-    """Members of a hunt group or call queue: each must be a calling person or workspace."""
+    """Members of a hunt group or call queue: calling people, workspaces or virtual lines."""
     if not isinstance(agents, list):
         raise bad_request("agents must be a list.", Code.INVALID_VALUE, telephony=True)
     result = []
@@ -187,7 +187,8 @@ def _agents(tenant: Tenant, agents: Any) -> tuple[Agent, ...]:
         if tenant.calling_owner(agent_id) is None:
             raise ApiError(
                 400,
-                f"Agent {agent_id} is not a Webex Calling user or workspace of this organization.",
+                f"Agent {agent_id} is not a Webex Calling user, workspace or virtual line of this "
+                "organization.",
                 Code.UNKNOWN_AGENT,
                 telephony=True,
             )

@@ -11,12 +11,11 @@ from aiohttp import web
 from webex_bulk.simulator import group_rules
 from webex_bulk.simulator.answers import json_response
 from webex_bulk.simulator.bodies import flag, read_json, require, text
-from webex_bulk.simulator.errors import Code, bad_request, conflict
-from webex_bulk.simulator.ids import VIRTUAL_LINE
 from webex_bulk.simulator.people import drop_member_everywhere
 from webex_bulk.simulator.records import OWNER_VIRTUAL_LINE, Line, Owner, VirtualLine
 from webex_bulk.simulator.runtime import simulator_of
-from webex_bulk.simulator.tenant import Tenant, timestamp
+from webex_bulk.simulator.tenant import Tenant
+from webex_bulk.simulator.virtual_lines import check_display_free, create_virtual_line
 
 routes = web.RouteTableDef()
 PATH = "/v1/telephony/config/virtualLines"
@@ -92,34 +91,19 @@ async def list_virtual_lines(request: web.Request) -> web.Response:
 
 
 @routes.post(PATH)
-async def create_virtual_line(request: web.Request) -> web.Response:
+async def create_virtual_line_route(request: web.Request) -> web.Response:
     """Create a virtual line (201 {id}) with an extension and/or number of its location."""
     sim = simulator_of(request)
     body = await read_json(request)
     tenant = sim.tenant
     require(body, CREATE_REQUIRED, telephony=True)
     location = tenant.calling_location(text(body, "locationId"))
-    first, last = text(body, "firstName"), text(body, "lastName")
-    display = text(body, "displayName") or f"{first} {last}"
-    _check_display_free(tenant, location.id, display)
-    line_id = tenant.mint.id(VIRTUAL_LINE)
+    names = (text(body, "firstName"), text(body, "lastName"), text(body, "displayName"))
     line = Line(location.id, text(body, "extension"), text(body, "phoneNumber"))
-    owner = Owner(OWNER_VIRTUAL_LINE, line_id)
-    tenant.lines.check(owner, line, location)
-    virtual = VirtualLine(
-        id=line_id,
-        first_name=first,
-        last_name=last,
-        display_name=display,
-        line=line,
-        created=timestamp(),
-        settings={key: body[key] for key in SETTINGS if key in body},
-    )
-    tenant.virtual_lines.add(line_id, virtual, sim.hidden_until())
-    tenant.virtual_line_by_name[(location.id, display)] = line_id
-    tenant.lines.assign(owner, line)
-    sim.creates.record("virtualLines", location.id, display)
-    return json_response({"id": line_id}, status=201)
+    settings = {key: body[key] for key in SETTINGS if key in body}
+    virtual = create_virtual_line(tenant, location, names, line, settings, sim.hidden_until())
+    sim.creates.record("virtualLines", location.id, virtual.display_name)
+    return json_response({"id": virtual.id}, status=201)
 
 
 @routes.get(f"{PATH}/{{virtualLineId}}")
@@ -169,7 +153,7 @@ async def update_virtual_line(request: web.Request) -> web.Response:
     location = tenant.calling_location(virtual.location_id)
     display = text(body, "displayName", virtual.display_name)
     if display != virtual.display_name:
-        _check_display_free(tenant, location.id, display)
+        check_display_free(tenant, location.id, display)
     owner = Owner(OWNER_VIRTUAL_LINE, virtual.id)
     line = Line(
         location.id,
@@ -204,10 +188,3 @@ async def delete_virtual_line(request: web.Request) -> web.Response:
     del tenant.virtual_line_by_name[(virtual.location_id, virtual.display_name)]
     drop_member_everywhere(tenant, owner)
     return web.Response(status=204)
-
-
-def _check_display_free(tenant: Tenant, location_id: str, display: str) -> None:
-    if not display.strip():
-        raise bad_request("displayName must not be empty.", Code.INVALID_VALUE, telephony=True)
-    if (location_id, display) in tenant.virtual_line_by_name:
-        raise conflict(f"The name {display} is already in use.", Code.NAME_IN_USE, telephony=True)

@@ -1,6 +1,6 @@
 """The starting tenant: the default org, or one described by a JSON tenant file (org, admin,
-licenses, locations with their PSTN, numbers, people, synthetic people). Objects go through the
-rules the API applies, so a file cannot describe an impossible tenant.
+licenses, locations with their PSTN, numbers, people, virtual lines, synthetic people). Objects
+go through the rules the API applies, so a file cannot describe an impossible tenant.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from webex_bulk.simulator.errors import ApiError
 from webex_bulk.simulator.ids import LOCATION, ORGANIZATION, IdMint, encode_id
 from webex_bulk.simulator.licensing import kind_of
 from webex_bulk.simulator.people import PersonDraft, create_person
-from webex_bulk.simulator.records import Address, License, Location, Org
+from webex_bulk.simulator.records import Address, License, Line, Location, Org
 from webex_bulk.simulator.tenant import Tenant, timestamp
+from webex_bulk.simulator.virtual_lines import create_virtual_line
 
 DEFAULT_LICENSES = (
     {"name": "Webex Calling - Professional", "code": "BCSTD", "total": 100_000},
@@ -58,6 +59,8 @@ def build_tenant(config: SimConfig) -> Tenant:
             _add_number(tenant, number)
         for person in spec.get("people", ()):
             _add_person(tenant, person)
+        for virtual in spec.get("virtualLines", ()):
+            _add_virtual_line(tenant, virtual)
         if "syntheticPeople" in spec:
             _add_synthetic_people(tenant, spec["syntheticPeople"])
     except TenantFileError:
@@ -194,6 +197,17 @@ def _add_person(tenant: Tenant, spec: Mapping[str, Any]) -> None:
         optional={key: spec[key] for key in ("department", "title") if key in spec},
     )
     create_person(tenant, draft)
+
+
+def _add_virtual_line(tenant: Tenant, spec: Mapping[str, Any]) -> None:
+    location = tenant.locations.get(_location_id(tenant, spec["location"]))
+    assert location is not None
+    number = str(spec.get("phoneNumber", ""))
+    if number and number not in tenant.lines.numbers:
+        _add_number(tenant, {"phoneNumber": number, "location": spec["location"]})
+    names = (str(spec["firstName"]), str(spec["lastName"]), str(spec.get("displayName", "")))
+    line = Line(location.id, str(spec.get("extension", "")), number)
+    create_virtual_line(tenant, location, names, line, {})
 
 
 def _add_synthetic_people(tenant: Tenant, spec: Mapping[str, Any]) -> None:
