@@ -105,7 +105,7 @@ async def test_cisco_calling_plan_location_is_out_of_scope(tmp_path: Path) -> No
         for outcome in (*first, *later):
             assert outcome.reason is Reason.OUT_OF_SCOPE
             assert "PSTN provider" in outcome.detail
-        assert "CISCO_CALLING_PLAN" in first[0].detail
+        assert "CISCO_PSTN" in first[0].detail  # the PSTN pre-check names the spec's type
         numbers = {n["number"] for n in (await env.state("numbers"))["numbers"]}
         assert not numbers & {"+4930000000", "+4930000001"}
         assert route_count(await env.counts(), ADD_ROUTE) == 1  # the refusal is remembered

@@ -189,3 +189,23 @@ def test_collection_positions_survive_removal() -> None:
     collection.replace("b1", "a-moved")
     assert [key for _, key in collection.entries(group="a")] == ["a-moved", "a2"]
     assert [key for _, key in collection.entries(group="b")] == ["b2"]
+
+
+def test_knobs_of_the_calling_routes() -> None:
+    """The knobs of the newer routes round-trip through JSON, take flags, and are validated."""
+    config = SimConfig(
+        missing_scopes=["spark-admin:telephony_pstn_read"],
+        sip_address_lag=5,
+        move_job_seconds=0.5,
+        activation_code_ttl=60,
+        refresh_returns_same_token=True,
+        number_add_conflict=True,
+        refuse_workspace_calling_with_devices=False,
+        new_location_pstn="NONE",
+    )
+    assert SimConfig().merged(config.to_json()) == config
+    flagged = config_from(None, {"missing_scopes": "a,b", "number_add_conflict": True})
+    assert (flagged.missing_scopes, flagged.number_add_conflict) == (("a", "b"), True)
+    for bad in ({"move_job_seconds": -1}, {"missing_scopes": 3}, {"sip_address_lag": "soon"}):
+        with pytest.raises(ConfigError):
+            SimConfig().merged(bad)

@@ -38,8 +38,8 @@ DEFAULTS: Mapping[str, Mapping[str, Any]] = {
         },
         "notifications": {"enabled": False},
         "transferToNumber": {"enabled": False},
-        "emailCopyOfMessage": {"enabled": False},
-        "messageStorage": {"mwiEnabled": True, "storageType": "INTERNAL"},
+        "emailCopyOfMessage": {"enabled": False, "emailId": ""},
+        "messageStorage": {"mwiEnabled": True, "storageType": "INTERNAL", "externalEmail": ""},
         "faxMessage": {"enabled": False},
     },
     FORWARDING: {
@@ -103,9 +103,15 @@ def check(name: str, body: Mapping[str, Any], line: Line, location: Location) ->
 
 
 def caller_id(
-    stored: Mapping[str, Any], line: Line, location: Location, names: tuple[str, str]
+    stored: Mapping[str, Any],
+    line: Line,
+    location: Location,
+    names: tuple[str, str],
+    *,
+    workspace: bool = False,
 ) -> dict[str, Any]:
-    """The caller id answer: what the owner's line and location offer, and what is chosen."""
+    """The caller id answer: what the owner's line and location offer, and what is chosen (a
+    workspace's answer also names it, and always carries both numbers, "" when absent)."""
     types = [kind for kind, ok in _offered(line, location).items() if ok]
     body: dict[str, Any] = {
         "types": types,
@@ -116,12 +122,15 @@ def caller_id(
         "locationExternalCallerIdName": location.name,
         **stored,
     }
-    if line.number:
+    if line.number or workspace:
         body["directNumber"] = line.number
     if line.extension:
         body["extensionNumber"] = line.extension
-    if location.main_number:
+    if location.main_number or workspace:
         body["locationNumber"] = location.main_number
+    if workspace:
+        body["displayName"] = names[0]
+        body["displayDetail"] = line.number or line.extension
     return body
 
 

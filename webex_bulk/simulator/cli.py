@@ -91,6 +91,20 @@ KNOB_FLAGS: tuple[tuple[str, str, Any, str], ...] = (
         "Seconds a new object stays out of list results.",
     ),
     ("--recent-requests", "recent_requests", int, "How many recent requests /_sim/counts lists."),
+    (
+        "--sip-address-lag",
+        "sip_address_lag",
+        float,
+        "Seconds before a new calling user shows its SIP address.",
+    ),
+    ("--move-job-seconds", "move_job_seconds", float, "How long a move-users job runs."),
+    ("--activation-code-ttl", "activation_code_ttl", float, "Seconds an activation code lives."),
+    (
+        "--missing-scopes",
+        "missing_scopes",
+        str,
+        "Comma list of scopes the tokens lack (their routes answer 403).",
+    ),
 )
 SWITCHES = (
     ("--outage/--no-outage", "outage", "Answer every request with 503."),
@@ -103,6 +117,21 @@ SWITCHES = (
         "--next-link-drops-filters/--next-link-keeps-filters",
         "next_link_drops_filters",
         "Leave filters out of next-page links.",
+    ),
+    (
+        "--refresh-returns-same-token/--refresh-returns-new-token",
+        "refresh_returns_same_token",
+        "The refresh grant answers the access token in use.",
+    ),
+    (
+        "--number-add-conflict/--number-add-ignores-present",
+        "number_add_conflict",
+        "Adding a number the location has answers 409 instead of being ignored.",
+    ),
+    (
+        "--refuse-workspace-calling-with-devices/--allow-workspace-calling-with-devices",
+        "refuse_workspace_calling_with_devices",
+        "Refuse a workspace PUT that sets calling while the workspace has devices.",
     ),
 )
 

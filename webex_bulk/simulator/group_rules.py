@@ -71,23 +71,30 @@ def members(
     return tuple(result)
 
 
-def member_json(tenant: Tenant, member_id: str) -> dict[str, Any]:
-    """A member as feature details show it: names, type and its line."""
+def member_json(tenant: Tenant, member_id: str, numbers_key: str = "") -> dict[str, Any]:
+    """A member as feature details show it: names, type and its line. With ``numbers_key`` (call
+    park ``numbers``, call pickup ``phoneNumber``) the line is a list ``[{external, extension}]``
+    and ``displayName`` and ``email`` are given; without it (paging) the line fields are flat."""
     owner = tenant.owner_by_id(member_id)
     body: dict[str, Any] = {"id": member_id}
     if owner is None:
         return body
     first, last = tenant.owner_names(owner)
     body.update(type=owner.type, firstName=first, lastName=last or ".")
-    body["displayName"] = f"{first} {last}".strip()
-    person = tenant.people.get(member_id)
-    if person is not None:
-        body["email"] = person.email
     line = tenant.owner_line(owner)
-    if line is not None and line.number:
-        body["phoneNumber"] = line.number
-    if line is not None and line.extension:
-        body["extension"] = line.extension
+    number = line.number if line is not None else ""
+    extension = line.extension if line is not None else ""
+    if numbers_key:
+        person = tenant.people.get(member_id)
+        body["displayName"] = f"{first} {last}".strip()
+        body["email"] = person.email if person is not None else ""
+        entry = {"external": number, "extension": extension}
+        body[numbers_key] = [{key: value for key, value in entry.items() if value}]
+        return body
+    if number:
+        body["phoneNumber"] = number
+    if extension:
+        body["extension"] = extension
     return body
 
 

@@ -177,7 +177,9 @@ async def get_park(request: web.Request) -> web.Response:
             "id": feature.id,
             "name": feature.name,
             "recall": recall,
-            "agents": [group_rules.member_json(tenant, agent.id) for agent in feature.agents],
+            "agents": [
+                group_rules.member_json(tenant, agent.id, "numbers") for agent in feature.agents
+            ],
             "parkOnAgentsEnabled": bool(settings.get("parkOnAgentsEnabled", False)),
             "callParkExtensions": extensions,
         }

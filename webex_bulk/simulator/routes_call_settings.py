@@ -49,7 +49,10 @@ def _get(name: str, holder: Callable[[Tenant, web.Request], Holder]) -> Handler:
         owner_id, line, location, names = holder(tenant, request)
         stored = _stored(tenant, owner_id, name)
         if name == call_settings.CALLER_ID:
-            return json_response(call_settings.caller_id(stored, line, location, names))
+            workspace = "workspaceId" in request.match_info
+            return json_response(
+                call_settings.caller_id(stored, line, location, names, workspace=workspace)
+            )
         return json_response(stored)
 
     return handler

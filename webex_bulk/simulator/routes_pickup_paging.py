@@ -81,7 +81,9 @@ async def get_pickup(request: web.Request) -> web.Response:
     """One call pickup with its notification settings and members."""
     sim = simulator_of(request)
     feature = _feature(sim, request, PICKUP, "callPickupId")
-    agents = [group_rules.member_json(sim.tenant, agent.id) for agent in feature.agents]
+    agents = [
+        group_rules.member_json(sim.tenant, agent.id, "phoneNumber") for agent in feature.agents
+    ]
     return json_response(
         {"id": feature.id, "name": feature.name, **feature.settings, "agents": agents}
     )

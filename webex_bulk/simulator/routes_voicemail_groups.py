@@ -99,7 +99,8 @@ async def create_group(request: web.Request) -> web.Response:
 
 @routes.get(f"{BASE}/{{voicemailGroupId}}")
 async def get_group(request: web.Request) -> web.Response:
-    """One voicemail group: defaults, then its stored settings; never the passcode."""
+    """One voicemail group: defaults, then its stored settings; never the passcode. The
+    extension is a JSON number, as the spec types it (the org-wide list gives a string)."""
     sim = simulator_of(request)
     tenant = sim.tenant
     feature = _feature(sim, request)
@@ -118,6 +119,8 @@ async def get_group(request: web.Request) -> web.Response:
         "name": feature.name,
     }
     group_rules.add_line_fields(body, tenant, feature)
+    if "extension" in body:
+        body["extension"] = int(body["extension"])  # the spec types it as a number here
     return json_response(body)
 
 
