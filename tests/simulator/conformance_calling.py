@@ -200,3 +200,45 @@ def calling_writes(
             {"recall": {"option": "ALERT_PARKING_USER_ONLY"}},
         ),
     ]
+
+
+def calling_creates(
+    location: str, person: str, workspace: str
+) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Valid create bodies of the new routes, for dropping each documented required field."""
+    base = f"/telephony/config/locations/{location}"
+    users = [{"locationId": location, "validate": False, "users": [{"userId": person}]}]
+    return [
+        (
+            "post",
+            f"{LOCATION}/callParkExtensions",
+            f"{base}/callParkExtensions",
+            {"name": "Park 9", "extension": "7191"},
+        ),
+        (
+            "post",
+            f"{LOCATION}/callParks",
+            f"{base}/callParks",
+            {"name": "Park 9", "recall": {"option": "ALERT_PARKING_USER_ONLY"}},
+        ),
+        ("post", f"{LOCATION}/callPickups", f"{base}/callPickups", {"name": "Pickup 9"}),
+        (
+            "post",
+            f"{LOCATION}/paging",
+            f"{base}/paging",
+            {"name": "Paging 9", "extension": "7192", "targets": [workspace]},
+        ),
+        (
+            "post",
+            f"{LOCATION}/voicemailGroups",
+            f"{base}/voicemailGroups",
+            voicemail_group_body("Voicemail 9", "7193", "740913"),
+        ),
+        (
+            "post",
+            "/telephony/config/virtualLines",
+            "/telephony/config/virtualLines",
+            {"firstName": "V", "lastName": "Nine", "locationId": location, "extension": "7194"},
+        ),
+        ("post", MOVE, MOVE, {"usersList": users}),
+    ]
