@@ -164,9 +164,10 @@ async def test_token_expiry(start_sim: StartSim) -> None:
 
 
 async def test_activation_codes(start_sim: StartSim) -> None:
-    """A code is minted for a person or a workspace, with an expiry ``activation_code_ttl`` away;
+    """A code is minted for a person or a workspace and expires ``activation_code_ttl`` later;
     the rules of the owner and model are enforced."""
-    api = await start_sim(SimConfig(activation_code_ttl=3600))
+    clock = FakeClock()
+    api = await start_sim(SimConfig(activation_code_ttl=3600), clock=clock)
     location = await make_location(api)
     ann = await make_user(api, "ann@example.com", location, extension="1001")
     space = (await api.post("/workspaces", {"displayName": "Room"})).body["id"]
@@ -189,3 +190,6 @@ async def test_activation_codes(start_sim: StartSim) -> None:
         (ann["id"], False),
         (space, False),
     ]
+    clock.advance(3600)
+    codes = (await api.side("state?types=activationCodes"))["activationCodes"]
+    assert [code["expired"] for code in codes] == [True, True]
