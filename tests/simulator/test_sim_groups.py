@@ -225,7 +225,7 @@ async def test_voicemail_group_lifecycle(api: Api) -> None:
     detail = (await api.get(item)).body
     assert (detail["name"], detail["extension"], detail["languageCode"]) == (
         "Support",
-        "8001",
+        8001,
         "en_us",
     )
     assert "passcode" not in detail
