@@ -125,6 +125,7 @@ SELECTION: dict[str, tuple[str, ...]] = {
     "calling-user-call-settings-2.yml": (
         "/telephony/config/jobs/person/moveLocation",
         "/telephony/config/jobs/person/moveLocation/{jobId}",
+        "/telephony/config/jobs/person/moveLocation/{jobId}/errors",
     ),
     "calling-workspace-call-settings-1.yml": (
         "/workspaces/{workspaceId}/features/callForwarding",

@@ -7,10 +7,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from support import FakeClock
+
 from webex_bulk.simulator import SimConfig
 
 from .builders import add_numbers, make_location, make_user, make_workspace, tenant_config
-from .conftest import Api, FakeClock, StartSim
+from .conftest import Api, StartSim
 
 CONFIG = "/telephony/config"
 

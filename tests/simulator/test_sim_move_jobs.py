@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from support import FakeClock
+
 from webex_bulk.simulator import SimConfig
 
 from .builders import add_numbers, hunt_group_body, make_location, make_user
-from .conftest import Api, FakeClock, StartSim
+from .conftest import Api, StartSim
 
 PATH = "/telephony/config/jobs/person/moveLocation"
 
