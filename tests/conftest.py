@@ -6,12 +6,13 @@ Engine tests assert on output files and on the simulator's counts and tenant, ne
 from __future__ import annotations
 
 import io
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import EngineRun, settings_for
+from aioresponses import aioresponses
+from support import EngineRun, mock_transport, settings_for
 
 from webex_bulk.config import Credentials
 from webex_bulk.engine.batch_iterator import Caps
@@ -75,3 +76,10 @@ def simulator() -> Callable[..., Any]:
         return running_simulator(SimConfig(**knobs))
 
     return start
+
+
+@pytest.fixture
+def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
+    """An aioresponses mock (fitted to this aiohttp) for the test's duration."""
+    with mock_transport(monkeypatch) as mock:
+        yield mock

@@ -10,16 +10,22 @@ import contextlib
 import csv
 import heapq
 import itertools
+import random
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from types import SimpleNamespace
+from typing import Any, Literal, Protocol
 
 import aiohttp
 import attrs
+import pytest
+from aioresponses import aioresponses
+from yarl import URL
 
-from webex_bulk.config import Settings
+from webex_bulk.config import Credentials, Settings
 from webex_bulk.engine.executor import RunResult
+from webex_bulk.http import CircuitBreaker, SaveFile, WebexClient
 from webex_bulk.simulator import RunningSimulator
 
 #: How often and how many times a wait polls: 3000 × 10 ms, 30 s at most.
@@ -194,3 +200,71 @@ def write_csv(path: Path, text: str) -> Path:
     lines = [line.strip() for line in text.strip().splitlines()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# The request path: a client on a fake clock, and aioresponses fitted to this aiohttp
+
+#: The base URL of clients whose transport is mocked.
+BASE = "https://api.test/v1"
+#: The static token of ``make_client``'s default credentials.
+TOKEN = "secret-access-token-123"
+#: The wall-clock epoch seconds that a fake monotonic reading of 0 stands for.
+WALL_EPOCH = 1_800_000_000.0
+
+
+class TestClock(Protocol):
+    """What ``make_client`` needs of a fake clock: a reading and a sleep that moves it."""
+
+    def __call__(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+def make_client(
+    session: aiohttp.ClientSession,
+    clock: TestClock,
+    *,
+    credentials: Credentials | None = None,
+    breaker: CircuitBreaker | None = None,
+    rng: random.Random | None = None,
+    save_file: SaveFile | None = None,
+    run_id: str = "run1",
+    **overrides: Any,
+) -> WebexClient:
+    """A client on ``clock`` (its wall clock is ``WALL_EPOCH`` + the clock), a static token and
+    a high rate unless overridden; settings overridable by keyword."""
+    values: dict[str, Any] = {"base_url": BASE, "rate": 1000.0, **overrides}
+    settings = Settings(**values)
+    return WebexClient(
+        settings,
+        credentials or Credentials(access_token=TOKEN),
+        session,
+        breaker or CircuitBreaker.from_settings(settings),
+        run_id=run_id,
+        clock=clock,
+        wall_clock=lambda: WALL_EPOCH + clock(),
+        sleep=clock.sleep,
+        rng=rng,
+        save_file=save_file,
+    )
+
+
+class CompatResponse(aiohttp.ClientResponse):
+    """aioresponses 0.7.9 builds responses without the ``stream_writer`` argument that
+    aiohttp 3.14 requires; this subclass supplies a finished writer."""
+
+    def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
+        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
+        super().__init__(method, url, **kwargs)
+
+
+def mock_transport(monkeypatch: pytest.MonkeyPatch) -> aioresponses:
+    """An aioresponses mock that works with this aiohttp (enter it with ``with``)."""
+    monkeypatch.setattr("aioresponses.core.ClientResponse", CompatResponse)
+    return aioresponses()
+
+
+def sent(mocked: aioresponses, method: str, url: str) -> list[Any]:
+    """The recorded calls of one method and URL."""
+    return mocked.requests.get((method, URL(url)), [])

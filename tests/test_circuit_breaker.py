@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from webex_bulk.config import Settings
 from webex_bulk.http.breaker import PROBE_RECHECK, BreakerState, CircuitBreaker
 
 
@@ -30,7 +31,7 @@ def test_opens_exactly_at_the_threshold() -> None:
     breaker.record_failure(0.0)
     breaker.record_failure(1.0)
     assert breaker.state(1.0) is BreakerState.CLOSED
-    assert breaker.wait_time(1.0) == 0.0
+    assert breaker.wait_time(now=1.0) == 0.0
     breaker.record_failure(2.0)
     assert breaker.state(2.0) is BreakerState.OPEN
     assert breaker.trips == 1
@@ -52,7 +53,8 @@ def test_no_request_may_go_while_open() -> None:
     trip(breaker, 100.0)
     for step in range(30):
         now = 100.0 + step
-        assert breaker.wait_time(now) == pytest.approx(30.0 - step)
+        assert breaker.wait_time(now=now) == pytest.approx(30.0 - step)
+        assert not breaker.acquire(now=now)
     assert breaker.state(129.999) is BreakerState.OPEN
 
 
@@ -61,22 +63,42 @@ def test_half_open_lets_exactly_the_probes_through() -> None:
     breaker = make(cooldown=10.0, probes=2)
     trip(breaker, 0.0)
     assert breaker.state(10.0) is BreakerState.HALF_OPEN
-    assert breaker.wait_time(10.0) == 0.0
-    assert breaker.wait_time(10.0) == 0.0
-    assert breaker.wait_time(10.0) == PROBE_RECHECK
+    assert breaker.acquire(now=10.0)
+    assert breaker.acquire(now=10.0)
+    assert not breaker.acquire(now=10.0)
+    assert breaker.wait_time(now=10.0) == PROBE_RECHECK
+
+
+def test_asking_the_wait_claims_no_probe_slot() -> None:
+    """wait_time is a query: asked any number of times in half-open it says 'go' and leaves the
+    one probe slot to the request that acquires it."""
+    breaker = make(cooldown=10.0, probes=1)
+    trip(breaker, 0.0)
+    assert [breaker.wait_time(now=10.0) for _ in range(5)] == [0.0] * 5
+    assert breaker.acquire(now=10.0)
+    assert breaker.wait_time(now=10.0) == PROBE_RECHECK
+    assert not breaker.acquire(now=10.0)
+
+
+def test_from_settings_reads_the_breaker_settings() -> None:
+    """The breaker built from settings opens at breaker_threshold and waits breaker_cooldown."""
+    breaker = CircuitBreaker.from_settings(Settings(breaker_threshold=2, breaker_cooldown=7.0))
+    trip(breaker, 0.0)
+    assert breaker.trips == 1
+    assert breaker.wait_time(now=0.0) == pytest.approx(7.0)
 
 
 def test_probe_successes_close_it() -> None:
     """All probes succeeding closes the breaker; one success of two is not enough."""
     breaker = make(cooldown=10.0, probes=2)
     trip(breaker, 0.0)
-    breaker.wait_time(10.0)
-    breaker.wait_time(10.0)
+    assert breaker.acquire(now=10.0)
+    assert breaker.acquire(now=10.0)
     breaker.record_success(10.5)
     assert breaker.state(10.5) is BreakerState.HALF_OPEN
     breaker.record_success(11.0)
     assert breaker.state(11.0) is BreakerState.CLOSED
-    assert breaker.wait_time(11.0) == 0.0
+    assert breaker.wait_time(now=11.0) == 0.0
 
 
 def test_a_failed_probe_reopens_with_a_doubled_cooldown_up_to_the_cap() -> None:
@@ -86,9 +108,9 @@ def test_a_failed_probe_reopens_with_a_doubled_cooldown_up_to_the_cap() -> None:
     now = 30.0
     waits = []
     for _ in range(3):
-        assert breaker.wait_time(now) == 0.0
+        assert breaker.acquire(now=now)
         breaker.record_failure(now)
-        waits.append(breaker.wait_time(now))
+        waits.append(breaker.wait_time(now=now))
         now += waits[-1]
     assert waits == [60.0, 100.0, 100.0]
     assert breaker.trips == 1
@@ -98,12 +120,12 @@ def test_cooldown_resets_after_closing() -> None:
     """A breaker that closed again starts its next open period with the base cooldown."""
     breaker = make(cooldown=10.0)
     trip(breaker, 0.0)
-    breaker.wait_time(10.0)
+    assert breaker.acquire(now=10.0)
     breaker.record_failure(10.0)  # cooldown now 20
-    breaker.wait_time(30.0)
+    assert breaker.acquire(now=30.0)
     breaker.record_success(30.0)
     trip(breaker, 40.0)
-    assert breaker.wait_time(40.0) == pytest.approx(10.0)
+    assert breaker.wait_time(now=40.0) == pytest.approx(10.0)
     assert breaker.trips == 2
 
 
@@ -120,7 +142,7 @@ def test_open_total_accumulates_across_open_periods() -> None:
     """open_total adds up every stretch away from closed, and only those."""
     breaker = make(cooldown=10.0)
     trip(breaker, 0.0)
-    breaker.wait_time(10.0)
+    assert breaker.acquire(now=10.0)
     breaker.record_success(12.0)  # away from closed for 12 s
     assert breaker.open_total(50.0) == pytest.approx(12.0)
     trip(breaker, 100.0)
@@ -142,22 +164,24 @@ def test_force_open_trips_a_closed_breaker_and_restarts_a_probing_one() -> None:
     breaker.force_open(0.0)
     assert breaker.state(0.0) is BreakerState.OPEN
     assert breaker.trips == 1
-    breaker.wait_time(10.0)
+    assert breaker.acquire(now=10.0)
     breaker.force_open(10.0)
     assert breaker.state(10.0) is BreakerState.OPEN
     assert breaker.trips == 1
     breaker.force_open(11.0)  # already open: nothing changes
-    assert breaker.wait_time(11.0) == pytest.approx(19.0)
+    assert breaker.wait_time(now=11.0) == pytest.approx(19.0)
 
 
 def test_release_gives_a_cancelled_probe_slot_back() -> None:
     """A probe that ended without a verdict frees its slot for the next request."""
     breaker = make(cooldown=10.0, probes=1)
     trip(breaker, 0.0)
-    assert breaker.wait_time(10.0) == 0.0
-    assert breaker.wait_time(10.0) == PROBE_RECHECK
+    assert breaker.acquire(now=10.0)
+    assert breaker.wait_time(now=10.0) == PROBE_RECHECK
+    assert not breaker.acquire(now=10.0)
     breaker.release(10.1)
-    assert breaker.wait_time(10.2) == 0.0
+    assert breaker.wait_time(now=10.2) == 0.0
+    assert breaker.acquire(now=10.2)
 
 
 def test_late_answers_while_open_change_nothing() -> None:
@@ -167,7 +191,7 @@ def test_late_answers_while_open_change_nothing() -> None:
     breaker.record_success(1.0)
     breaker.record_failure(2.0)
     assert breaker.state(5.0) is BreakerState.OPEN
-    assert breaker.wait_time(5.0) == pytest.approx(5.0)
+    assert breaker.wait_time(now=5.0) == pytest.approx(5.0)
 
 
 def test_repr_shows_state_and_counts() -> None:

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
-from types import SimpleNamespace
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 from aioresponses import CallbackResult, aioresponses
-from support import FakeClock
+from support import BASE, TOKEN, FakeClock, make_client, sent
 from yarl import URL
 
-from webex_bulk.config import Credentials, Settings
 from webex_bulk.error_handling import (
     ApiError,
     ForbiddenError,
@@ -23,35 +21,9 @@ from webex_bulk.error_handling import (
     RunAborted,
     UnknownOutcome,
 )
-from webex_bulk.http.breaker import BreakerState, CircuitBreaker
-from webex_bulk.http.client import WebexClient
+from webex_bulk.http import BreakerState
 
 pytestmark = pytest.mark.timeout(20)
-
-BASE = "https://api.test/v1"
-TOKEN = "secret-access-token-123"
-
-
-class CompatResponse(aiohttp.ClientResponse):
-    """aioresponses 0.7.9 builds responses without the ``stream_writer`` argument that
-    aiohttp 3.14 requires; this subclass supplies a finished writer."""
-
-    def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
-        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
-        super().__init__(method, url, **kwargs)
-
-
-def mock_transport(monkeypatch: pytest.MonkeyPatch) -> aioresponses:
-    """An aioresponses mock that works with this aiohttp (enter it with ``with``)."""
-    monkeypatch.setattr("aioresponses.core.ClientResponse", CompatResponse)
-    return aioresponses()
-
-
-@pytest.fixture
-def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
-    """An aioresponses mock for the test's duration."""
-    with mock_transport(monkeypatch) as mock:
-        yield mock
 
 
 @pytest.fixture
@@ -65,33 +37,6 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 async def clock() -> FakeClock:
     """The fake clock the client reads and sleeps on (made inside the test's loop)."""
     return FakeClock()
-
-
-def make_client(session: aiohttp.ClientSession, clock: FakeClock, **overrides: Any) -> WebexClient:
-    """A client with a static token, a high rate and a fake clock; settings overridable."""
-    values: dict[str, Any] = {"base_url": BASE, "rate": 1000.0, **overrides}
-    settings = Settings(**values)
-    breaker = CircuitBreaker(
-        settings.breaker_threshold,
-        settings.breaker_cooldown,
-        settings.breaker_cooldown_max,
-        settings.breaker_max_open,
-        settings.breaker_probes,
-    )
-    return WebexClient(
-        settings,
-        Credentials(access_token=TOKEN),
-        session,
-        breaker,
-        run_id="run1",
-        clock=clock,
-        sleep=clock.sleep,
-    )
-
-
-def sent(mocked: aioresponses, method: str, url: str) -> list[Any]:
-    """The recorded calls of one method and URL."""
-    return mocked.requests.get((method, URL(url)), [])
 
 
 # -- request shape ---------------------------------------------------------------------------
@@ -237,19 +182,6 @@ async def test_the_token_never_shows_in_errors_or_reprs(
     assert TOKEN not in str(caught.value)
     assert TOKEN not in caught.value.message
     assert TOKEN not in repr(client)
-
-
-async def test_expect_id_rejects_a_create_answer_without_id(
-    mocked: aioresponses, session: aiohttp.ClientSession, clock: FakeClock
-) -> None:
-    """With expect_id a 2xx without an id raises ApiError naming the problem; with one, passes."""
-    mocked.post(f"{BASE}/a", status=201, payload={})
-    mocked.post(f"{BASE}/a", status=201, payload={"id": "Y2lz"})
-    client = make_client(session, clock)
-    with pytest.raises(ApiError, match="no id") as caught:
-        await client.request("POST", "/a", json={}, expect_id=True)
-    assert caught.value.status == 201
-    assert (await client.request("POST", "/a", json={}, expect_id=True)).body == {"id": "Y2lz"}
 
 
 async def test_a_get_whose_2xx_is_not_json_is_retried(

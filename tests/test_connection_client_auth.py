@@ -4,26 +4,27 @@ refresh before expiry, the token file rewrite, and no secret in logs or messages
 from __future__ import annotations
 
 import asyncio
+import functools
+import io
 import json
 import logging
 import os
 import stat
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aioresponses import CallbackResult, aioresponses
-from support import FakeClock
-from test_connection_client import BASE, mock_transport, sent
+from support import BASE, FakeClock, make_client, sent
 from yarl import URL
 
-from webex_bulk.config import Credentials, Settings
-from webex_bulk.error_handling import AuthError
-from webex_bulk.http.breaker import CircuitBreaker
-from webex_bulk.http.client import WebexClient
-from webex_bulk.http.token_store import save_token_file
+from webex_bulk.config import Credentials
+from webex_bulk.error_handling import AuthError, StorageError
+from webex_bulk.http import WebexClient
+from webex_bulk.log import setup_logging
+from webex_bulk.state.persistence import write_atomic
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -31,13 +32,6 @@ TOKEN_URL = f"{BASE}/access_token"
 SECRET = "client-secret-xyz"
 REFRESH = "refresh-token-r1"
 SECRETS = (SECRET, REFRESH, "old-token", "new-token", "refresh-token-r2")
-
-
-@pytest.fixture
-def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
-    """An aioresponses mock for the test's duration."""
-    with mock_transport(monkeypatch) as mock:
-        yield mock
 
 
 @pytest.fixture
@@ -53,16 +47,20 @@ async def clock() -> FakeClock:
     return FakeClock()
 
 
-def make_client(
+#: The writer the engine gives the client for the token file.
+SAVE = functools.partial(write_atomic, mode=0o600)
+
+
+def refreshing_client(
     session: aiohttp.ClientSession,
     clock: FakeClock,
     *,
     access_token: str | None = "old-token",
     refreshable: bool = True,
     token_file: Path | None = None,
+    save_file: Any = SAVE,
 ) -> WebexClient:
     """A client whose credentials may refresh (client id, secret, refresh token)."""
-    settings = Settings(base_url=BASE, rate=1000.0, backoff_base=0.0)
     credentials = Credentials(
         access_token=access_token,
         refresh_token=REFRESH if refreshable else None,
@@ -70,9 +68,13 @@ def make_client(
         client_secret=SECRET if refreshable else None,
         token_file=token_file,
     )
-    breaker = CircuitBreaker(10, 30.0, 600.0, 1800.0, 1)
-    return WebexClient(
-        settings, credentials, session, breaker, run_id="r", clock=clock, sleep=clock.sleep
+    return make_client(
+        session,
+        clock,
+        credentials=credentials,
+        save_file=save_file,
+        run_id="r",
+        backoff_base=0.0,
     )
 
 
@@ -98,7 +100,7 @@ async def test_refresh_grant_is_a_form_post_to_access_token(
     """Without an access token the first request refreshes with the form-encoded grant."""
     mocked.post(TOKEN_URL, payload=token_answer())
     mocked.get(f"{BASE}/x", payload={})
-    client = make_client(session, clock, access_token=None)
+    client = refreshing_client(session, clock, access_token=None)
     await client.request("GET", "/x")
     (refresh,) = sent(mocked, "POST", TOKEN_URL)
     assert refresh.kwargs["data"] == {
@@ -135,7 +137,7 @@ async def test_concurrent_401s_share_one_refresh(
 
     mocked.get(f"{BASE}/x", callback=api, repeat=True)
     mocked.post(TOKEN_URL, callback=grant, repeat=True)
-    client = make_client(session, clock)
+    client = refreshing_client(session, clock)
     answers = await asyncio.gather(*(client.request("GET", "/x") for _ in range(5)))
     assert [a.body for a in answers] == [{"ok": True}] * 5
     assert len(sent(mocked, "POST", TOKEN_URL)) == 1
@@ -148,7 +150,7 @@ async def test_401_without_refresh_credentials_is_fatal(
 ) -> None:
     """A refused static token raises AuthError at once, telling what to do, naming no secret."""
     mocked.get(f"{BASE}/x", status=401, payload={"message": "bad"}, repeat=True)
-    client = make_client(session, clock, refreshable=False)
+    client = refreshing_client(session, clock, refreshable=False)
     with pytest.raises(AuthError, match="WEBEX_TOKEN") as caught:
         await client.request("GET", "/x")
     assert "old-token" not in str(caught.value)
@@ -162,7 +164,7 @@ async def test_a_second_401_after_a_refresh_is_fatal(
     """One refresh and one retry only: a token refused again raises AuthError."""
     mocked.get(f"{BASE}/x", status=401, repeat=True)
     mocked.post(TOKEN_URL, payload=token_answer(), repeat=True)
-    client = make_client(session, clock)
+    client = refreshing_client(session, clock)
     with pytest.raises(AuthError, match="even after a refresh"):
         await client.request("GET", "/x")
     assert len(sent(mocked, "GET", f"{BASE}/x")) == 2
@@ -173,7 +175,7 @@ async def test_no_credentials_at_all_sends_nothing(
     mocked: aioresponses, session: aiohttp.ClientSession, clock: FakeClock
 ) -> None:
     """Without any token or refresh grant the request raises AuthError before sending."""
-    client = make_client(session, clock, access_token=None, refreshable=False)
+    client = refreshing_client(session, clock, access_token=None, refreshable=False)
     with pytest.raises(AuthError, match="no usable access token"):
         await client.request("GET", "/x")
     assert client.stats.requests == 0
@@ -186,7 +188,7 @@ async def test_token_is_refreshed_before_it_expires(
     mocked.post(TOKEN_URL, payload=token_answer("new-token"))
     mocked.post(TOKEN_URL, payload=token_answer("newer-token"))
     mocked.get(f"{BASE}/x", payload={}, repeat=True)
-    client = make_client(session, clock, access_token=None)
+    client = refreshing_client(session, clock, access_token=None)
     await client.request("GET", "/x")
     clock.now += 3299.0
     await client.request("GET", "/x")
@@ -208,7 +210,7 @@ async def test_a_rotated_refresh_token_is_written_back_0600(
     token_file.chmod(0o644)
     mocked.post(TOKEN_URL, payload=token_answer(refresh="refresh-token-r2"))
     mocked.get(f"{BASE}/x", payload={})
-    client = make_client(session, clock, access_token=None, token_file=token_file)
+    client = refreshing_client(session, clock, access_token=None, token_file=token_file)
     await client.request("GET", "/x")
     saved = json.loads(token_file.read_text(encoding="utf-8"))
     assert saved == {**original, "refresh_token": "refresh-token-r2"}
@@ -225,7 +227,9 @@ async def test_an_unchanged_refresh_token_leaves_the_file_alone(
     token_file.chmod(0o640)
     mocked.post(TOKEN_URL, payload=token_answer())
     mocked.get(f"{BASE}/x", payload={})
-    await make_client(session, clock, access_token=None, token_file=token_file).request("GET", "/x")
+    await refreshing_client(session, clock, access_token=None, token_file=token_file).request(
+        "GET", "/x"
+    )
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o640
 
 
@@ -234,7 +238,7 @@ async def test_a_refused_refresh_is_fatal_and_secret_free(
 ) -> None:
     """A 400 from the token endpoint raises AuthError naming the status, not the secrets."""
     mocked.post(TOKEN_URL, status=400, payload={"message": f"invalid grant {REFRESH}"})
-    client = make_client(session, clock, access_token=None)
+    client = refreshing_client(session, clock, access_token=None)
     with pytest.raises(AuthError, match="400") as caught:
         await client.request("GET", "/x")
     assert not any(secret in str(caught.value) for secret in SECRETS)
@@ -248,7 +252,7 @@ async def test_a_transient_refresh_failure_is_retried(
     mocked.post(TOKEN_URL, status=503)
     mocked.post(TOKEN_URL, payload=token_answer())
     mocked.get(f"{BASE}/x", payload={})
-    await make_client(session, clock, access_token=None).request("GET", "/x")
+    await refreshing_client(session, clock, access_token=None).request("GET", "/x")
     assert len(sent(mocked, "POST", TOKEN_URL)) == 2
 
 
@@ -268,7 +272,7 @@ async def test_nothing_secret_is_logged(
     mocked.get(f"{BASE}/x", status=429)
     mocked.get(f"{BASE}/x", payload={})
     caplog.set_level(logging.DEBUG, logger="webex_bulk")
-    client = make_client(session, clock, token_file=token_file)
+    client = refreshing_client(session, clock, token_file=token_file)
     await client.request("GET", "/x")
     assert caplog.records
     for record in caplog.records:
@@ -279,18 +283,121 @@ async def test_nothing_secret_is_logged(
     }
 
 
-def test_save_token_file_refuses_to_clobber_a_non_object(tmp_path: Path) -> None:
-    """A token file that is not a JSON object is left untouched and ValueError is raised."""
+async def test_a_rotated_refresh_token_without_a_token_file_stops_the_run(
+    mocked: aioresponses, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    """When the API rotates the refresh token and there is no token file to keep it, the
+    request raises AuthError (exit 1) saying so, and no API call follows the refresh."""
+    mocked.post(TOKEN_URL, payload=token_answer(refresh="refresh-token-r2"))
+    client = refreshing_client(session, clock, access_token=None)
+    with pytest.raises(AuthError, match="no token file") as caught:
+        await client.request("GET", "/x")
+    assert not any(secret in str(caught.value) for secret in SECRETS)
+    assert sent(mocked, "GET", f"{BASE}/x") == []
+
+
+async def test_a_rotated_refresh_token_that_cannot_be_saved_stops_the_run(
+    mocked: aioresponses, session: aiohttp.ClientSession, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A failed write-back of a rotated refresh token raises AuthError naming the file and the
+    cause; the token file keeps its content."""
+    token_file = tmp_path / "token.json"
+    token_file.write_text('{"refresh_token": "refresh-token-r1"}', encoding="utf-8")
+
+    def failing(path: Path, data: bytes) -> None:
+        raise StorageError(str(path), "write", "No space left on device")
+
+    mocked.post(TOKEN_URL, payload=token_answer(refresh="refresh-token-r2"))
+    client = refreshing_client(
+        session, clock, access_token=None, token_file=token_file, save_file=failing
+    )
+    with pytest.raises(AuthError, match="No space left on device") as caught:
+        await client.request("GET", "/x")
+    assert str(token_file) in str(caught.value)
+    assert "refresh-token-r2" not in str(caught.value)
+    assert json.loads(token_file.read_text(encoding="utf-8")) == {"refresh_token": REFRESH}
+
+
+async def test_a_token_file_that_is_not_an_object_is_never_overwritten(
+    mocked: aioresponses, session: aiohttp.ClientSession, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A rotation with a token file that no longer holds a JSON object raises AuthError and
+    leaves the file as it was."""
     token_file = tmp_path / "token.json"
     token_file.write_text("[1, 2]", encoding="utf-8")
-    with pytest.raises(ValueError, match="JSON object"):
-        save_token_file(token_file, {"refresh_token": "x"})
+    mocked.post(TOKEN_URL, payload=token_answer(refresh="refresh-token-r2"))
+    client = refreshing_client(session, clock, access_token=None, token_file=token_file)
+    with pytest.raises(AuthError, match="not a JSON object"):
+        await client.request("GET", "/x")
     assert token_file.read_text(encoding="utf-8") == "[1, 2]"
 
 
-def test_save_token_file_creates_a_missing_file_0600(tmp_path: Path) -> None:
-    """A missing token file is created with only the given keys and mode 0600."""
-    token_file = tmp_path / "new.json"
-    save_token_file(token_file, {"refresh_token": "x"})
-    assert json.loads(token_file.read_text(encoding="utf-8")) == {"refresh_token": "x"}
-    assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+async def test_a_missing_token_file_is_created_0600(
+    mocked: aioresponses, session: aiohttp.ClientSession, clock: FakeClock, tmp_path: Path
+) -> None:
+    """A token file deleted during the run is written anew with only the rotated refresh token,
+    mode 0600."""
+    token_file = tmp_path / "gone.json"
+    mocked.post(TOKEN_URL, payload=token_answer(refresh="refresh-token-r2"))
+    mocked.get(f"{BASE}/x", payload={})
+    client = refreshing_client(session, clock, access_token=None, token_file=token_file)
+    await client.request("GET", "/x")
+    assert json.loads(token_file.read_text(encoding="utf-8")) == {
+        "refresh_token": "refresh-token-r2"
+    }
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+
+
+async def test_a_token_file_readable_by_others_is_warned_about(
+    session: aiohttp.ClientSession,
+    clock: FakeClock,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A token file of mode 0644 gives an auth.token_file_open warning naming the fix; 0600
+    gives none."""
+    token_file = tmp_path / "token.json"
+    token_file.write_text("{}", encoding="utf-8")
+    caplog.set_level(logging.WARNING, logger="webex_bulk")
+    token_file.chmod(0o600)
+    refreshing_client(session, clock, token_file=token_file)
+    assert [r for r in caplog.records if r.getMessage() == "auth.token_file_open"] == []
+    token_file.chmod(0o644)
+    refreshing_client(session, clock, token_file=token_file)
+    (warning,) = [r for r in caplog.records if r.getMessage() == "auth.token_file_open"]
+    assert getattr(warning, "event_fields", {})["mode"] == "0644"
+
+
+async def test_a_refreshed_token_never_reaches_events_log(
+    mocked: aioresponses, session: aiohttp.ClientSession, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The refreshed access token and the rotated refresh token are registered with the log
+    redactor: an event that carries them is written to events.log with *** instead."""
+    token_file = tmp_path / "token.json"
+    token_file.write_text("{}", encoding="utf-8")
+    mocked.post(TOKEN_URL, payload=token_answer(access="fresh-token-77", refresh="rotated-r9"))
+    mocked.get(f"{BASE}/x", payload={})
+    run_dir = tmp_path / "run"
+    with setup_logging(run_dir, "json", "info", [], stream=io.StringIO()):
+        client = refreshing_client(session, clock, access_token=None, token_file=token_file)
+        await client.request("GET", "/x")
+        leak = {"seen": "fresh-token-77 rotated-r9"}
+        logging.getLogger("webex_bulk.test").warning("test.leak", extra={"event_fields": leak})
+    events = (run_dir / "events.log").read_text(encoding="utf-8")
+    assert "test.leak" in events
+    assert "auth.refresh" in events
+    assert "fresh-token-77" not in events
+    assert "rotated-r9" not in events
+
+
+async def test_a_rate_limited_refresh_waits_the_retry_after(
+    mocked: aioresponses, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    """A 429 from the token endpoint is waited out for its Retry-After (the one retry decision),
+    then the grant is sent again and its token used."""
+    mocked.post(TOKEN_URL, status=429, headers={"Retry-After": "7"})
+    mocked.post(TOKEN_URL, payload=token_answer())
+    mocked.get(f"{BASE}/x", payload={})
+    await refreshing_client(session, clock, access_token=None).request("GET", "/x")
+    assert len(sent(mocked, "POST", TOKEN_URL)) == 2
+    assert clock.sleeps == [7.0]

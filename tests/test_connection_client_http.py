@@ -16,8 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from webex_bulk.config import Credentials, Settings
 from webex_bulk.error_handling import RetriesExhausted, UnknownOutcome
-from webex_bulk.http.breaker import CircuitBreaker
-from webex_bulk.http.client import WebexClient
+from webex_bulk.http import CircuitBreaker, WebexClient
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -57,7 +56,7 @@ def make_client(
 ) -> WebexClient:
     """A client on the loop's own clock, so its pause and the server's timestamps compare."""
     settings = Settings(base_url=base_url, rate=1000.0, **overrides)
-    breaker = CircuitBreaker(10, 30.0, 600.0, 1800.0, 1)
+    breaker = CircuitBreaker.from_settings(settings)
     loop = asyncio.get_running_loop()
     return WebexClient(
         settings,

@@ -3,26 +3,20 @@ telephony start/max offsets, and the guards against foreign hosts and loops."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
 from aioresponses import aioresponses
-from support import FakeClock
-from test_connection_client import BASE, make_client, mock_transport
+from support import BASE, FakeClock, make_client
 from yarl import URL
 
 from webex_bulk.error_handling import ApiError
+from webex_bulk.http import WebexClient
 from webex_bulk.http.pagination import parse_link_header, repair_next_link
 
 pytestmark = pytest.mark.timeout(20)
-
-
-@pytest.fixture
-def mocked(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
-    """An aioresponses mock for the test's duration."""
-    with mock_transport(monkeypatch) as mock:
-        yield mock
 
 
 @pytest.fixture
@@ -36,6 +30,14 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 async def clock() -> FakeClock:
     """The fake clock the client reads and sleeps on."""
     return FakeClock()
+
+
+async def every_item(client: WebexClient, path: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """Every item of a paginated list, page after page."""
+    found: list[dict[str, Any]] = []
+    async for page in client.pages(path, **kwargs):
+        found.extend(page)
+    return found
 
 
 # -- Link header parsing ---------------------------------------------------------------------
@@ -99,7 +101,7 @@ async def test_cursor_pages_restore_dropped_filters(
     )
     mocked.get(f"{BASE}/people?cursor=c2&displayName=Ann&max=2", payload={"items": [{"id": 3}]})
     client = make_client(session, clock)
-    items = await client.list_all("/people", params={"displayName": "Ann", "max": 2})
+    items = await every_item(client, "/people", params={"displayName": "Ann", "max": 2})
     assert [i["id"] for i in items] == [1, 2, 3]
     assert client.stats.requests == 2
 
@@ -133,8 +135,8 @@ async def test_a_full_last_page_costs_one_empty_page(
     mocked.get(f"{path}?max=2", payload={"locations": [{"n": 1}, {"n": 2}]})
     mocked.get(f"{path}?max=2&start=2", payload={"locations": []})
     client = make_client(session, clock)
-    items = await client.list_all(
-        "/telephony/config/locations", params={"max": 2}, items_key="locations"
+    items = await every_item(
+        client, "/telephony/config/locations", params={"max": 2}, items_key="locations"
     )
     assert len(items) == 2
     assert client.stats.requests == 2
@@ -146,7 +148,7 @@ async def test_offsets_are_only_for_telephony_lists(
     """A full page of a cursor-style list without a next link is its last page: no start=."""
     mocked.get(f"{BASE}/people?max=2", payload={"items": [{"id": 1}, {"id": 2}]})
     client = make_client(session, clock)
-    assert len(await client.list_all("/people", params={"max": 2})) == 2
+    assert len(await every_item(client, "/people", params={"max": 2})) == 2
     assert client.stats.requests == 1
 
 
@@ -159,7 +161,9 @@ async def test_an_endpoint_ignoring_start_does_not_repeat_items(
     mocked.get(f"{path}?max=2", payload=page)
     mocked.get(f"{path}?max=2&start=2", payload=page)
     client = make_client(session, clock)
-    items = await client.list_all("/telephony/config/queues", params={"max": 2}, items_key="queues")
+    items = await every_item(
+        client, "/telephony/config/queues", params={"max": 2}, items_key="queues"
+    )
     assert [i["id"] for i in items] == ["q1", "q2"]
     assert client.stats.requests == 2
 
@@ -170,7 +174,7 @@ async def test_without_link_or_max_one_page_is_all(
     """A list answer without Link and without a requested max is a single page."""
     mocked.get(f"{BASE}/licenses", payload={"items": [{"id": "a"}]})
     client = make_client(session, clock)
-    assert await client.list_all("/licenses") == [{"id": "a"}]
+    assert await every_item(client, "/licenses") == [{"id": "a"}]
     assert client.stats.requests == 1
 
 
@@ -185,7 +189,7 @@ async def test_relative_next_links_resolve_on_the_api_host(
     )
     mocked.get(f"{BASE}/devices?start=1", payload={"items": [2]})
     client = make_client(session, clock)
-    assert await client.list_all("/devices") == [1, 2]
+    assert await every_item(client, "/devices") == [1, 2]
 
 
 async def test_a_next_link_to_another_host_is_refused(
@@ -196,7 +200,7 @@ async def test_a_next_link_to_another_host_is_refused(
     mocked.get(f"{BASE}/people", payload={"items": [1]}, headers={"Link": link})
     client = make_client(session, clock)
     with pytest.raises(ApiError, match="another host"):
-        await client.list_all("/people")
+        await every_item(client, "/people")
     assert all(url.host == "api.test" for _, url in mocked.requests)
 
 
@@ -207,7 +211,7 @@ async def test_a_repeating_next_link_stops_the_list(
     link = f'<{BASE}/people>; rel="next"'
     mocked.get(f"{BASE}/people", payload={"items": [1]}, headers={"Link": link}, repeat=True)
     client = make_client(session, clock)
-    assert await client.list_all("/people") == [1]
+    assert await every_item(client, "/people") == [1]
     assert client.stats.requests == 1
 
 
@@ -217,7 +221,7 @@ async def test_a_missing_items_key_is_an_empty_page(
     """An answer that leaves the (empty) list out yields no items."""
     mocked.get(f"{BASE}/telephony/config/huntGroups", payload={})
     client = make_client(session, clock)
-    assert await client.list_all("/telephony/config/huntGroups", items_key="huntGroups") == []
+    assert await every_item(client, "/telephony/config/huntGroups", items_key="huntGroups") == []
 
 
 async def test_a_non_list_under_the_items_key_is_an_error(
@@ -226,4 +230,4 @@ async def test_a_non_list_under_the_items_key_is_an_error(
     """A list answer whose items are not a list raises ApiError instead of guessing."""
     mocked.get(f"{BASE}/people", payload={"items": {"id": 1}})
     with pytest.raises(ApiError, match="no list"):
-        await make_client(session, clock).list_all("/people")
+        await every_item(make_client(session, clock), "/people")

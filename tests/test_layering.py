@@ -1,9 +1,9 @@
 """The import layering of the package, checked per subpackage on the source with ``ast``.
 
-cli → engine → {actions, http, state} → {input, config, error_handling, log, models}; actions may
-use http's face, other packages only the face of actions. The pure modules import no
-aiohttp/asyncio/click/time and read no clock. The simulator and the engine know nothing of each
-other; only cli starts the simulator. No cycles.
+cli → engine → {actions, http, state} → {input, config, error_handling, log, models}; other
+packages use only the faces of http and actions, and only http.transport catches aiohttp's
+exceptions. The pure modules import no aiohttp/asyncio/click/time and read no clock. The
+simulator and the engine know nothing of each other; only cli starts the simulator. No cycles.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ PURE = frozenset(
         "actions.compare",
         "actions.feature_bodies",
         "http.retry",
+        "http.rate",
+        "http.answers",
         "http.pagination",
         "http.breaker",
     }
@@ -135,7 +137,29 @@ def edge_violation(owner: str, target: str) -> str | None:
         return "actions may use only the face of http (webex_bulk.http)"
     if dst == "actions" and target != "actions":
         return "other packages may use only the face of actions (webex_bulk.actions)"
+    if dst == "http" and target != "http":
+        return "other packages use only the face of http (webex_bulk.http)"
     return None
+
+
+#: The one module that may catch or test for aiohttp's exceptions (the rest see ``Failure``).
+TRANSLATOR = "http.transport"
+
+
+def aiohttp_exception_checks(tree: ast.AST) -> list[int]:
+    """Lines that catch an ``aiohttp.*`` exception or test ``isinstance(x, aiohttp.*)``."""
+    found = []
+    for node in ast.walk(tree):
+        checked: ast.AST | None = None
+        if isinstance(node, ast.ExceptHandler):
+            checked = node.type
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", "") == "isinstance":
+            checked = node.args[1] if len(node.args) > 1 else None
+        if checked is not None and any(
+            isinstance(part, ast.Name) and part.id == "aiohttp" for part in ast.walk(checked)
+        ):
+            found.append(node.lineno)
+    return found
 
 
 def violations(owner: str, source: str) -> list[str]:
@@ -162,6 +186,11 @@ def violations(owner: str, source: str) -> list[str]:
         }
         found.extend(f"{owner}: a pure module imports {m}" for m in sorted(roots & IMPURE_IMPORTS))
         found.extend(f"{owner}: a pure module reads the clock: {c}" for c in clock_reads(tree))
+    if unit_of(owner) != SIMULATOR and owner != TRANSLATOR:
+        found.extend(
+            f"{owner} (line {line}): aiohttp exceptions are translated in {TRANSLATOR} only"
+            for line in aiohttp_exception_checks(tree)
+        )
     if unit_of(owner) not in {"cli", SIMULATOR} and "asyncio.run(" in source:
         found.append(f"{owner}: asyncio.run belongs to cli alone")
     return found
@@ -236,6 +265,13 @@ def test_no_module_import_cycle() -> None:
         ("cli.commands", "from webex_bulk.actions import lookups", "face of actions"),
         ("input.csv_source", "from ..engine import executor", "an upward import"),
         ("state.run_dir", "import asyncio\nasyncio.run(main())", "belongs to cli alone"),
+        ("engine.preflight", "from webex_bulk.http.client import WebexClient", "face of http"),
+        (
+            "http.client",
+            "import aiohttp\ntry:\n    pass\nexcept aiohttp.ClientError:\n    pass",
+            "translated in http.transport only",
+        ),
+        ("engine.executor", "import aiohttp\nisinstance(e, aiohttp.ClientError)", "translated"),
     ],
 )
 def test_the_checker_catches_each_kind_of_violation(owner: str, source: str, expected: str) -> None:
@@ -250,6 +286,9 @@ def test_the_checker_catches_each_kind_of_violation(owner: str, source: str, exp
         ("cli.commands", "from webex_bulk.simulator.cli import simulator_command"),
         ("engine.executor", "import asyncio\nfrom webex_bulk.state.writers import OutcomeWriter"),
         ("actions.people", "from webex_bulk.http import WebexClient"),
+        ("engine.executor", "from webex_bulk.http import CircuitBreaker, WebexClient"),
+        ("http.client", "from webex_bulk.http.transport import exchange"),
+        ("http.transport", "import aiohttp\ntry:\n    pass\nexcept aiohttp.ClientError:\n    pass"),
         ("actions.people", "from webex_bulk.actions import bodies"),
         ("engine.executor", "from webex_bulk.actions import REGISTRY, ActionContext"),
         ("simulator.app", "from webex_bulk.simulator.records import Person\nfrom . import app"),

@@ -1,11 +1,12 @@
-"""The limiter's small bursts and the adaptive rate's settled ceiling (repeated 429 bursts)."""
+"""The limiter's small bursts and the adaptive rate's settled ceiling (repeated 429 bursts),
+under a fake clock: every instant is an argument."""
 
 from __future__ import annotations
 
 import pytest
 
-from webex_bulk.http.client import new_limiter
-from webex_bulk.http.retry import SETTLE_MEMORY, AdaptiveRate
+from webex_bulk.http.rate import RATE_FLOOR, SETTLE_MEMORY, AdaptiveRate
+from webex_bulk.http.throttle import new_limiter
 
 
 def busy(rate: AdaptiveRate, now: float, seconds: float) -> float:
@@ -68,3 +69,48 @@ def test_a_settled_fixed_rate_probes_back_up_after_a_long_calm() -> None:
     settled = auto.ceiling
     busy(auto, 1.0, 3 * SETTLE_MEMORY)
     assert auto.ceiling == settled
+
+
+def penalised_pauses(rate: AdaptiveRate, *, seconds: float, pause: float, echo: bool) -> float:
+    """A server that punishes requests sent during its (longer) pause: after each of our pauses
+    the first request meets a 429 again, for ``seconds``. ``echo`` tells the rate when each
+    pause ended (as the throttle does); the time at the end."""
+    now = 0.0
+    rate.on_rate_limited(now=now, sent_at=now)
+    resumed = now + pause
+    for _ in range(1000):  # bounded; the storm ends long before
+        sent = resumed + 0.05
+        now = sent + 0.05
+        if now > seconds:
+            break
+        rate.note_sent(sent)
+        rate.on_rate_limited(now=now, sent_at=sent, resumed_at=resumed if echo else -1e9)
+        resumed = now + pause
+    return now
+
+
+def test_the_rate_climbs_back_after_a_penalised_storm() -> None:
+    """429s met right after each of our 1 s pauses (the server's pause was longer) push the rate
+    to its floor but leave the ceiling: once they stop the rate is back at the configured 10/s
+    within 60 calm seconds. Without knowing when the pauses ended, the same storm would settle
+    the ceiling at the floor and the rate would stay there."""
+    rate = AdaptiveRate(10.0)
+    now = penalised_pauses(rate, seconds=30.0, pause=1.0, echo=True)
+    assert rate.rate == RATE_FLOOR
+    assert rate.ceiling == 10.0
+    busy(rate, now, 60.0)
+    assert rate.rate == pytest.approx(10.0)
+    stuck = AdaptiveRate(10.0)
+    now = penalised_pauses(stuck, seconds=30.0, pause=1.0, echo=False)
+    busy(stuck, now, 60.0)
+    assert stuck.rate < 1.0
+
+
+def test_a_429_long_after_a_pause_still_settles_the_ceiling() -> None:
+    """A second burst met during sustained traffic (well after the last pause ended) settles the
+    ceiling below the rate that met it, as before."""
+    rate = AdaptiveRate(20.0)
+    rate.on_rate_limited(now=0.0, sent_at=0.0)
+    met = rate.rate
+    rate.on_rate_limited(now=30.0, sent_at=29.9, resumed_at=1.0)
+    assert rate.ceiling == pytest.approx(0.9 * met)

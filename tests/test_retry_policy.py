@@ -14,21 +14,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from webex_bulk.config import Settings
-from webex_bulk.http.client import translate_transport_error
+from webex_bulk.http.rate import AUTO_START_RATE, RATE_FLOOR, AdaptiveRate, RetryBudget
 from webex_bulk.http.retry import (
-    AUTO_START_RATE,
-    RATE_FLOOR,
     RATE_LIMITED_RETRIES,
-    AdaptiveRate,
     Backoff,
     Failure,
     FailureKind,
     GiveUp,
     RetryAfter,
-    RetryBudget,
     decide_retry,
     parse_retry_after,
 )
+from webex_bulk.http.transport import translate_transport_error
 
 SETTINGS = Settings()  # max_attempts 4, backoff base 1 s, cap 60 s
 NOW = 1_700_000_000.0
@@ -37,6 +34,7 @@ SERVER = Failure(FailureKind.SERVER_ERROR, "HTTP 503", 503)
 NOT_SENT = Failure(FailureKind.NOT_SENT, "could not connect (refused)")
 NO_ANSWER = Failure(FailureKind.NO_ANSWER, "timeout waiting for the answer")
 LIMITED = Failure(FailureKind.RATE_LIMITED, "HTTP 429", 429, retry_after=7.0)
+RNG = random.Random(0)
 
 
 def sends_until_give_up(method: str, failure: Failure) -> tuple[int, GiveUp]:
@@ -48,7 +46,15 @@ def sends_until_give_up(method: str, failure: Failure) -> tuple[int, GiveUp]:
             limited += 1
         else:
             attempts += 1
-        decision = decide_retry(method, failure, attempts, limited, SETTINGS, rng)
+        decision = decide_retry(
+            method,
+            failure,
+            attempts=attempts,
+            rate_limited=limited,
+            elapsed=0.0,
+            settings=SETTINGS,
+            rng=rng,
+        )
         if isinstance(decision, GiveUp):
             return sends, decision
     raise AssertionError("the policy never gave up")
@@ -91,14 +97,92 @@ def test_rate_limited_answers_have_their_own_cap(method: str) -> None:
 
 def test_rate_limited_retry_waits_what_the_server_asked() -> None:
     """The decision after a 429 is the parsed Retry-After pause, not a backoff."""
-    decision = decide_retry("POST", LIMITED, 0, 1, SETTINGS, random.Random(0))
+    decision = decide_retry(
+        "POST",
+        LIMITED,
+        attempts=0,
+        rate_limited=1,
+        elapsed=0.0,
+        settings=SETTINGS,
+        rng=random.Random(0),
+    )
     assert decision == RetryAfter(7.0)
 
 
 def test_rate_limited_answers_do_not_use_up_attempts() -> None:
     """After 3 transient failures and 15 429s a GET still has one attempt left."""
-    decision = decide_retry("GET", SERVER, 3, 15, SETTINGS, random.Random(0))
+    decision = decide_retry(
+        "GET",
+        SERVER,
+        attempts=3,
+        rate_limited=15,
+        elapsed=0.0,
+        settings=SETTINGS,
+        rng=random.Random(0),
+    )
     assert isinstance(decision, Backoff)
+
+
+def test_no_wait_is_ordered_past_the_request_max_time() -> None:
+    """A 429 pause or a backoff that would end past request_max_time gives up instead (not an
+    unknown outcome); one that ends before it is ordered as usual."""
+    settings = Settings(request_max_time=100.0, backoff_base=0.0)
+    limited = decide_retry(
+        "GET", LIMITED, attempts=0, rate_limited=1, elapsed=94.0, settings=settings, rng=RNG
+    )
+    assert isinstance(limited, GiveUp)
+    assert "request_max_time 100 s" in limited.reason
+    assert not limited.unknown_outcome
+    assert decide_retry(
+        "GET", LIMITED, attempts=0, rate_limited=1, elapsed=92.0, settings=settings, rng=RNG
+    ) == RetryAfter(7.0)
+    late = decide_retry(
+        "PUT", SERVER, attempts=1, rate_limited=0, elapsed=100.5, settings=settings, rng=RNG
+    )
+    assert isinstance(late, GiveUp)
+
+
+def test_the_default_cap_bounds_a_request_well_below_twenty_long_pauses() -> None:
+    """With the defaults, a request rate limited with the longest Retry-After (120 s) gives up
+    after 600 s of pauses, not after 20 × 120 s."""
+    elapsed = 0.0
+    pause = Failure(FailureKind.RATE_LIMITED, "HTTP 429", 429, retry_after=120.0)
+    for limited in range(1, RATE_LIMITED_RETRIES + 2):  # bounded: the count cap is the backstop
+        decision = decide_retry(
+            "GET",
+            pause,
+            attempts=0,
+            rate_limited=limited,
+            elapsed=elapsed,
+            settings=SETTINGS,
+            rng=RNG,
+        )
+        if isinstance(decision, GiveUp):
+            break
+        elapsed += decision.seconds
+    assert elapsed == 600.0
+    assert "request_max_time" in decision.reason
+
+
+def test_a_token_grant_post_is_replayable() -> None:
+    """The token grant (replayable) is retried after a 5xx, where any other POST is not."""
+    assert isinstance(
+        decide_retry(
+            "POST", SERVER, attempts=1, rate_limited=0, elapsed=0.0, settings=SETTINGS, rng=RNG
+        ),
+        GiveUp,
+    )
+    replay = decide_retry(
+        "POST",
+        SERVER,
+        attempts=1,
+        rate_limited=0,
+        elapsed=0.0,
+        settings=SETTINGS,
+        rng=RNG,
+        replayable=True,
+    )
+    assert isinstance(replay, Backoff)
 
 
 # -- full jitter envelope --------------------------------------------------------------------
@@ -110,7 +194,15 @@ def test_backoff_stays_inside_the_full_jitter_envelope(attempts: int, ceiling: f
     rng = random.Random(42)
     delays = []
     for _ in range(1000):
-        decision = decide_retry("GET", SERVER, attempts, 0, SETTINGS, rng)
+        decision = decide_retry(
+            "GET",
+            SERVER,
+            attempts=attempts,
+            rate_limited=0,
+            elapsed=0.0,
+            settings=SETTINGS,
+            rng=rng,
+        )
         assert isinstance(decision, Backoff)
         delays.append(decision.seconds)
     assert all(0.0 <= d <= ceiling for d in delays)
@@ -122,7 +214,12 @@ def test_backoff_is_capped() -> None:
     """With base 10 s and cap 15 s the 4th retry never waits more than 15 s."""
     settings = Settings(max_attempts=10, backoff_base=10.0, backoff_cap=15.0)
     rng = random.Random(7)
-    delays = [decide_retry("GET", SERVER, 5, 0, settings, rng) for _ in range(1000)]
+    delays = [
+        decide_retry(
+            "GET", SERVER, attempts=5, rate_limited=0, elapsed=0.0, settings=settings, rng=rng
+        )
+        for _ in range(1000)
+    ]
     assert all(isinstance(d, Backoff) and 0.0 <= d.seconds <= 15.0 for d in delays)
     assert max(d.seconds for d in delays if isinstance(d, Backoff)) > 14.0
 
@@ -130,7 +227,15 @@ def test_backoff_is_capped() -> None:
 def test_zero_backoff_turns_waiting_off() -> None:
     """backoff_base 0 gives zero delays (the test switch)."""
     settings = Settings(backoff_base=0.0)
-    decision = decide_retry("GET", SERVER, 1, 0, settings, random.Random(0))
+    decision = decide_retry(
+        "GET",
+        SERVER,
+        attempts=1,
+        rate_limited=0,
+        elapsed=0.0,
+        settings=settings,
+        rng=random.Random(0),
+    )
     assert decision == Backoff(0.0)
 
 

@@ -59,6 +59,9 @@ SPECS: Mapping[str, Spec] = {
     "backoff_cap": Spec(60.0, float, 0.0, 600.0, doc="seconds; full-jitter backoff cap"),
     "retry_after_default": Spec(10.0, float, 0.0, 600.0, doc="pause when Retry-After is unusable"),
     "retry_after_cap": Spec(120.0, float, 1.0, 3600.0, doc="longest pause a Retry-After may ask"),
+    "request_max_time": Spec(
+        600.0, float, 1.0, 86400.0, doc="seconds one request may take, retries and pauses included"
+    ),
     "retry_budget": Spec(0.1, float, 0.0, 1.0, doc="retries allowed per request, sliding minute"),
     "connect_timeout": Spec(10.0, float, 0.1, 300.0, doc="seconds to connect"),
     "read_timeout": Spec(60.0, float, 0.1, 600.0, doc="seconds to read an answer"),
@@ -99,6 +102,7 @@ class Settings:
     backoff_cap: float = SPECS["backoff_cap"].default
     retry_after_default: float = SPECS["retry_after_default"].default
     retry_after_cap: float = SPECS["retry_after_cap"].default
+    request_max_time: float = SPECS["request_max_time"].default
     retry_budget: float = SPECS["retry_budget"].default
     connect_timeout: float = SPECS["connect_timeout"].default
     read_timeout: float = SPECS["read_timeout"].default
@@ -252,34 +256,78 @@ def load_credentials(env: Mapping[str, str] | None = None) -> Credentials:
 
     The token file is JSON ``{"access_token", "refresh_token", "client_id", "client_secret"}``
     (any subset); environment variables win over the file, except for the refresh token, which
-    the client rewrites in the file when Webex rotates it.
+    the client rewrites in the file when Webex rotates it. Values are stripped of surrounding
+    whitespace (a CRLF ``.env`` file); any other control character is refused. A refresh grant
+    needs the token file: a rotated refresh token kept only in memory would be lost.
     """
     env = env if env is not None else os.environ
     file_values: dict[str, str] = {}
-    token_file = env.get("WEBEX_BULK_TOKEN_FILE")
+    token_file = env.get("WEBEX_BULK_TOKEN_FILE", "").strip()
     path = Path(token_file) if token_file else None
     if path is not None:
         file_values = _read_token_file(path)
-    return Credentials(
-        access_token=env.get("WEBEX_BULK_TOKEN")
-        or env.get("WEBEX_TOKEN")
-        or file_values.get("access_token"),
+
+    def variable(name: str) -> str | None:
+        return _secret_value(env.get(name), name, f"environment variable {name}")
+
+    def in_file(key: str) -> str | None:
+        return _secret_value(file_values.get(key), key, f"token file {path}")
+
+    credentials = Credentials(
+        access_token=variable("WEBEX_BULK_TOKEN")
+        or variable("WEBEX_TOKEN")
+        or in_file("access_token"),
         # The file wins for the refresh token: a rotated one is written back there, and the
         # variable would still hold the retired one in the next process.
-        refresh_token=file_values.get("refresh_token") or env.get("WEBEX_BULK_REFRESH_TOKEN"),
-        client_id=env.get("WEBEX_BULK_CLIENT_ID") or file_values.get("client_id"),
-        client_secret=env.get("WEBEX_BULK_CLIENT_SECRET") or file_values.get("client_secret"),
+        refresh_token=in_file("refresh_token") or variable("WEBEX_BULK_REFRESH_TOKEN"),
+        client_id=variable("WEBEX_BULK_CLIENT_ID") or in_file("client_id"),
+        client_secret=variable("WEBEX_BULK_CLIENT_SECRET") or in_file("client_secret"),
         token_file=path,
     )
+    if credentials.can_refresh and path is None:
+        raise ConfigError(
+            "WEBEX_BULK_REFRESH_TOKEN",
+            "the environment",
+            "refresh credentials need a token file: Webex may rotate the refresh token on any "
+            "refresh, and only a token file keeps the new one for the next run — put "
+            "client_id, client_secret and refresh_token in a JSON file (mode 0600) and name it "
+            "in WEBEX_BULK_TOKEN_FILE",
+        )
+    return credentials
+
+
+#: A token file larger than this is not a token file.
+TOKEN_FILE_MAX_BYTES = 64 * 1024
+
+
+def _secret_value(value: str | None, key: str, source: str) -> str | None:
+    """A credential without surrounding whitespace; None when empty; refused with a control
+    character inside (it would break the ``Authorization`` header)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        raise ConfigError(
+            key, source, "contains a control character; copy the value again without it"
+        )
+    return text or None
 
 
 def _read_token_file(path: Path) -> dict[str, str]:
     source = "environment variable WEBEX_BULK_TOKEN_FILE"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(TOKEN_FILE_MAX_BYTES + 1)
     except OSError as exc:
-        raise ConfigError("token_file", source, f"cannot read {path}: {exc.strerror}") from None
-    except json.JSONDecodeError:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError("token_file", source, f"cannot read {path}: {reason}") from None
+    if len(raw) > TOKEN_FILE_MAX_BYTES:
+        raise ConfigError("token_file", source, f"{path} is larger than a token file can be")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError("token_file", source, f"{path} is not UTF-8 text") from None
+    except (ValueError, RecursionError):
         raise ConfigError("token_file", source, f"{path} is not a JSON object") from None
     if not isinstance(data, dict):
         raise ConfigError("token_file", source, f"{path} is not a JSON object")

@@ -52,14 +52,14 @@ class RecordingBreaker(CircuitBreaker):
         if after is not before:
             self.transitions.append(Transition(now, after))
 
-    def wait_time(self, now: float) -> float:
+    def acquire(self, *, now: float) -> bool:
         """As the breaker says; the moment half-open begins is noted."""
         before = self.state(now)
         if before is BreakerState.HALF_OPEN and (
             not self.transitions or self.transitions[-1].state is not BreakerState.HALF_OPEN
         ):
             self.transitions.append(Transition(now, BreakerState.HALF_OPEN))
-        return super().wait_time(now)
+        return super().acquire(now=now)
 
     def record_failure(self, now: float) -> None:
         """As the breaker does; a failure counted while closed is noted."""

@@ -15,7 +15,6 @@ import random
 import socket
 import statistics
 import struct
-import time
 from collections.abc import AsyncIterator
 from email.utils import formatdate
 from typing import Any
@@ -25,7 +24,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import FakeClock
+from support import WALL_EPOCH, FakeClock, make_client
 
 from webex_bulk.config import Credentials, Settings
 from webex_bulk.error_handling import (
@@ -35,8 +34,7 @@ from webex_bulk.error_handling import (
     RetriesExhausted,
     UnknownOutcome,
 )
-from webex_bulk.http.breaker import BreakerState, CircuitBreaker
-from webex_bulk.http.client import WebexClient
+from webex_bulk.http import BreakerState, WebexClient
 from webex_bulk.http.retry import (
     Backoff,
     Failure,
@@ -168,34 +166,22 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield client_session
 
 
-def make_client(
+def table_client(
     session: aiohttp.ClientSession, clock: FakeClock, port: int, **overrides: Any
 ) -> WebexClient:
     """A client with a static token on the fake clock, seeded, pointed at 127.0.0.1:port."""
-    values: dict[str, Any] = {
-        "base_url": f"http://127.0.0.1:{port}/v1",
-        "rate": 1000.0,
-        "read_timeout": 0.1,
-        "retry_after_default": 10.0,
-        **overrides,
-    }
-    settings = Settings(**values)
-    breaker = CircuitBreaker(
-        settings.breaker_threshold,
-        settings.breaker_cooldown,
-        settings.breaker_cooldown_max,
-        settings.breaker_max_open,
-        settings.breaker_probes,
-    )
-    return WebexClient(
-        settings,
-        Credentials(access_token="static-token"),
+    return make_client(
         session,
-        breaker,
-        run_id="table",
-        clock=clock,
-        sleep=clock.sleep,
+        clock,
+        credentials=Credentials(access_token="static-token"),
         rng=random.Random(5),
+        run_id="table",
+        **{
+            "base_url": f"http://127.0.0.1:{port}/v1",
+            "read_timeout": 0.1,
+            "retry_after_default": 10.0,
+            **overrides,
+        },
     )
 
 
@@ -250,7 +236,7 @@ async def test_transient_faults_get_max_attempts_except_a_post_that_may_have_lan
     except a POST, which is sent once and reported as an unknown outcome (a reset or a close
     costs aiohttp's own extra send per attempt for GET, PUT and DELETE)."""
     server.play(TRANSIENT[fault])
-    client = make_client(session, clock, server.port)
+    client = table_client(session, clock, server.port)
     expected = UnknownOutcome if method == "POST" else RetriesExhausted
     with pytest.raises(expected):
         await client.request(method, "/things", json={"name": "x"})
@@ -278,7 +264,7 @@ async def test_final_answers_are_sent_once(
     """4xx, 3xx and a 401 without refresh credentials are never retried: one send, no wait."""
     reply, error = FINAL[answer]
     server.play(reply)
-    client = make_client(session, clock, server.port)
+    client = table_client(session, clock, server.port)
     with pytest.raises(error):
         await client.request(method, "/things", json={})
     assert len(server.arrivals) == 1
@@ -300,7 +286,7 @@ async def test_rate_limited_answers_are_resent_after_the_pause_post_included(
     answers per request is proven in tests/test_retry_policy.py and test_connection_client.py.)"""
     limited = RATE_LIMITED[answer]
     server.play(limited, limited, limited, Reply(200, b'{"id": "1"}'))
-    client = make_client(session, clock, server.port, breaker_threshold=1)
+    client = table_client(session, clock, server.port, breaker_threshold=1)
     response = await client.request(method, "/things", json={})
     assert response.body == {"id": "1"}
     assert len(server.arrivals) == 4
@@ -319,7 +305,7 @@ async def test_a_refused_connection_is_retried_for_every_method(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    client = make_client(session, clock, port)
+    client = table_client(session, clock, port)
     with pytest.raises(RetriesExhausted, match="could not connect") as caught:
         await client.request(method, "/things", json={})
     assert caught.value.attempts == 4
@@ -332,7 +318,7 @@ async def test_a_recovering_server_ends_the_retries_at_the_first_success(
     """Three different transient faults then a 200: the GET returns on the fourth send."""
     stall = TRANSIENT["stalled past the read timeout"]
     server.play(HTML_502, TRANSIENT["truncated body"], stall, Reply(200))
-    client = make_client(session, clock, server.port)
+    client = table_client(session, clock, server.port)
     response = await client.request("GET", "/things")
     assert response.body == {"ok": True}
     assert len(server.arrivals) == 4
@@ -354,7 +340,15 @@ def test_full_jitter_draws_fill_their_envelope_evenly(
     rng = random.Random(seed)
     delays = []
     for _ in range(1000):
-        decision = decide_retry("GET", SERVER_ERROR, attempts, 0, DEFAULTS, rng)
+        decision = decide_retry(
+            "GET",
+            SERVER_ERROR,
+            attempts=attempts,
+            rate_limited=0,
+            elapsed=0.0,
+            settings=DEFAULTS,
+            rng=rng,
+        )
         assert isinstance(decision, Backoff)
         delays.append(decision.seconds)
     assert all(0.0 <= d <= ceiling for d in delays)
@@ -372,7 +366,15 @@ def test_the_cap_bounds_late_retries_and_keeps_them_spread() -> None:
     rng = random.Random(9)
     delays = []
     for _ in range(1000):
-        decision = decide_retry("GET", SERVER_ERROR, 9, 0, settings_, rng)
+        decision = decide_retry(
+            "GET",
+            SERVER_ERROR,
+            attempts=9,
+            rate_limited=0,
+            elapsed=0.0,
+            settings=settings_,
+            rng=rng,
+        )
         assert isinstance(decision, Backoff)
         delays.append(decision.seconds)
     assert max(delays) <= 60.0
@@ -382,13 +384,12 @@ def test_the_cap_bounds_late_retries_and_keeps_them_spread() -> None:
 
 # -- Retry-After: a lower bound, whatever the header holds -----------------------------------
 
-NOW = time.time()
 
-
-def hostile_retry_after() -> list[tuple[str, bytes]]:
-    """Retry-After header lines as a careless or hostile server might write them."""
-    future = formatdate(NOW + 30, usegmt=True).encode()
-    past = formatdate(NOW - 3600, usegmt=True).encode()
+def hostile_retry_after(now_epoch: float) -> list[tuple[str, bytes]]:
+    """Retry-After header lines as a careless or hostile server might write them (dates
+    relative to ``now_epoch``)."""
+    future = formatdate(now_epoch + 30, usegmt=True).encode()
+    past = formatdate(now_epoch - 3600, usegmt=True).encode()
     cases = {
         "integer": b"Retry-After: 7\r\n",
         "zero": b"Retry-After: 0\r\n",
@@ -428,10 +429,11 @@ async def test_hostile_retry_after_never_raises_and_is_waited_out_clamped(
     after a pause of exactly the parsed value clamped to [0, cap] (10 s when unusable), and no
     request leaves before that pause ends."""
     cap = DEFAULTS.retry_after_cap
-    for name, header in hostile_retry_after():
+    for index in range(len(hostile_retry_after(0.0))):
+        name, header = hostile_retry_after(WALL_EPOCH + clock.now)[index]
         server.play(Reply(429, b"{}", header), Reply(200, b'{"id": "1"}'))
         clock.sleeps.clear()
-        client = make_client(session, clock, server.port)
+        client = table_client(session, clock, server.port)
         started = clock.now
         response = await client.request(method, "/things", json={})
         assert response.body == {"id": "1"}, name
@@ -439,8 +441,8 @@ async def test_hostile_retry_after_never_raises_and_is_waited_out_clamped(
         pause = sum(clock.sleeps)  # no sleep at all for a pause of 0
         assert 0.0 <= pause <= cap, name
         value = _seen_value(header)
-        expected = parse_retry_after(value, time.time(), 10.0, cap)
-        assert pause == pytest.approx(expected, abs=2.0), name
+        expected = parse_retry_after(value, WALL_EPOCH + started, 10.0, cap)
+        assert pause == pytest.approx(expected, abs=1e-9), name
         assert server.arrivals[1].at - started >= pause, name
 
 
@@ -477,18 +479,21 @@ async def test_the_retry_after_pause_is_a_lower_bound_on_the_next_send(
         "plain": f"{int(seconds)}",
         "padded": f"  {int(seconds)} ",
         "fraction": f"{seconds}",
-        "http-date": formatdate(time.time() + seconds, usegmt=True),
+        "http-date": formatdate(WALL_EPOCH + clock.now + seconds, usegmt=True),
     }
     value = text[shape]
     server.play(Reply(429, b"{}", f"Retry-After: {value}\r\n".encode()), Reply(200))
     clock.sleeps.clear()
-    client = make_client(session, clock, server.port)
+    client = table_client(session, clock, server.port)
     await client.request(method, "/things", json={})
-    pause = parse_retry_after(value, time.time(), 10.0, DEFAULTS.retry_after_cap)
     limited, resent = server.arrivals
-    slack = 1.5 if shape == "http-date" else 1e-9  # a date has one-second resolution
-    assert resent.at - limited.at >= pause - slack
-    assert sum(clock.sleeps) == pytest.approx(pause, abs=slack)
+    # The client's wall clock is the fake one: an HTTP-date is read exactly, not give or take
+    # the second that passes in real time.
+    pause = parse_retry_after(value, WALL_EPOCH + limited.at, 10.0, DEFAULTS.retry_after_cap)
+    assert resent.at - limited.at >= pause - 1e-9
+    assert sum(clock.sleeps) == pytest.approx(pause, abs=1e-9)
+    if shape == "http-date":
+        assert pause == pytest.approx(min(seconds, DEFAULTS.retry_after_cap), abs=1.0)
 
 
 # -- retry budget → breaker --------------------------------------------------------------------
@@ -500,7 +505,7 @@ async def test_an_exhausted_budget_opens_the_breaker_and_nothing_leaves_until_th
     """After 300 good requests a 503 storm gets 10 % of the minute's requests as retries; the
     retry that finds the budget empty opens the breaker, no request reaches the server during
     the cooldown, one probe goes after it, and its success closes the breaker."""
-    client = make_client(
+    client = table_client(
         session,
         clock,
         server.port,

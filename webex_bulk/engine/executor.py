@@ -9,6 +9,7 @@ import asyncio
 import collections
 import contextlib
 import datetime
+import functools
 import logging
 import signal
 import time
@@ -33,11 +34,11 @@ from webex_bulk.error_handling import (
     RunAborted,
     Status,
 )
-from webex_bulk.http.breaker import CircuitBreaker
-from webex_bulk.http.client import WebexClient
+from webex_bulk.http import CircuitBreaker, WebexClient
 from webex_bulk.input.data_pipeline import InputFile, dependencies, scan
 from webex_bulk.log import Progress, setup_logging
 from webex_bulk.models import EntityType, Outcome, Row
+from webex_bulk.state.persistence import write_atomic
 from webex_bulk.state.run_dir import ResumeState, RunInfo, RunLock, default_run_dir, open_run
 from webex_bulk.state.writers import OutcomeWriter, PhaseDone, write_summary
 
@@ -528,18 +529,17 @@ async def open_client(
     )
     connector = aiohttp.TCPConnector(limit=max(settings.concurrency * 2, 10))
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        breaker = CircuitBreaker(
-            threshold=settings.breaker_threshold,
-            cooldown=settings.breaker_cooldown,
-            cooldown_max=settings.breaker_cooldown_max,
-            max_open=settings.breaker_max_open,
-            probes=settings.breaker_probes,
+        client = WebexClient(
+            settings,
+            credentials,
+            session,
+            CircuitBreaker.from_settings(settings),
+            run_id=run_id,
+            # A rotated refresh token goes back to the token file atomically, readable by its
+            # owner only: the run directory's writer, so the package has one atomic write.
+            save_file=functools.partial(write_atomic, mode=0o600),
         )
-        client = WebexClient(settings, credentials, session, breaker, run_id=run_id)
-        try:
-            yield client
-        finally:
-            await client.close()
+        yield client
 
 
 @contextlib.asynccontextmanager

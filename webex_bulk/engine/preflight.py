@@ -15,7 +15,7 @@ import attrs
 from webex_bulk.actions import read_licenses
 from webex_bulk.engine.batch_iterator import PHASES, RowSelection
 from webex_bulk.error_handling import ForbiddenError, PreflightError, RequestError
-from webex_bulk.http.client import WebexClient
+from webex_bulk.http import WebexClient
 from webex_bulk.input.data_pipeline import InputFile
 from webex_bulk.models import EntityType
 

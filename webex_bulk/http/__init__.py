@@ -1,1 +1,19 @@
-"""The one request path to Webex: limiter, retries, ``Retry-After``, breaker, token, paging."""
+"""The one request path to Webex: limiter, retries, ``Retry-After``, breaker, token, paging.
+
+The face of the package: other packages import only these names.
+"""
+
+from webex_bulk.http.answers import Response
+from webex_bulk.http.auth import SaveFile
+from webex_bulk.http.breaker import BreakerState, CircuitBreaker
+from webex_bulk.http.client import WebexClient
+from webex_bulk.http.stats import ClientStats
+
+__all__ = [
+    "BreakerState",
+    "CircuitBreaker",
+    "ClientStats",
+    "Response",
+    "SaveFile",
+    "WebexClient",
+]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 
+from webex_bulk.config import Settings
+
 #: How long a request waits before asking again while every half-open probe slot is taken.
 PROBE_RECHECK = 0.5
 
@@ -47,6 +49,17 @@ class CircuitBreaker:
         self._probes_out = 0  # half-open probes sent and not yet answered
         self._probe_successes = 0
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CircuitBreaker:
+        """The breaker the ``breaker_*`` settings describe."""
+        return cls(
+            threshold=settings.breaker_threshold,
+            cooldown=settings.breaker_cooldown,
+            cooldown_max=settings.breaker_cooldown_max,
+            max_open=settings.breaker_max_open,
+            probes=settings.breaker_probes,
+        )
+
     def __repr__(self) -> str:
         return (
             f"CircuitBreaker(state={self._state.value!r}, trips={self.trips}, "
@@ -59,21 +72,30 @@ class CircuitBreaker:
             return BreakerState.HALF_OPEN
         return self._state
 
-    def wait_time(self, now: float) -> float:
-        """Seconds to wait before a request may go; 0.0 means go now (claims a half-open slot)."""
+    def wait_time(self, *, now: float) -> float:
+        """Seconds before a request may ask to go (a query: claims nothing); 0.0 means ask now."""
         state = self.state(now)
         if state is BreakerState.CLOSED:
             return 0.0
         if state is BreakerState.OPEN:
             return self._opened_at + self._cooldown - now
+        return 0.0 if self._probe_slots_free() > 0 else PROBE_RECHECK
+
+    def acquire(self, *, now: float) -> bool:
+        """Claim leave for one request: always while closed, one probe slot while half-open."""
+        state = self.state(now)
+        if state is BreakerState.CLOSED:
+            return True
+        if state is BreakerState.OPEN:
+            return False
         if self._state is BreakerState.OPEN:  # the cooldown just ended: start probing
             self._state = BreakerState.HALF_OPEN
             self._probes_out = 0
             self._probe_successes = 0
-        if self._probes_out + self._probe_successes < self.probes:
-            self._probes_out += 1
-            return 0.0
-        return PROBE_RECHECK
+        if self._probe_slots_free() <= 0:
+            return False
+        self._probes_out += 1
+        return True
 
     def record_success(self, now: float) -> None:
         """An answer that is not a transient failure (2xx, 4xx, 429): the API is alive."""
@@ -147,6 +169,11 @@ class CircuitBreaker:
         self._cooldown = self.base_cooldown
         self._probes_out = 0
         self._probe_successes = 0
+
+    def _probe_slots_free(self) -> int:
+        if self._state is BreakerState.OPEN:  # half-open by the clock only: nothing claimed yet
+            return self.probes
+        return self.probes - self._probes_out - self._probe_successes
 
     def _release_probe(self) -> None:
         self._probes_out = max(0, self._probes_out - 1)

@@ -1,6 +1,6 @@
 """Pagination, pure: RFC 8288 ``Link`` parsing, next-link repair and telephony offset paging.
 
-Builds URLs only; ``connection_client.WebexClient.pages`` sends the requests.
+Builds URLs and reads page bodies only; ``client.WebexClient.pages`` sends the requests.
 """
 
 from __future__ import annotations
@@ -84,6 +84,36 @@ def next_offset_url(current: yarl.URL, page_size: int | None, count: int) -> yar
         return None
     start = as_int(current.query.get("start", "0")) or 0
     return current.update_query(start=str(start + count))
+
+
+def page_items(body: Any, items_key: str) -> list[dict[str, Any]] | None:
+    """The items of one page (an absent key is an empty page); None when they are not a list."""
+    items = body if isinstance(body, list) else []
+    if isinstance(body, dict):
+        items = body.get(items_key, [])  # an empty list may be left out of the answer
+    return items if isinstance(items, list) else None
+
+
+def next_page_url(
+    links: Iterable[str],
+    current: yarl.URL,
+    filters: list[tuple[str, str]],
+    page_size: int | None,
+    count: int,
+    origin: yarl.URL,
+) -> yarl.URL | None:
+    """The next page's URL from the ``Link`` header values, else by offset; None at the end.
+
+    Raises ValueError when the next link is malformed or leaves ``origin`` (the token would be
+    sent to another host).
+    """
+    link = parse_link_header(links).get("next")
+    if not link:
+        return next_offset_url(current, page_size, count)
+    following = repair_next_link(link, current, filters)
+    if following.origin() != origin.origin():
+        raise ValueError("the next-page link points to another host")
+    return following
 
 
 def as_int(value: Any) -> int | None:

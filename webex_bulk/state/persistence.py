@@ -100,14 +100,19 @@ def fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+def write_atomic(
+    path: Path, data: bytes, *, sync_dir: bool = True, mode: int | None = None
+) -> None:
     """Replace ``path`` with ``data`` all at once: temp file, fsync, rename, fsync the directory.
 
+    ``mode`` (e.g. 0o600 for a token file) is set on the temp file before a byte is written.
     On failure the old file is untouched and ``StorageError`` is raised (an fsync is never retried).
     """
     tmp = path.with_name(path.name + TEMP_SUFFIX)
     try:
         with storage(tmp, "write"), open(tmp, "wb") as handle:
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             with storage(tmp, "fsync"):

@@ -1,0 +1,161 @@
+"""How fast requests may go, pure: the adaptive rate (AIMD on 429/423) and the retry budget.
+
+Time comes in as ``now``; no network, no event loop, no clock read. ``throttle`` applies them.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+
+#: Retries always allowed per sliding minute, whatever the request volume.
+RETRY_BUDGET_FLOOR = 10
+RETRY_BUDGET_WINDOW = 60
+#: Adaptive rate: ×0.7 on a 429, never below 0.5/s; +5 % of the ceiling per 2 calm seconds in
+#: which the traffic used at least 80 % of the rate (an unused allowance proves nothing).
+RATE_DECREASE = 0.7
+RATE_FLOOR = 0.5
+RATE_INCREASE_INTERVAL = 2.0
+RATE_INCREASE_FRACTION = 0.05
+RATE_INCREASE_MIN_STEP = 0.1
+RATE_BUSY = 0.8
+#: ``--rate auto``: start here, climb by this much per calm interval, settle at 90 % of the
+#: rate that met the first 429.
+AUTO_START_RATE = 10.0
+AUTO_PROBE_STEP = 1.0
+AUTO_SETTLE = 0.9
+MAX_RATE = 1000.0
+#: A 429 burst less than this many seconds after the previous one shows that the server's limit
+#: is below the rate that met it: the ceiling settles at 90 % of that rate. After this long calm
+#: at a settled ceiling, the ceiling is raised one step again (the limit may have risen).
+SETTLE_MEMORY = 300.0
+#: A 429 for a request sent this soon after a global pause ended says the server still punished
+#: the pause (its own pause was longer than ours), not that the rate is too high: it lowers the
+#: rate but never the ceiling, so the rate climbs back to the ceiling once the 429s stop.
+PAUSE_ECHO = RATE_INCREASE_INTERVAL
+
+
+# -- retry budget and adaptive rate ----------------------------------------------------------------
+
+
+class RetryBudget:
+    """At most ``ratio`` × requests retries over a sliding minute (``floor`` always allowed)."""
+
+    def __init__(
+        self, ratio: float, *, floor: int = RETRY_BUDGET_FLOOR, window: int = RETRY_BUDGET_WINDOW
+    ) -> None:
+        self.ratio = ratio
+        self.floor = floor
+        self.window = window
+        self._seconds: collections.deque[list[int]] = collections.deque()  # [second, req, retry]
+
+    def note_request(self, now: float) -> None:
+        """Count one request sent at ``now``."""
+        self._bucket(now)[1] += 1
+
+    def try_spend(self, now: float) -> bool:
+        """Take one retry from the budget; False when the budget is exhausted."""
+        bucket = self._bucket(now)
+        requests = sum(entry[1] for entry in self._seconds)
+        retries = sum(entry[2] for entry in self._seconds)
+        if retries + 1 > max(self.floor, self.ratio * requests):
+            return False
+        bucket[2] += 1
+        return True
+
+    def _bucket(self, now: float) -> list[int]:
+        second = math.floor(now)
+        if self._seconds:
+            second = max(second, self._seconds[-1][0])
+        while self._seconds and self._seconds[0][0] <= second - self.window:
+            self._seconds.popleft()
+        if not self._seconds or self._seconds[-1][0] != second:
+            self._seconds.append([second, 0, 0])
+        return self._seconds[-1]
+
+
+class AdaptiveRate:
+    """Additive increase, multiplicative decrease of the request rate, driven by 429/423 answers.
+
+    A fixed configured rate is the ceiling. ``auto`` (configured 0.0) starts at 10/s and climbs
+    until the first 429, then settles at 90 % of the rate that met it. A 429 burst within
+    ``SETTLE_MEMORY`` of the previous one settles the ceiling at 90 % of the rate that met it (a
+    fixed rate probes one step back up after ``SETTLE_MEMORY`` calm seconds). The rate only
+    climbs while the traffic actually uses it (``note_sent``), so it never runs away from reality.
+    """
+
+    def __init__(self, configured: float) -> None:
+        self.auto = configured <= 0.0
+        self.ceiling: float | None = None if self.auto else min(configured, MAX_RATE)
+        self.rate = AUTO_START_RATE if self.auto else min(configured, MAX_RATE)
+        self._limit = MAX_RATE if self.auto else min(configured, MAX_RATE)  # never exceeded
+        self._calm_since: float | None = None
+        self._sent = 0  # requests sent since _calm_since
+        self._last_decrease = -math.inf
+        self._settled = -math.inf  # when the ceiling was last lowered or raised by a probe
+
+    def note_sent(self, now: float) -> None:
+        """Count one request sent at ``now``."""
+        if self._calm_since is None:
+            self._calm_since = now
+        self._sent += 1
+
+    def on_rate_limited(self, now: float, sent_at: float, resumed_at: float = -math.inf) -> bool:
+        """A 429/423 arrived for a request sent at ``sent_at``; True when the rate changed.
+
+        Answers to requests sent before the last decrease belong to the same burst: one decrease.
+        ``resumed_at`` is when the previous global pause ended: a request sent within
+        ``PAUSE_ECHO`` of it met the server's longer pause, which says nothing of the ceiling.
+        """
+        if sent_at <= self._last_decrease:
+            return False
+        settle = max(RATE_FLOOR, self.rate * AUTO_SETTLE)
+        echo = sent_at < resumed_at + PAUSE_ECHO
+        if self.ceiling is None:
+            self.ceiling = settle
+            self._settled = now
+        elif not echo and now - self._last_decrease < SETTLE_MEMORY and settle < self.ceiling:
+            # A second burst soon after the first: climbing back to the ceiling would meet the
+            # same limit again, and each meeting costs a global pause (Retry-After).
+            self.ceiling = settle
+            self._settled = now
+        self._last_decrease = now
+        self._calm_since = now
+        self._sent = 0
+        lowered = max(RATE_FLOOR, self.rate * RATE_DECREASE)
+        changed = lowered != self.rate
+        self.rate = lowered
+        return changed
+
+    def on_success(self, now: float) -> bool:
+        """A successful answer at ``now``; True when the rate went up."""
+        if self._calm_since is None:
+            self._calm_since = now
+            return False
+        elapsed = now - self._calm_since
+        if elapsed < RATE_INCREASE_INTERVAL:
+            return False
+        busy = self._sent >= RATE_BUSY * self.rate * elapsed
+        self._calm_since = now
+        self._sent = 0
+        top = self.ceiling if self.ceiling is not None else MAX_RATE
+        if busy and self.rate >= top and self._may_probe(now):
+            step = max(RATE_INCREASE_MIN_STEP, top * RATE_INCREASE_FRACTION)
+            self.ceiling = top = min(self._limit, top + step)
+            self._settled = now
+        if not busy or self.rate >= top:
+            return False
+        step = (
+            AUTO_PROBE_STEP
+            if self.ceiling is None
+            else max(RATE_INCREASE_MIN_STEP, self.ceiling * RATE_INCREASE_FRACTION)
+        )
+        self.rate = min(top, self.rate + step)
+        return True
+
+    def _may_probe(self, now: float) -> bool:
+        """A settled ceiling below the configured rate, calm for ``SETTLE_MEMORY`` s: one step
+        up. ``auto`` never probes back above the rate it settled at."""
+        if self.auto or self.ceiling is None or self.ceiling >= self._limit:
+            return False
+        return now - max(self._settled, self._last_decrease) >= SETTLE_MEMORY
