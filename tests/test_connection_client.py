@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from email.utils import formatdate
 from typing import Any
 
 import aiohttp
 import pytest
 from aioresponses import CallbackResult, aioresponses
-from support import BASE, TOKEN, FakeClock, make_client, sent
+from support import BASE, TOKEN, WALL_EPOCH, FakeClock, make_client, sent
 from yarl import URL
 
 from webex_bulk.error_handling import (
@@ -297,16 +298,24 @@ async def test_rate_limited_answers_are_capped_per_request(
     assert len(sent(mocked, "GET", f"{BASE}/x")) == 21
 
 
+@pytest.mark.parametrize("style", ["seconds", "http-date"])
 async def test_the_pause_is_global(
-    mocked: aioresponses, session: aiohttp.ClientSession, clock: FakeClock
+    style: str, mocked: aioresponses, session: aiohttp.ClientSession, clock: FakeClock
 ) -> None:
-    """After one 429, no request of any worker leaves before the Retry-After pause ends."""
+    """After one 429 whose Retry-After says 30 s (as seconds, or as an HTTP-date read on the
+    client's wall clock), no request of any worker leaves before the pause ends."""
     arrivals: list[tuple[str, float]] = []
+
+    def retry_after() -> str:
+        if style == "seconds":
+            return "30"
+        return formatdate(WALL_EPOCH + clock.now + 30.0, usegmt=True)
 
     def record(name: str, status: int) -> Any:
         def callback(url: URL, **kwargs: Any) -> CallbackResult:
             arrivals.append((name, clock.now))
-            return CallbackResult(status=status, payload={}, headers={"Retry-After": "30"})
+            headers = {"Retry-After": retry_after()}
+            return CallbackResult(status=status, payload={}, headers=headers)
 
         return callback
 
