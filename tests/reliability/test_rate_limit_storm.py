@@ -7,6 +7,7 @@ it ends, and once the rate has adapted 429s are rare.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from support import aside
 
 from reliability import invariants
 from reliability.conftest import scale
+from webex_bulk.config import Credentials, Settings
+from webex_bulk.http import CircuitBreaker, WebexClient
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -165,3 +168,62 @@ def test_the_pause_check_catches_a_request_sent_during_a_pause() -> None:
     assert after_pauses(recent, width=0.2) == 0
     bursts = [{"t": 1.0, "status": 429}] + [{"t": 2.0 + i * 0.01, "status": 200} for i in range(9)]
     assert after_pauses(bursts, width=0.2) == 9
+
+
+async def test_the_rate_climbs_back_after_a_storm_of_punished_pauses(
+    simulator: Any, figures: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server holds a 2 s pause (lengthened 0.5 s by each request sent during it) without
+    saying how long (no Retry-After), while the client pauses its default 0.1 s: every pause
+    ends in another 429 and the rate falls to its 0.5/s floor. Once the server's pause is over,
+    the rate climbs back to 2/s within 12 successes instead of settling at the floor."""
+    knobs = {
+        "rate_limit": 50.0,
+        "rate_burst": 10,
+        "rate_limit_penalty": 0.5,
+        "retry_after": 2.0,
+        "retry_after_style": "missing",
+        "recent_requests": 100_000,
+    }
+    caplog.set_level(logging.INFO, logger="webex_bulk.http")
+    async with simulator(**knobs) as sim:
+        async with aiohttp.ClientSession(headers=sim.headers) as session:
+            # Another client of the token spends its burst: the run starts inside a pause.
+            for _ in range(11):
+                async with session.get(f"{sim.base_url}/people/me") as answer:
+                    await answer.read()
+        async with aiohttp.ClientSession() as session:
+            settings = Settings(
+                base_url=sim.base_url, rate=10.0, retry_after_default=0.1, backoff_base=0.0
+            )
+            client = WebexClient(
+                settings,
+                Credentials(access_token=sim.token),
+                session,
+                CircuitBreaker.from_settings(settings),
+                run_id="punished",
+            )
+            calm = 0  # successes since the last 429
+
+            async def worker() -> None:
+                nonlocal calm
+                for _ in range(200):  # bounded; the storm and the climb need far fewer
+                    if calm >= 12 or (calm and client.rate >= 2.0):
+                        return
+                    limited = client.stats.rate_limited
+                    await client.request("GET", "/people/me")
+                    calm = calm + 1 if client.stats.rate_limited == limited else 0
+
+            await asyncio.gather(*(worker() for _ in range(4)))
+        counts = await aside(sim, "counts")
+    changes = [getattr(r, "event_fields", {}) for r in caplog.records]
+    lowered = [change["new"] for change in changes if change.get("why") == "rate_limited"]
+    assert client.stats.rate_limited >= 5, "the storm never happened"
+    assert min(lowered) == pytest.approx(0.5)  # RATE_FLOOR
+    assert client.rate >= 2.0
+    figures(
+        answered_429=counts["by_status"].get("429", 0),
+        requests=client.stats.requests,
+        lowest_rate=min(lowered),
+        calm_successes_to_2_per_s=calm,
+    )
