@@ -338,6 +338,22 @@ async def test_the_pause_is_global(
     assert all(at >= 1030.0 for _, at in later)
 
 
+async def test_a_request_gives_up_at_its_total_time_cap(
+    mocked: aioresponses, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    """A server that answers every send with 429 and Retry-After: 120 makes a request give up
+    after request_max_time (300 s here): two pauses taken, the third would end past the cap;
+    RetriesExhausted names the cap, and far fewer than 20 pauses were spent."""
+    mocked.get(f"{BASE}/x", status=429, headers={"Retry-After": "120"}, repeat=True)
+    client = make_client(session, clock, request_max_time=300.0)
+    started = clock.now
+    with pytest.raises(RetriesExhausted, match="request_max_time 300 s") as caught:
+        await client.request("GET", "/x")
+    assert caught.value.attempts == 3
+    assert clock.now - started == pytest.approx(240.0)
+    assert len(sent(mocked, "GET", f"{BASE}/x")) == 3
+
+
 async def test_a_429_lowers_the_rate(
     mocked: aioresponses, session: aiohttp.ClientSession, clock: FakeClock
 ) -> None:

@@ -13,10 +13,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from support import make_client
 
-from webex_bulk.config import Credentials, Settings
+from webex_bulk.config import Credentials
 from webex_bulk.error_handling import RetriesExhausted, UnknownOutcome
-from webex_bulk.http import CircuitBreaker, WebexClient
+from webex_bulk.http import WebexClient
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -48,24 +49,22 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield client_session
 
 
-def make_client(
+def loop_client(
     session: aiohttp.ClientSession,
     base_url: str,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     **overrides: Any,
 ) -> WebexClient:
     """A client on the loop's own clock, so its pause and the server's timestamps compare."""
-    settings = Settings(base_url=base_url, rate=1000.0, **overrides)
-    breaker = CircuitBreaker.from_settings(settings)
     loop = asyncio.get_running_loop()
-    return WebexClient(
-        settings,
-        Credentials(access_token="tok"),
+    return make_client(
         session,
-        breaker,
-        run_id="http",
-        clock=loop.time,
+        loop.time,
         sleep=sleep,
+        credentials=Credentials(access_token="tok"),
+        run_id="http",
+        base_url=base_url,
+        **overrides,
     )
 
 
@@ -93,7 +92,7 @@ async def test_no_request_arrives_before_the_pause_ends(
         await asyncio.sleep(seconds)
 
     base = await serve(handler)
-    client = make_client(session, base, sleep, retry_after_cap=0.3)
+    client = loop_client(session, base, sleep, retry_after_cap=0.3)
     first = asyncio.ensure_future(client.request("GET", "/people/me"))
     await pausing.wait()
     others = [client.request("GET", f"/people/{i}") for i in range(4)]
@@ -118,7 +117,7 @@ async def test_a_post_whose_answer_times_out_is_sent_once(
         return web.Response(status=500)
 
     base = await serve(handler)
-    client = make_client(session, base, read_timeout=0.1)
+    client = loop_client(session, base, read_timeout=0.1)
     with pytest.raises(UnknownOutcome, match="timeout"):
         await client.request("POST", "/people", json={"emails": ["a@b.c"]})
     assert arrived == ["POST"]
@@ -132,7 +131,7 @@ async def test_a_refused_connection_is_retried_even_for_a_post(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    client = make_client(session, f"http://127.0.0.1:{port}/v1", backoff_base=0.0)
+    client = loop_client(session, f"http://127.0.0.1:{port}/v1", backoff_base=0.0)
     with pytest.raises(RetriesExhausted, match="could not connect") as caught:
         await client.request("POST", "/people", json={})
     assert caught.value.attempts == 4
