@@ -27,7 +27,7 @@ import aiohttp
 
 from webex_bulk.cli import commands as cli
 from webex_bulk.error_handling import Status
-from webex_bulk.http.client import WebexClient
+from webex_bulk.http import client as request_path
 from webex_bulk.state import run_dir as state_store
 from webex_bulk.state.writers import OutcomeWriter
 
@@ -93,24 +93,25 @@ def _is_row_write(method: str, path: str) -> bool:
 
 
 def patch_client(trigger: Trigger) -> None:
-    """Wrap the client's one exchange and aiohttp's response read."""
-    exchange = WebexClient._exchange
+    """Wrap the request path's one exchange and aiohttp's response read."""
+    exchange = request_path.exchange
     read = aiohttp.ClientResponse.read
 
     async def exchange_then_maybe_crash(
-        self: WebexClient, method: str, url: Any, headers: Any, json: Any, form: Any
+        session: aiohttp.ClientSession, method: str, url: Any, headers: Any, **kwargs: Any
     ) -> Any:
+        json = kwargs.get("json")
         if _is_row_write(method, url.path):
             trigger.hit("before_send", {"method": method, "path": url.path, "body": json})
         _BODY.set({"method": method, "path": url.path, "body": json})
-        return await exchange(self, method, url, headers, json, form)
+        return await exchange(session, method, url, headers, **kwargs)
 
     async def read_or_crash(self: aiohttp.ClientResponse) -> bytes:
         if _is_row_write(self.method, self.url.path) and 200 <= self.status < 300:
             trigger.hit("after_commit_before_read", _BODY.get())
         return await read(self)
 
-    WebexClient._exchange = exchange_then_maybe_crash  # type: ignore[method-assign]
+    request_path.exchange = exchange_then_maybe_crash  # the name client.py calls
     aiohttp.ClientResponse.read = read_or_crash  # type: ignore[method-assign]
 
 
