@@ -5,6 +5,7 @@ Engine tests assert on output files and on the simulator's counts and tenant, ne
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -15,9 +16,7 @@ from aioresponses import aioresponses
 from support import EngineRun, mock_transport, settings_for
 
 from webex_bulk.config import Credentials
-from webex_bulk.engine.batch_iterator import Caps
-from webex_bulk.engine.executor import RunRequest, StopControl, run_file
-from webex_bulk.engine.planner import plan_file
+from webex_bulk.engine import Caps, RunRequest, StopControl, Timer, plan_file, run_file
 from webex_bulk.simulator import RunningSimulator, SimConfig, running_simulator
 
 RunEngine = Callable[..., Awaitable[EngineRun]]
@@ -36,6 +35,7 @@ def run_engine(tmp_path: Path) -> RunEngine:
         credentials: Credentials | None = None,
         fresh: bool = False,
         seconds_left: float | None = None,
+        timer: Timer = asyncio.sleep,
         **overrides: Any,
     ) -> EngineRun:
         request = RunRequest(
@@ -47,7 +47,7 @@ def run_engine(tmp_path: Path) -> RunEngine:
             seconds_left=seconds_left,
         )
         out = io.StringIO()
-        result = await run_file(request, stop or StopControl(), out)
+        result = await run_file(request, stop or StopControl(), out, timer=timer)
         return EngineRun(result, out.getvalue())
 
     return run

@@ -24,7 +24,7 @@ from aioresponses import aioresponses
 from yarl import URL
 
 from webex_bulk.config import Credentials, Settings
-from webex_bulk.engine.executor import RunResult
+from webex_bulk.engine import RunResult
 from webex_bulk.http import CircuitBreaker, SaveFile, WebexClient
 from webex_bulk.simulator import RunningSimulator
 

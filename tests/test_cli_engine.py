@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from webex_bulk.cli.commands import main, window_seconds
+from webex_bulk.cli.commands import main
+from webex_bulk.engine import window_seconds
 from webex_bulk.simulator import SimulatorProcess, simulator_process
-from webex_bulk.state.run_dir import RunLock
+from webex_bulk.state import RunLock
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "tenant.csv"
 
@@ -102,12 +103,18 @@ def test_limit_runs_a_canary_of_the_first_rows(sim: SimulatorProcess, tmp_path: 
 
 
 def test_only_runs_the_named_entity_types(sim: SimulatorProcess, tmp_path: Path) -> None:
-    """--only location gives outcomes to location rows and touches no other type."""
+    """--only location creates the three valid locations of the example and nothing else."""
     sim.side("reset", {})
     result = invoke(sim, tmp_path, "run", str(EXAMPLE), "--only", "location")
     counts = sim.side("counts")
+    creates = sim.side("creates")
     assert result.exit_code == 3, result.output  # the example has one bad location row
-    assert not any("people" in route for route in counts["by_route"] if "POST" in route)
+    assert "success 3  rejected 1  pending 0" in result.output
+    assert creates["locations"] == {"San Jose HQ": 1, "Santa Clara Lab": 1, "London Office": 1}
+    writes = {route: n for route, n in counts["by_route"].items() if not route.startswith("GET")}
+    # each location: the location itself, then its calling settings; nothing of another type
+    assert writes == {"POST /v1/locations": 3, "POST /v1/telephony/config/locations": 3}
+    assert counts["writes"] == 6
 
 
 def test_bad_only_value_is_a_usage_error(sim: SimulatorProcess, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     """The rows of an output CSV as dicts."""
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -82,10 +82,12 @@ def test_example_tenant_shape() -> None:
 
 
 def test_output_files_have_input_columns_then_output_columns(tmp_path: Path) -> None:
-    """rejected.csv holds the input header, then the eight '_' columns."""
+    """rejected.csv starts with a BOM like a run's, then the input header and the '_' columns."""
     path = write(tmp_path, "user,bad,Ana,Lee,HQ,1001,,Agent")
     invoke("validate", str(path), "--out", str(tmp_path / "out"))
-    with (tmp_path / "out" / "rejected.csv").open(newline="", encoding="utf-8") as handle:
+    for name in ("rejected.csv", "pending.csv"):
+        assert (tmp_path / "out" / name).read_bytes().startswith(b"\xef\xbb\xbfentity_type,")
+    with (tmp_path / "out" / "rejected.csv").open(newline="", encoding="utf-8-sig") as handle:
         header = next(csv.reader(handle))
     assert header == [*HEADER.split(","), *OUTPUT_COLUMNS]
 

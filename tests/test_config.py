@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from webex_bulk.config import SPECS, Settings, load_credentials, load_settings
+from webex_bulk.config import AUTO, SPECS, Settings, load_credentials, load_settings
 from webex_bulk.error_handling import ConfigError
 
 
@@ -99,10 +99,44 @@ def test_toml_types_are_strict(tmp_path: Path, text: str) -> None:
 
 
 def test_rate_auto() -> None:
-    """rate 'auto' is stored as 0.0 and reported by rate_auto."""
-    settings = load_settings({}, {"WEBEX_BULK_RATE": "auto"}, None)
-    assert settings.rate == 0.0
+    """rate 'auto' is its own value, AUTO (not a number), and reported by rate_auto."""
+    settings = load_settings({}, {"WEBEX_BULK_RATE": "Auto"}, None)
+    assert settings.rate is AUTO
     assert settings.rate_auto
+    assert not load_settings({"rate": 20}, {}, None).rate_auto
+
+
+def test_a_zero_rate_is_refused_not_taken_for_auto() -> None:
+    """rate 0 is out of range: 'auto' must be written as such."""
+    with pytest.raises(ConfigError, match="outside"):
+        load_settings({}, {"WEBEX_BULK_RATE": "0"}, None)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("concurrency", "8"), ("concurrency", 2.5), ("backoff_base", "x"), ("log_format", 3)],
+)
+def test_settings_built_directly_check_their_fields(key: str, value: object) -> None:
+    """A Settings built in code reads each field like the loader: typed, in range, or refused."""
+    if key == "concurrency" and value == "8":
+        assert Settings(concurrency="8").concurrency == 8  # text is read
+        return
+    with pytest.raises((TypeError, ValueError)):
+        Settings(**{key: value})  # a wrong type on purpose
+
+
+def test_numbers_are_stored_with_their_field_type() -> None:
+    """A whole number given for a seconds setting is stored as a float, from any source."""
+    settings = load_settings({"backoff_base": 2}, {"WEBEX_BULK_READ_TIMEOUT": "5"}, None)
+    assert type(settings.backoff_base) is float
+    assert type(settings.read_timeout) is float
+    assert type(load_settings({"concurrency": 4.0}, {}, None).concurrency) is int
+
+
+def test_text_settings_refuse_other_toml_types(tmp_path: Path) -> None:
+    """A number for a text setting in the TOML file is refused, naming the key."""
+    with pytest.raises(ConfigError, match="base_url"):
+        load_settings({}, {}, toml(tmp_path, "base_url = 3\n"))
 
 
 def test_empty_delimiter_means_sniffed() -> None:

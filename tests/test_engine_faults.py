@@ -13,8 +13,7 @@ import pytest
 from support import aside, until, write_csv, writes_reach
 
 from webex_bulk.config import Credentials
-from webex_bulk.engine.batch_iterator import Caps
-from webex_bulk.engine.executor import StopControl
+from webex_bulk.engine import Caps, StopControl
 from webex_bulk.error_handling import AuthError, LockError
 from webex_bulk.models import EntityType
 from webex_bulk.state.lock import RunLock
@@ -204,13 +203,18 @@ async def when_writes_reach(
         stop.on_signal(signal.SIGTERM)
 
 
-async def when_people_created(sim: Any, count: int, stop: StopControl) -> None:
-    """Send SIGTERM once ``count`` people are committed in the tenant."""
+async def people_created(sim: Any, count: int) -> None:
+    """Return once ``count`` people are committed in the tenant."""
 
     async def created() -> bool:
         return len((await aside(sim, "creates"))["people"]) >= count
 
     await until(created, f"{count} people created")
+
+
+async def when_people_created(sim: Any, count: int, stop: StopControl) -> None:
+    """Send SIGTERM once ``count`` people are committed in the tenant."""
+    await people_created(sim, count)
     stop.on_signal(signal.SIGTERM)
 
 
@@ -220,12 +224,26 @@ async def test_deadline_stops_cleanly_with_4_and_resume_completes(
     """When the time window closes the run stops with exit 4; the next run finishes the rest."""
     csv_path = users_csv(tmp_path / "u.csv", 60)
     latency = {"default": {"median": 0.02, "p99": 0.04}}
+    asked: list[float] = []
     async with simulator(latency=latency) as sim:
-        stopped = await run_engine(sim, csv_path, seconds_left=0.3, concurrency=2)
+
+        async def window_closes_after_ten_creates(seconds: float) -> None:
+            asked.append(seconds)
+            await people_created(sim, 10)
+
+        stopped = await run_engine(
+            sim,
+            csv_path,
+            seconds_left=8 * 3600,
+            timer=window_closes_after_ten_creates,
+            concurrency=2,
+        )
         resumed = await run_engine(sim, csv_path)
         creates = await aside(sim, "creates")
+    assert asked == [8 * 3600]
     assert stopped.exit_code == 4
-    assert 0 < stopped.result.summary["by_status"]["success"] < 61
+    assert stopped.result.summary["stopped"] == "the deadline was reached"
+    assert 10 <= stopped.result.summary["by_status"]["success"] < 61
     assert resumed.exit_code == 0
     assert creates["duplicates"] == {}
     every_line_once(resumed, 61)

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from webex_bulk import error_handling as eh
-from webex_bulk.cli.commands import ExitCode, exit_code_for
-from webex_bulk.error_handling import HttpClass, Reason, Status, classify_status
+from webex_bulk.error_handling import (
+    ExitCode,
+    HttpClass,
+    Reason,
+    Status,
+    classify_status,
+    exit_code_for,
+)
 from webex_bulk.input.normalise import CellError
 
 #: DESIGN §7: an external contract (add, never rename).

@@ -29,7 +29,7 @@ def events(run_dir: Path) -> list[dict[str, Any]]:
 def test_canary_secret_never_leaves_the_process(tmp_path: Path) -> None:
     """A secret in messages, fields, nested fields, exception text and library logs is removed."""
     stderr = io.StringIO()
-    with setup_logging(tmp_path, "human", "debug", [CANARY], stream=stderr):
+    with setup_logging(tmp_path / "events.log", "human", "debug", [CANARY], stream=stderr):
         log.info(
             "request.sent",
             extra={
@@ -72,7 +72,7 @@ def test_credential_patterns_are_removed_without_knowing_the_value(tmp_path: Pat
         "json": '{"refresh_token": "rtok456def", "expires_in": 3600}',
         "form": "grant_type=refresh_token&client_secret=csec789ghi&client_id=C1",
     }
-    with setup_logging(tmp_path, "json", "info", [], stream=stderr):
+    with setup_logging(tmp_path / "events.log", "json", "info", [], stream=stderr):
         log.info("auth.debug", extra={"event_fields": leaks})
         log.info("auth.debug %s", leaks["header"])
         try:
@@ -88,7 +88,7 @@ def test_credential_patterns_are_removed_without_knowing_the_value(tmp_path: Pat
 
 def test_fields_named_like_secrets_are_masked_whole(tmp_path: Path) -> None:
     """A field called token, access_token or client_secret never shows its value."""
-    with setup_logging(tmp_path, "json", "info", [], stream=io.StringIO()):
+    with setup_logging(tmp_path / "events.log", "json", "info", [], stream=io.StringIO()):
         fields = {"token": "abc", "client_secret": "def", "refreshToken": "ghi", "count": 3}
         log.info("auth.state", extra={"event_fields": fields})
     (record,) = events(tmp_path)
@@ -99,7 +99,7 @@ def test_fields_named_like_secrets_are_masked_whole(tmp_path: Path) -> None:
 def test_secret_added_later_is_redacted(tmp_path: Path) -> None:
     """A token learned mid-run (a refresh) is redacted from the moment add_secret is called."""
     stderr = io.StringIO()
-    with setup_logging(tmp_path, "human", "info", [], stream=stderr):
+    with setup_logging(tmp_path / "events.log", "human", "info", [], stream=stderr):
         add_secret(CANARY)
         log.info("auth.refreshed", extra={"event_fields": {"new": CANARY}})
     assert CANARY not in (tmp_path / "events.log").read_text()
@@ -111,7 +111,7 @@ def test_line_breaks_in_values_cannot_forge_a_log_line(tmp_path: Path) -> None:
     """CR/LF inside a CSV value stay inside their line, in events.log and on stderr."""
     forged = 'ok\n{"ts": "x", "level": "info", "event": "forged"}\r\n09:00:00 info    forged'
     stderr = io.StringIO()
-    with setup_logging(tmp_path, "human", "info", [], stream=stderr):
+    with setup_logging(tmp_path / "events.log", "human", "info", [], stream=stderr):
         log.info("row.done", extra={"event_fields": {"name": forged, "list": [forged]}})
         log.info("row.note %s", forged)
         log.info("row.key", extra={"event_fields": {forged: 1}})
@@ -127,7 +127,7 @@ def test_line_breaks_in_values_cannot_forge_a_log_line(tmp_path: Path) -> None:
 def test_stderr_level_and_events_level_differ(tmp_path: Path) -> None:
     """stderr shows the chosen level and up; events.log keeps info events regardless."""
     stderr = io.StringIO()
-    with setup_logging(tmp_path, "human", "warning", [], stream=stderr):
+    with setup_logging(tmp_path / "events.log", "human", "warning", [], stream=stderr):
         log.debug("row.debug")
         log.info("row.done", extra={"event_fields": {"line": 2}})
         log.warning("request.retry", extra={"event_fields": {"attempt": 2, "path": "/people x"}})
@@ -156,7 +156,7 @@ def test_setup_is_undone_on_exit(tmp_path: Path) -> None:
     """Leaving the context removes its handlers and restores the logger levels."""
     root = logging.getLogger()
     before = (list(root.handlers), root.level, logging.getLogger("webex_bulk").level)
-    with setup_logging(tmp_path, "human", "debug", [CANARY], stream=io.StringIO()):
+    with setup_logging(tmp_path / "events.log", "human", "debug", [CANARY], stream=io.StringIO()):
         assert len(root.handlers) == len(before[0]) + 2
     after = (list(root.handlers), root.level, logging.getLogger("webex_bulk").level)
     assert after == before
@@ -165,7 +165,7 @@ def test_setup_is_undone_on_exit(tmp_path: Path) -> None:
 def test_terminal_hides_progress_events_and_clears_the_progress_line(tmp_path: Path) -> None:
     """On a TTY, stderr skips progress events (the live line shows them); events.log keeps them."""
     stderr = FakeTTY()
-    with setup_logging(tmp_path, "human", "info", [], stream=stderr):
+    with setup_logging(tmp_path / "events.log", "human", "info", [], stream=stderr):
         logging.getLogger("webex_bulk.progress").info(
             "progress", extra={"event_fields": {"done": 1}}
         )

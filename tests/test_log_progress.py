@@ -1,4 +1,4 @@
-"""The progress reporter: a throttled live line on a terminal, one event per interval elsewhere."""
+"""The progress display: a throttled live line on a terminal, one event per interval elsewhere."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import logging
 
 from support import FakeClock
 
-from webex_bulk.config import Settings
-from webex_bulk.log import Progress
+from webex_bulk.engine.progress import Progress
 
 
 class Collector(logging.Handler):
@@ -35,8 +34,8 @@ def collecting_logger(name: str) -> tuple[logging.Logger, Collector]:
 def test_tty_line_shows_every_figure() -> None:
     """The live line shows done/total, the three states, req/s, 429s, breaker state and ETA."""
     clock = FakeClock(0.0)
-    progress = Progress({"user": 100}, io.StringIO(), True, clock, interval=30.0)
-    progress.start_phase("user")
+    progress = Progress(interval=30.0, stream=io.StringIO(), tty=True, clock=clock)
+    progress.start_phase("user", 100)
     for status in ["success"] * 10 + ["rejected", "pending"]:
         progress.row_done(status)
     progress.update_http(requests=40, rate_limited=3, breaker_state="half_open")
@@ -51,7 +50,7 @@ def test_tty_redraws_at_most_every_redraw_interval() -> None:
     """Many rows within a quarter second cause one redraw; the next one after it passes."""
     clock = FakeClock(0.0)
     stream = io.StringIO()
-    progress = Progress({}, stream, True, clock, interval=30.0, redraw_interval=0.25)
+    progress = Progress(interval=30.0, stream=stream, tty=True, clock=clock, redraw_interval=0.25)
     progress.start_phase("location", 50)
     for _ in range(20):
         progress.row_done("success")
@@ -69,10 +68,10 @@ def test_new_phase_keeps_the_last_line_of_the_previous_one() -> None:
     """Starting a phase ends the previous phase's line, so it stays on the terminal."""
     clock = FakeClock(0.0)
     stream = io.StringIO()
-    progress = Progress({"location": 1, "number": 2}, stream, True, clock)
-    progress.start_phase("location")
+    progress = Progress(interval=30.0, stream=stream, tty=True, clock=clock)
+    progress.start_phase("location", 1)
     progress.row_done("success")
-    progress.start_phase("number")
+    progress.start_phase("number", 2)
     progress.finish()
     lines = stream.getvalue().split("\n")
     assert lines[0].endswith(
@@ -88,8 +87,8 @@ def test_off_tty_one_progress_event_per_interval() -> None:
     clock = FakeClock(0.0)
     stream = io.StringIO()
     logger, collector = collecting_logger("off_tty")
-    progress = Progress({"user": 200}, stream, False, clock, interval=30.0, logger=logger)
-    progress.start_phase("user")
+    progress = Progress(interval=30.0, stream=stream, tty=False, clock=clock, logger=logger)
+    progress.start_phase("user", 200)
     for second in range(1, 101):
         clock.now = float(second)
         progress.row_done("success")
@@ -103,17 +102,11 @@ def test_off_tty_one_progress_event_per_interval() -> None:
     assert fields[0]["eta_seconds"] == 170
 
 
-def test_interval_comes_from_settings() -> None:
-    """Given settings, the event interval is settings.progress_interval."""
+def test_one_event_per_given_interval() -> None:
+    """With a 5 s interval (settings.progress_interval) the first event comes at 5 s."""
     clock = FakeClock(0.0)
-    logger, collector = collecting_logger("settings")
-    progress = Progress(
-        stream=io.StringIO(),
-        is_tty=False,
-        clock=clock,
-        logger=logger,
-        settings=Settings(progress_interval=5.0),
-    )
+    logger, collector = collecting_logger("interval")
+    progress = Progress(interval=5.0, stream=io.StringIO(), tty=False, clock=clock, logger=logger)
     progress.start_phase("device", 10)
     clock.now = 4.9
     progress.tick()

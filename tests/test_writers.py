@@ -18,19 +18,14 @@ from support import FakeClock
 
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import Action, Reason, Status, StorageError
+from webex_bulk.input import OUTPUT_COLUMNS, unescape_cell
 from webex_bulk.models import Outcome
 from webex_bulk.state import writers
 from webex_bulk.state.checkpoint import Checkpoint, read_checkpoint
 from webex_bulk.state.journal import read_journal
 from webex_bulk.state.persistence import make_converter
 from webex_bulk.state.run_dir import ResumeState, RunInfo, open_run
-from webex_bulk.state.writers import (
-    OUTPUT_COLUMNS,
-    OutcomeWriter,
-    PhaseDone,
-    unescape_cell,
-    write_summary,
-)
+from webex_bulk.state.writers import OutcomeWriter, PhaseDone, write_summary
 
 HEADER = ("entity_type", "email", "phone_number", "_line")  # an input `_` column is dropped
 INFO = RunInfo(

@@ -13,15 +13,10 @@ from hypothesis import strategies as st
 
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import Action, Status
+from webex_bulk.input import OUTPUT_COLUMNS, escape_cell, unescape_cell
 from webex_bulk.models import Outcome
 from webex_bulk.state.run_dir import ResumeState, RunInfo, open_run
-from webex_bulk.state.writers import (
-    OUTPUT_COLUMNS,
-    OutcomeWriter,
-    PhaseDone,
-    escape_cell,
-    unescape_cell,
-)
+from webex_bulk.state.writers import OutcomeWriter, PhaseDone
 
 # CSV output is UTF-8, which cannot hold lone surrogates: cells are any other text.
 cells = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)

@@ -7,6 +7,7 @@ Bottom layer: reads files it is given, never the network or the clock.
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import tomllib
@@ -19,158 +20,260 @@ import attrs
 from webex_bulk.error_handling import ConfigError
 
 ENV_PREFIX = "WEBEX_BULK_"
+#: The key of a setting's ``Spec`` in its attrs field metadata.
+_SPEC = "webex_bulk.spec"
+
+
+class Auto(enum.Enum):
+    """``--rate auto``: probe the request rate upward instead of holding a fixed one."""
+
+    AUTO = "auto"
+
+
+AUTO = Auto.AUTO
 
 
 @attrs.frozen
 class Spec:
-    """How one setting is parsed and bounded."""
+    """How one setting is read (from text, or a typed TOML/flag value), bounded and described."""
 
-    default: Any
-    parse: Callable[[str], Any]
+    default: object
+    read: Callable[[object], object]
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
     doc: str = ""
 
+    def check(self, value: object) -> object:
+        """The value as the setting's type, in its limits; ValueError says what is wrong."""
+        try:
+            parsed = self.read(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"cannot read {value!r}: {exc}") from None
+        self.check_limits(parsed)
+        return parsed
 
-def _bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError(f"expected true or false, got {text!r}")
+    def check_limits(self, parsed: object) -> None:
+        """ValueError when a read value is not one of the choices, or outside the limits."""
+        if self.choices and isinstance(parsed, str) and parsed not in self.choices:
+            raise ValueError(f"{parsed!r} is not one of {list(self.choices)}")
+        low, high = self.low, self.high
+        if not isinstance(parsed, int | float) or low is None or high is None:
+            return
+        if not low <= parsed <= high:
+            raise ValueError(f"{parsed!r} is outside {low:g}…{high:g}")
 
 
-def _optional_str(text: str) -> str | None:
-    return text or None
+def _about(
+    doc: str, low: float | None = None, high: float | None = None, choices: tuple[str, ...] = ()
+) -> dict[str, object]:
+    """A field's metadata: its limits and what it means (its default and reader come from attrs)."""
+    return {_SPEC: (low, high, choices, doc)}
 
 
-def _rate(text: str) -> float:
-    """A request rate; ``auto`` is stored as 0.0 and means 'probe upward from the default'."""
-    return 0.0 if text.strip().lower() == "auto" else float(text)
+def _whole(value: object) -> int:
+    if isinstance(value, str):
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a whole number, got {type(value).__name__}")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("expected a whole number")
+    return int(value)
 
 
-SPECS: Mapping[str, Spec] = {
-    "concurrency": Spec(8, int, 1, 64, doc="worker tasks per phase"),
-    "rate": Spec(10.0, _rate, 0.0, 1000.0, doc="requests per second; 'auto' probes upward"),
-    "max_attempts": Spec(4, int, 1, 10, doc="attempts per request for transient failures"),
-    "backoff_base": Spec(1.0, float, 0.0, 60.0, doc="seconds; full-jitter backoff base"),
-    "backoff_cap": Spec(60.0, float, 0.0, 600.0, doc="seconds; full-jitter backoff cap"),
-    "retry_after_default": Spec(10.0, float, 0.0, 600.0, doc="pause when Retry-After is unusable"),
-    "retry_after_cap": Spec(120.0, float, 1.0, 3600.0, doc="longest pause a Retry-After may ask"),
-    "request_max_time": Spec(
-        600.0, float, 1.0, 86400.0, doc="seconds one request may take, retries and pauses included"
-    ),
-    "retry_budget": Spec(0.1, float, 0.0, 1.0, doc="retries allowed per request, sliding minute"),
-    "connect_timeout": Spec(10.0, float, 0.1, 300.0, doc="seconds to connect"),
-    "read_timeout": Spec(60.0, float, 0.1, 600.0, doc="seconds to read an answer"),
-    "breaker_threshold": Spec(10, int, 1, 1000, doc="consecutive transient failures to open"),
-    "breaker_cooldown": Spec(30.0, float, 0.0, 3600.0, doc="seconds open before a probe"),
-    "breaker_cooldown_max": Spec(600.0, float, 0.0, 86400.0, doc="cap of the doubling cooldown"),
-    "breaker_max_open": Spec(1800.0, float, 0.0, 86400.0, doc="open this long in total → stop"),
-    "breaker_probes": Spec(1, int, 1, 10, doc="successful half-open probes needed to close"),
-    "checkpoint_every": Spec(100, int, 1, 100_000, doc="outcomes per checkpoint commit"),
-    "checkpoint_interval": Spec(2.0, float, 0.01, 3600.0, doc="seconds between commits"),
-    "shutdown_grace": Spec(30.0, float, 0.0, 3600.0, doc="seconds in-flight rows get on a signal"),
-    "consistency_attempts": Spec(3, int, 0, 20, doc="delayed lookups after an unknown outcome"),
-    "consistency_wait": Spec(2.0, float, 0.0, 120.0, doc="seconds between those lookups"),
-    "numbers_batch_size": Spec(50, int, 1, 500, doc="numbers per add request"),
-    "max_rows": Spec(1_000_000, int, 1, 10_000_000, doc="rows an input file may hold"),
-    "max_cell": Spec(1024, int, 16, 1_000_000, doc="characters a cell may hold"),
-    "encoding": Spec("utf-8-sig", str, doc="input encoding (utf-8 with or without BOM)"),
-    "delimiter": Spec(None, _optional_str, choices=("", ",", ";", "\t", "|"), doc="sniffed"),
-    "default_region": Spec("US", str.upper, doc="ISO 3166 region for national phone numbers"),
-    "base_url": Spec("https://webexapis.com/v1", str, doc="Webex API base URL"),
-    "org_id": Spec(None, _optional_str, doc="target organisation (partner admins)"),
-    "runs_root": Spec("runs", str, doc="folder that holds run directories"),
-    "log_format": Spec("human", str, choices=("human", "json"), doc="stderr log format"),
-    "log_level": Spec("info", str.lower, choices=("debug", "info", "warning", "error")),
-    "progress_interval": Spec(30.0, float, 0.1, 3600.0, doc="seconds between progress events"),
-    "token_refresh_margin": Spec(300.0, float, 0.0, 86400.0, doc="refresh this early, seconds"),
-}
+def _number(value: object) -> float:
+    if isinstance(value, str):
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, got {type(value).__name__}")
+    return value
+
+
+def _upper(value: object) -> str:
+    return _text(value).upper()
+
+
+def _lower(value: object) -> str:
+    return _text(value).lower()
+
+
+def _optional_text(value: object) -> str | None:
+    """Text, where empty means "not set"."""
+    return None if value is None else _text(value) or None
+
+
+def _rate(value: object) -> float | Auto:
+    """A request rate, or ``auto``."""
+    if value is AUTO or (isinstance(value, str) and value.strip().lower() == AUTO.value):
+        return AUTO
+    return _number(value)
 
 
 @attrs.frozen
 class Settings:
-    """Every setting of a run; built by ``load_settings`` and never changed afterwards."""
+    """Every setting of a run with its default and limits; built once, never changed afterwards.
 
-    concurrency: int = SPECS["concurrency"].default
-    rate: float = SPECS["rate"].default
-    max_attempts: int = SPECS["max_attempts"].default
-    backoff_base: float = SPECS["backoff_base"].default
-    backoff_cap: float = SPECS["backoff_cap"].default
-    retry_after_default: float = SPECS["retry_after_default"].default
-    retry_after_cap: float = SPECS["retry_after_cap"].default
-    request_max_time: float = SPECS["request_max_time"].default
-    retry_budget: float = SPECS["retry_budget"].default
-    connect_timeout: float = SPECS["connect_timeout"].default
-    read_timeout: float = SPECS["read_timeout"].default
-    breaker_threshold: int = SPECS["breaker_threshold"].default
-    breaker_cooldown: float = SPECS["breaker_cooldown"].default
-    breaker_cooldown_max: float = SPECS["breaker_cooldown_max"].default
-    breaker_max_open: float = SPECS["breaker_max_open"].default
-    breaker_probes: int = SPECS["breaker_probes"].default
-    checkpoint_every: int = SPECS["checkpoint_every"].default
-    checkpoint_interval: float = SPECS["checkpoint_interval"].default
-    shutdown_grace: float = SPECS["shutdown_grace"].default
-    consistency_attempts: int = SPECS["consistency_attempts"].default
-    consistency_wait: float = SPECS["consistency_wait"].default
-    numbers_batch_size: int = SPECS["numbers_batch_size"].default
-    max_rows: int = SPECS["max_rows"].default
-    max_cell: int = SPECS["max_cell"].default
-    encoding: str = SPECS["encoding"].default
-    delimiter: str | None = SPECS["delimiter"].default
-    default_region: str = SPECS["default_region"].default
-    base_url: str = SPECS["base_url"].default
-    org_id: str | None = SPECS["org_id"].default
-    runs_root: str = SPECS["runs_root"].default
-    log_format: str = SPECS["log_format"].default
-    log_level: str = SPECS["log_level"].default
-    progress_interval: float = SPECS["progress_interval"].default
-    token_refresh_margin: float = SPECS["token_refresh_margin"].default
+    Each field carries its reader (an attrs converter: text or a typed value in, the field's
+    type out) and its limits (``SPECS``); building a ``Settings`` checks every value.
+    """
+
+    concurrency: int = attrs.field(
+        default=8, converter=_whole, metadata=_about("worker tasks per phase", 1, 64)
+    )
+    rate: float | Auto = attrs.field(
+        default=10.0,
+        converter=_rate,
+        metadata=_about("requests per second, or 'auto'", 0.1, 1000.0),
+    )
+    max_attempts: int = attrs.field(
+        default=4,
+        converter=_whole,
+        metadata=_about("attempts per request (transient errors)", 1, 10),
+    )
+    backoff_base: float = attrs.field(
+        default=1.0, converter=_number, metadata=_about("backoff base, seconds", 0.0, 60.0)
+    )
+    backoff_cap: float = attrs.field(
+        default=60.0, converter=_number, metadata=_about("backoff cap, seconds", 0.0, 600.0)
+    )
+    retry_after_default: float = attrs.field(
+        default=10.0, converter=_number, metadata=_about("pause for a bad Retry-After", 0.0, 600.0)
+    )
+    retry_after_cap: float = attrs.field(
+        default=120.0, converter=_number, metadata=_about("longest Retry-After pause", 1.0, 3600.0)
+    )
+    request_max_time: float = attrs.field(
+        default=600.0,
+        converter=_number,
+        metadata=_about("seconds one request may take, retries and pauses included", 1.0, 86400.0),
+    )
+    retry_budget: float = attrs.field(
+        default=0.1, converter=_number, metadata=_about("retries per request, per minute", 0.0, 1.0)
+    )
+    connect_timeout: float = attrs.field(
+        default=10.0, converter=_number, metadata=_about("seconds to connect", 0.1, 300.0)
+    )
+    read_timeout: float = attrs.field(
+        default=60.0, converter=_number, metadata=_about("seconds to read an answer", 0.1, 600.0)
+    )
+    breaker_threshold: int = attrs.field(
+        default=10, converter=_whole, metadata=_about("failures in a row to open", 1, 1000)
+    )
+    breaker_cooldown: float = attrs.field(
+        default=30.0, converter=_number, metadata=_about("seconds open before a probe", 0.0, 3600.0)
+    )
+    breaker_cooldown_max: float = attrs.field(
+        default=600.0, converter=_number, metadata=_about("cooldown cap, seconds", 0.0, 86400.0)
+    )
+    breaker_max_open: float = attrs.field(
+        default=1800.0, converter=_number, metadata=_about("open this long → stop", 0.0, 86400.0)
+    )
+    breaker_probes: int = attrs.field(
+        default=1, converter=_whole, metadata=_about("probes to close", 1, 10)
+    )
+    checkpoint_every: int = attrs.field(
+        default=100, converter=_whole, metadata=_about("outcomes per checkpoint commit", 1, 100_000)
+    )
+    checkpoint_interval: float = attrs.field(
+        default=2.0, converter=_number, metadata=_about("seconds between commits", 0.01, 3600.0)
+    )
+    shutdown_grace: float = attrs.field(
+        default=30.0, converter=_number, metadata=_about("grace on a signal, seconds", 0.0, 3600.0)
+    )
+    consistency_attempts: int = attrs.field(
+        default=3, converter=_whole, metadata=_about("lookups after unknown outcome", 0, 20)
+    )
+    consistency_wait: float = attrs.field(
+        default=2.0, converter=_number, metadata=_about("seconds between those lookups", 0.0, 120.0)
+    )
+    numbers_batch_size: int = attrs.field(
+        default=50, converter=_whole, metadata=_about("numbers per add request", 1, 500)
+    )
+    max_rows: int = attrs.field(
+        default=1_000_000, converter=_whole, metadata=_about("rows a file may hold", 1, 10_000_000)
+    )
+    max_cell: int = attrs.field(
+        default=1024, converter=_whole, metadata=_about("characters a cell may hold", 16, 1_000_000)
+    )
+    encoding: str = attrs.field(
+        default="utf-8-sig", converter=_text, metadata=_about("input encoding")
+    )
+    delimiter: str | None = attrs.field(
+        default=None,
+        converter=_optional_text,
+        metadata=_about("input delimiter (none: sniffed)", choices=(",", ";", "\t", "|")),
+    )
+    default_region: str = attrs.field(
+        default="US", converter=_upper, metadata=_about("region of national numbers")
+    )
+    base_url: str = attrs.field(
+        default="https://webexapis.com/v1", converter=_text, metadata=_about("Webex API base URL")
+    )
+    org_id: str | None = attrs.field(
+        default=None, converter=_optional_text, metadata=_about("target organisation")
+    )
+    runs_root: str = attrs.field(
+        default="runs", converter=_text, metadata=_about("folder that holds run directories")
+    )
+    log_format: str = attrs.field(
+        default="human",
+        converter=_text,
+        metadata=_about("stderr log format", choices=("human", "json")),
+    )
+    log_level: str = attrs.field(
+        default="info",
+        converter=_lower,
+        metadata=_about("stderr log level", choices=("debug", "info", "warning", "error")),
+    )
+    progress_interval: float = attrs.field(
+        default=30.0, converter=_number, metadata=_about("progress event interval", 0.1, 3600.0)
+    )
+    token_refresh_margin: float = attrs.field(
+        default=300.0, converter=_number, metadata=_about("token refresh margin", 0.0, 86400.0)
+    )
+
+    def __attrs_post_init__(self) -> None:
+        for key, spec in SPECS.items():
+            spec.check_limits(getattr(self, key))
 
     @property
     def rate_auto(self) -> bool:
         """Whether the rate probes upward (``--rate auto``)."""
-        return self.rate == 0.0
+        return self.rate is AUTO
 
     def fingerprint(self) -> dict[str, Any]:
         """The settings that decide which tenant a run talks to; a resume must match them."""
         return {"base_url": self.base_url.rstrip("/"), "org_id": self.org_id}
 
 
-def _check(key: str, value: Any, source: str) -> Any:
+def _spec(field: attrs.Attribute[object]) -> Spec:
+    low, high, choices, doc = field.metadata[_SPEC]
+    read = field.converter
+    assert callable(read)  # every field has its reader, a plain function
+    return Spec(field.default, read, low, high, choices, doc)
+
+
+#: Every setting's spec, by key, in the order of ``Settings``.
+SPECS: Mapping[str, Spec] = {field.name: _spec(field) for field in attrs.fields(Settings)}
+
+
+def _check(key: str, value: object, source: str) -> object:
     spec = SPECS.get(key)
     if spec is None:
         raise ConfigError(key, source, f"unknown setting; known settings: {', '.join(SPECS)}")
-    if value is None or (isinstance(value, str) and value == "" and spec.default is None):
-        return None
     try:
-        parsed = spec.parse(value) if isinstance(value, str) else _coerce(spec, value)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(key, source, f"cannot read {value!r}: {exc}") from None
-    if spec.choices and parsed not in spec.choices and parsed is not None:
-        raise ConfigError(key, source, f"{parsed!r} is not one of {list(spec.choices)}")
-    if spec.low is not None and not spec.low <= parsed <= (spec.high or parsed):
-        raise ConfigError(key, source, f"{parsed!r} is outside {spec.low:g}…{spec.high:g}")
-    return parsed
+        return spec.check(value)
+    except ValueError as exc:
+        raise ConfigError(key, source, str(exc)) from None
 
 
-def _coerce(spec: Spec, value: Any) -> Any:
-    """Values from TOML or flags arrive typed; keep their type strict (no bool for an int)."""
-    if isinstance(value, bool) and not isinstance(spec.default, bool):
-        raise TypeError("expected a number or text, got a boolean")
-    if isinstance(spec.default, float):
-        return float(value)
-    if isinstance(spec.default, int):
-        if isinstance(value, float) and not value.is_integer():
-            raise ValueError("expected a whole number")
-        return int(value)
-    return spec.parse(str(value))
-
-
-def read_config_file(path: Path) -> dict[str, Any]:
+def read_config_file(path: Path) -> dict[str, object]:
     """Read a TOML settings file: top-level keys, or keys under a ``[webex_bulk]`` table."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -185,7 +288,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 def load_settings(
-    flags: Mapping[str, Any] | None = None,
+    flags: Mapping[str, object] | None = None,
     env: Mapping[str, str] | None = None,
     config_file: Path | None = None,
 ) -> Settings:
@@ -193,7 +296,7 @@ def load_settings(
 
     ``flags`` holds only the flags the user actually gave (None values are ignored).
     """
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
     if config_file is not None:
         for key, value in read_config_file(config_file).items():
             values[key] = _check(key, value, f"config file {config_file}")

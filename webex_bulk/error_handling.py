@@ -1,4 +1,4 @@
-"""Statuses, reason codes, the exception tree and the pure HTTP status classification.
+"""Statuses, reason codes, exit codes, the exception tree and the pure HTTP status classification.
 
 Bottom layer: no I/O, no clock, no aiohttp.
 Reason codes are an external contract: add, never rename.
@@ -84,6 +84,19 @@ _PENDING_REASONS = frozenset(
 )
 
 
+class ExitCode(enum.IntEnum):
+    """The exit codes of every command (DESIGN §13): an external contract, like the reason codes."""
+
+    OK = 0  # every row success (plan: nothing to change)
+    FATAL = 1  # config, input file, auth, preflight, lock, file system
+    CHANGES_PENDING = 2  # plan only: the tenant differs from the file
+    USAGE = 2  # bad command line: click's own exit code for a usage error
+    ROWS_FAILED = 3  # finished, some rows rejected or pending
+    STOPPED = 4  # stopped before the end (breaker, deadline); run again to resume
+    SIGINT = 130  # interrupted (128 + the signal's number); run again to resume
+    SIGTERM = 143
+
+
 class HttpClass(enum.StrEnum):
     """What the connection client does with an HTTP status."""
 
@@ -108,6 +121,11 @@ def classify_status(status: int) -> HttpClass:
     if status >= 500:
         return HttpClass.TRANSIENT
     return HttpClass.CLIENT
+
+
+def exit_code_for(error: BaseException) -> ExitCode:
+    """The exit code of an error that ends a run or a command: stopped (4) or fatal (1)."""
+    return ExitCode.STOPPED if isinstance(error, RunAborted) else ExitCode.FATAL
 
 
 class WebexBulkError(Exception):

@@ -1,4 +1,4 @@
-"""Logging: JSON-lines ``events.log``, human or JSON lines on stderr, secret redaction, progress.
+"""Logging: JSON-lines ``events.log``, human or JSON lines on stderr, secret redaction.
 
 Other modules only call ``logging.getLogger("webex_bulk.<module>")`` with a dotted event name as
 the message and ``extra={"event_fields": {...}}``; every line that leaves the process is redacted.
@@ -14,14 +14,10 @@ import math
 import re
 import sys
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from webex_bulk.config import Settings
-
-EVENTS_FILE = "events.log"
 REDACTED = "[REDACTED]"
 PACKAGE_LOGGER = "webex_bulk"
 
@@ -210,16 +206,16 @@ def _not_progress(record: logging.LogRecord) -> bool:
 
 @contextlib.contextmanager
 def setup_logging(
-    run_dir: Path | None,
+    events_file: Path | None,
     log_format: str,
     level: str,
     secrets: Iterable[str],
     *,
     stream: TextIO | None = None,
 ) -> Iterator[Redactor]:
-    """Route every log record of the process through redaction to stderr and ``events.log``.
+    """Route every log record of the process through redaction to stderr and ``events_file``.
 
-    ``events.log`` (JSON lines) is written when ``run_dir`` is given and keeps at least the info
+    ``events_file`` (JSON lines, appended) is written when given and keeps at least the info
     events whatever ``level`` says; stderr shows ``level`` and up, human or ``json``. Yields the
     redactor so secrets learned later (a refreshed token) can be added; see also ``add_secret``.
     """
@@ -229,7 +225,7 @@ def setup_logging(
     threshold = logging.getLevelName(level.upper())
     if not isinstance(threshold, int):
         raise ValueError(f"unknown log level {level!r}")
-    tty = _isatty(stream)
+    tty = is_tty(stream)
     console = logging.StreamHandler(stream)
     console.setLevel(threshold)
     console.addFilter(redacting)
@@ -242,9 +238,9 @@ def setup_logging(
     )
     handlers: list[logging.Handler] = [console]
     package_level = threshold
-    if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        events = logging.FileHandler(run_dir / EVENTS_FILE, encoding="utf-8")
+    if events_file is not None:
+        events_file.parent.mkdir(parents=True, exist_ok=True)
+        events = logging.FileHandler(events_file, encoding="utf-8")
         package_level = min(threshold, logging.INFO)
         events.setLevel(package_level)
         events.addFilter(redacting)
@@ -276,144 +272,9 @@ def add_secret(value: str) -> None:
                 candidate.redactor.add(value)
 
 
-def _isatty(stream: TextIO) -> bool:
+def is_tty(stream: TextIO) -> bool:
+    """Whether a stream is a terminal (a live display may redraw its line there)."""
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
-
-
-# ---------------------------------------------------------------------------------------------
-# Progress
-
-
-class Progress:
-    """Where a run stands: a live line per phase on a terminal, a ``progress`` event elsewhere.
-
-    On a TTY the line is redrawn at most every ``redraw_interval`` seconds; a ``progress`` event
-    (the same figures) is logged every ``interval`` seconds in both cases (stderr hides it on a
-    terminal; ``events.log`` keeps it). All terminal output goes to ``stream``.
-    """
-
-    def __init__(
-        self,
-        total_by_phase: Mapping[str, int] | None = None,
-        stream: TextIO | None = None,
-        is_tty: bool | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        *,
-        interval: float | None = None,
-        settings: Settings | None = None,
-        redraw_interval: float = 0.25,
-        logger: logging.Logger | None = None,
-    ) -> None:
-        self._totals = dict(total_by_phase or {})
-        self._stream = stream if stream is not None else sys.stderr
-        self._tty = _isatty(self._stream) if is_tty is None else is_tty
-        self._clock = clock
-        default = settings.progress_interval if settings is not None else 30.0
-        self._interval = interval if interval is not None else default
-        self._redraw = redraw_interval
-        self._log = logger or logging.getLogger("webex_bulk.progress")
-        now = clock()
-        self._phase = ""
-        self._total = 0
-        self._by_status: Counter[str] = Counter()
-        self._requests = 0
-        self._rate_limited = 0
-        self._breaker = "closed"
-        self._phase_started = now
-        self._phase_requests = 0
-        self._last_draw = -math.inf
-        self._last_event = now
-        self._line_open = False
-
-    def start_phase(self, name: str, total: int | None = None) -> None:
-        """A new phase begins; on a terminal the previous phase's last line stays visible."""
-        now = self._clock()
-        self._close_line(now)
-        self._phase = name
-        self._total = total if total is not None else self._totals.get(name, 0)
-        self._by_status = Counter()
-        self._phase_started = now
-        self._phase_requests = self._requests
-        self._last_draw = -math.inf
-        self.tick(now)
-
-    def row_done(self, status: str) -> None:
-        """One row of the current phase reached a terminal state."""
-        self._by_status[str(status)] += 1
-        self.tick()
-
-    def update_http(self, requests: int, rate_limited: int, breaker_state: str) -> None:
-        """The connection client's counters (whole run) and the breaker's state."""
-        self._requests = requests
-        self._rate_limited = rate_limited
-        self._breaker = str(breaker_state)
-
-    def snapshot(self, now: float | None = None) -> dict[str, Any]:
-        """The current figures as event fields."""
-        now = self._clock() if now is None else now
-        elapsed = max(now - self._phase_started, 0.0)
-        done = sum(self._by_status.values())
-        rate = (self._requests - self._phase_requests) / elapsed if elapsed > 0 else 0.0
-        eta = None
-        if 0 < done < self._total and elapsed > 0:
-            eta = round((self._total - done) * elapsed / done)
-        return {
-            "phase": self._phase,
-            "done": done,
-            "total": self._total,
-            "success": self._by_status["success"],
-            "rejected": self._by_status["rejected"],
-            "pending": self._by_status["pending"],
-            "requests_per_second": round(rate, 2),
-            "rate_limited": self._rate_limited,
-            "breaker": self._breaker,
-            "eta_seconds": eta,
-        }
-
-    def render(self, now: float | None = None) -> str:
-        """The one-line display of the current phase."""
-        s = self.snapshot(now)
-        share = f" {100 * s['done'] / s['total']:5.1f}%" if s["total"] else ""
-        eta = _clock_text(s["eta_seconds"]) if s["eta_seconds"] is not None else "--:--:--"
-        return (
-            f"{s['phase'] or '-'} {s['done']}/{s['total']}{share} | success {s['success']} "
-            f"rejected {s['rejected']} pending {s['pending']} | {s['requests_per_second']:.1f} "
-            f"req/s | 429s {s['rate_limited']} | breaker {s['breaker']} | ETA {eta}"
-        )
-
-    def tick(self, now: float | None = None) -> None:
-        """Redraw (terminal, throttled) and log a ``progress`` event when one is due."""
-        now = self._clock() if now is None else now
-        if self._tty and self._phase and now - self._last_draw >= self._redraw:
-            self._draw(now)
-        if now - self._last_event >= self._interval:
-            self._last_event = now
-            self._log.info("progress", extra={"event_fields": self.snapshot(now)})
-
-    def finish(self) -> None:
-        """End of the run: leave the last line on the terminal and log a final event."""
-        now = self._clock()
-        self._close_line(now)
-        self._last_event = now
-        self._log.info("progress", extra={"event_fields": self.snapshot(now)})
-
-    def _draw(self, now: float) -> None:
-        self._stream.write("\r\x1b[K" + self.render(now))
-        self._stream.flush()
-        self._last_draw = now
-        self._line_open = True
-
-    def _close_line(self, now: float) -> None:
-        if self._tty and self._line_open:
-            self._draw(now)
-            self._stream.write("\n")
-            self._stream.flush()
-            self._line_open = False
-
-
-def _clock_text(seconds: int) -> str:
-    hours, rest = divmod(int(seconds), 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"

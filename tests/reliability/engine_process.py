@@ -18,9 +18,9 @@ from typing import Any
 
 from reliability import invariants
 from webex_bulk.config import Credentials, Settings
-from webex_bulk.engine.executor import RunRequest, RunResult, StopControl, run_file
+from webex_bulk.engine import RunRequest, RunResult, StopControl, run_file
 from webex_bulk.simulator import SimConfig, SimulatorProcess
-from webex_bulk.state.run_dir import CHECKPOINT_FILE, PREVIOUS_FILE
+from webex_bulk.state.checkpoint import CHECKPOINT_FILE, PREVIOUS_FILE
 
 RUNNER = Path(__file__).with_name("crash_runner.py")
 COMMAND = Path(sys.executable).with_name("webex-bulk")

@@ -18,7 +18,9 @@ import attrs
 
 from webex_bulk.config import Settings
 from webex_bulk.input.data_pipeline import read_rows, scan
-from webex_bulk.state.run_dir import JOURNAL_FILE, RUN_FILE, make_converter, read_journal
+from webex_bulk.state.journal import JOURNAL_FILE, read_journal
+from webex_bulk.state.persistence import make_converter
+from webex_bulk.state.run_dir import RUN_FILE
 
 STATUSES = ("success", "rejected", "pending")
 

@@ -35,7 +35,8 @@ from reliability.engine_process import (
 from reliability.invariants import outcomes
 from reliability.mixed_file import write_mixed_file
 from webex_bulk.simulator import SimulatorProcess, simulator_process
-from webex_bulk.state.run_dir import CHECKPOINT_FILE, JOURNAL_FILE, OUTPUT_FILES, PREVIOUS_FILE
+from webex_bulk.state.checkpoint import CHECKPOINT_FILE, OUTPUT_FILES, PREVIOUS_FILE
+from webex_bulk.state.journal import JOURNAL_FILE
 
 #: Full size runs for minutes; the small one stays within the default timeout.
 pytestmark = pytest.mark.timeout(scale(120, 300))

@@ -38,17 +38,10 @@ from reliability.conftest import scale
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import Action, Reason, Status
 from webex_bulk.models import Outcome
-from webex_bulk.state.run_dir import (
-    CHECKPOINT_FILE,
-    JOURNAL_FILE,
-    PREVIOUS_FILE,
-    ResumeState,
-    RunInfo,
-    encode_entry,
-    make_converter,
-    new_journal_entry,
-    open_run,
-)
+from webex_bulk.state.checkpoint import CHECKPOINT_FILE, PREVIOUS_FILE
+from webex_bulk.state.journal import JOURNAL_FILE, encode_entry, new_journal_entry
+from webex_bulk.state.persistence import make_converter
+from webex_bulk.state.run_dir import ResumeState, RunInfo, open_run
 from webex_bulk.state.writers import OutcomeWriter, PhaseDone
 
 #: Full size runs for minutes; the small one stays within the default timeout.

@@ -36,7 +36,9 @@ from reliability.engine_process import (
 )
 from reliability.mixed_file import write_mixed_file
 from webex_bulk.simulator import SimulatorProcess, simulator_process
-from webex_bulk.state.run_dir import CHECKPOINT_FILE, EVENTS_FILE, JOURNAL_FILE, PREVIOUS_FILE
+from webex_bulk.state.checkpoint import CHECKPOINT_FILE, PREVIOUS_FILE
+from webex_bulk.state.journal import JOURNAL_FILE
+from webex_bulk.state.run_dir import EVENTS_FILE
 
 #: Full size runs for minutes; the small one stays within the default timeout.
 pytestmark = pytest.mark.timeout(scale(120, 1200))

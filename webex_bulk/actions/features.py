@@ -26,7 +26,7 @@ from webex_bulk.actions.context import FEATURES_PAGE, ActionContext, location_ke
 from webex_bulk.actions.failure import RowFailure, one
 from webex_bulk.actions.inventory import Inventory, Item
 from webex_bulk.error_handling import Reason
-from webex_bulk.input.data_pipeline import reference_key
+from webex_bulk.input import reference_key
 from webex_bulk.models import EntityType, Outcome, Row
 
 

@@ -30,7 +30,7 @@ from webex_bulk.error_handling import (
     RetriesExhausted,
     UnknownOutcome,
 )
-from webex_bulk.input.data_pipeline import parse_hours
+from webex_bulk.input import parse_hours
 from webex_bulk.models import EntityType, Outcome, Row
 
 #: Not a CSV column: shown in ``plan`` when a location exists without Webex Calling.

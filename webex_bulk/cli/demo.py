@@ -13,7 +13,7 @@ from typing import TextIO
 import attrs
 
 from webex_bulk.config import Credentials, Settings
-from webex_bulk.engine.executor import RunRequest, RunResult, StopControl, run_file
+from webex_bulk.engine import RunRequest, RunResult, StopControl, run_file
 from webex_bulk.simulator import Latency, SimConfig, running_simulator
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tenant.csv"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import attrs
 
 from webex_bulk.config import Settings
-from webex_bulk.input.data_pipeline import InputFile, read_rows
+from webex_bulk.input import InputFile, read_rows
 from webex_bulk.models import EntityType, Outcome, Row
 
 

@@ -1,55 +1,40 @@
-"""Orchestration of a run: phases in order, bounded workers, terminal states, clean stops.
+"""The engine of a run: phases in order, bounded workers, terminal states, clean stops.
 
 Workers never touch files: every outcome goes through one bounded queue to the writer task.
+The wiring around it (client, logging, lock, background tasks, summary) is ``runner``'s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
-import datetime
-import functools
 import logging
 import signal
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from pathlib import Path
-from typing import Any, TextIO
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
-import aiohttp
 import attrs
 
-from webex_bulk import __version__
 from webex_bulk.actions import REGISTRY, ActionContext, EntityActions
-from webex_bulk.config import Credentials, Settings
-from webex_bulk.engine.batch_iterator import PHASES, VALIDATION_PHASE, Caps, Phase, RowSelection
-from webex_bulk.engine.preflight import raise_on_failure, run_checks
+from webex_bulk.config import Settings
+from webex_bulk.engine.batch_iterator import PHASES, VALIDATION_PHASE, Phase, RowSelection
+from webex_bulk.engine.dependencies import Dependencies
+from webex_bulk.engine.progress import Progress
+from webex_bulk.engine.summary import Tally
 from webex_bulk.error_handling import (
     AuthError,
+    ExitCode,
     FatalError,
-    Reason,
     RequestError,
     RunAborted,
     Status,
+    exit_code_for,
 )
-from webex_bulk.http import CircuitBreaker, WebexClient
-from webex_bulk.input.data_pipeline import InputFile, dependencies, scan
-from webex_bulk.log import Progress, setup_logging
 from webex_bulk.models import EntityType, Outcome, Row
-from webex_bulk.state.persistence import write_atomic
-from webex_bulk.state.run_dir import ResumeState, RunInfo, RunLock, default_run_dir, open_run
-from webex_bulk.state.writers import OutcomeWriter, PhaseDone, write_summary
+from webex_bulk.state import OutcomeWriter, PhaseDone, ResumeState
 
 log = logging.getLogger("webex_bulk.engine.executor")
 
-EXIT_OK = 0
-EXIT_FATAL = 1
-EXIT_FINISHED_WITH_ISSUES = 3
-EXIT_STOPPED = 4
-EXIT_SIGINT = 130
-EXIT_SIGTERM = 143
+T = TypeVar("T")
 
 #: Entity types whose rows of one group key are sent together, up to this many per request.
 BATCHED: Mapping[EntityType, Callable[[Settings], int]] = {
@@ -63,10 +48,10 @@ class StopControl:
     def __init__(self) -> None:
         self.intake_closed = asyncio.Event()
         self.cancel_now = asyncio.Event()
-        self.exit_code: int | None = None
+        self.exit_code: ExitCode | None = None
         self.why = ""
 
-    def request(self, why: str, exit_code: int) -> None:
+    def request(self, why: str, exit_code: ExitCode) -> None:
         """Stop taking rows; the first reason wins, a second request cancels in-flight rows."""
         if self.intake_closed.is_set():
             self.cancel_now.set()
@@ -76,7 +61,7 @@ class StopControl:
 
     def on_signal(self, signum: int) -> None:
         """SIGINT → 130, SIGTERM → 143; a second signal skips the grace period."""
-        code = EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM
+        code = ExitCode.SIGINT if signum == signal.SIGINT else ExitCode.SIGTERM
         log.warning("run.signal", extra={"event_fields": {"signal": signal.Signals(signum).name}})
         self.request(f"interrupted by {signal.Signals(signum).name}", code)
 
@@ -95,32 +80,6 @@ class WorkItem:
     group_key: str | None
 
 
-class Tally:
-    """Counts of outcomes by status, reason and entity type, across resumes."""
-
-    def __init__(self) -> None:
-        self.by_status: collections.Counter[str] = collections.Counter()
-        self.by_reason: collections.Counter[str] = collections.Counter()
-        self.by_type: dict[str, collections.Counter[str]] = collections.defaultdict(
-            collections.Counter
-        )
-
-    def add(self, entity_type: str, status: str, reason: str | None) -> None:
-        """Count one terminal row."""
-        self.by_status[status] += 1
-        if reason:
-            self.by_reason[reason] += 1
-        self.by_type[entity_type][status] += 1
-
-    def as_dict(self) -> dict[str, Any]:
-        """The counts as plain JSON values."""
-        return {
-            "by_status": {s.value: self.by_status.get(s.value, 0) for s in Status},
-            "by_reason": dict(sorted(self.by_reason.items())),
-            "by_entity_type": {t: dict(c) for t, c in sorted(self.by_type.items())},
-        }
-
-
 class Engine:
     """Runs the phases of one input file against the tenant and hands outcomes to the writer."""
 
@@ -129,7 +88,6 @@ class Engine:
         *,
         selection: RowSelection,
         settings: Settings,
-        client: WebexClient,
         context: ActionContext,
         writer: OutcomeWriter,
         resume: ResumeState,
@@ -138,17 +96,16 @@ class Engine:
     ) -> None:
         self._selection = selection
         self._settings = settings
-        self._client = client
         self._ctx = context
         self._writer = writer
         self._stop = stop
         self._progress = progress
         self._done_lines = frozenset(resume.done)
-        self._key_ok: dict[str, bool] = {}
+        self._dependencies = Dependencies()
         self.tally = Tally()
         for done in resume.done.values():
-            self._record_key(done.key, done.status == Status.SUCCESS)
-            self.tally.add(done.key.split(":", 1)[0], str(done.status), done.reason)
+            self._dependencies.record(done.key, done.status is Status.SUCCESS)
+            self.tally.add(done.entity_type, done.status, done.reason)
         self._queue: asyncio.Queue[Outcome | PhaseDone | None] = asyncio.Queue(
             maxsize=max(64, 4 * settings.concurrency)
         )
@@ -187,20 +144,16 @@ class Engine:
             await self._writer.run(self._queue)
         except Exception as exc:  # StorageError and bugs alike: stop, keep the previous commit
             self._writer_error = exc
-            self._stop.request(f"writing the run directory failed: {exc}", EXIT_FATAL)
+            self._stop.request(f"writing the run directory failed: {exc}", ExitCode.FATAL)
             while await self._queue.get() is not None:
                 pass
 
     async def _emit(self, outcome: Outcome) -> None:
         # Queue first: a worker cancelled while waiting for room counts nothing it did not hand on.
         await self._queue.put(outcome)
-        self._record_key(outcome.key, outcome.status == Status.SUCCESS)
-        self.tally.add(outcome.entity_type, outcome.status.value, outcome.reason)
+        self._dependencies.record(outcome.key, outcome.status is Status.SUCCESS)
+        self.tally.add(outcome.entity_type, outcome.status, outcome.reason)
         self._progress.row_done(outcome.status.value)
-
-    def _record_key(self, key: str, ok: bool) -> None:
-        # A key counts as done when any row with it succeeded (duplicates are rejected later rows).
-        self._key_ok[key] = self._key_ok.get(key, False) or ok
 
     async def _emit_pre_api(self) -> None:
         self._progress.start_phase(VALIDATION_PHASE, 0)
@@ -220,7 +173,7 @@ class Engine:
         work: asyncio.Queue[WorkItem | None] = asyncio.Queue(maxsize=2 * self._settings.concurrency)
         # Everything of the phase that talks to the API; the stop watchdog cancels what is left
         # of it once the grace period is over.
-        running: list[asyncio.Task[Any]] = []
+        running: list[asyncio.Task[None]] = []
         async with asyncio.TaskGroup() as group:
             watchdog = group.create_task(self._watch_stop(running, work), name="stop-watchdog")
             preparing = group.create_task(self._prepare(phase), name="prepare")
@@ -251,7 +204,7 @@ class Engine:
         phase: Phase,
         work: asyncio.Queue[WorkItem | None],
         group: asyncio.TaskGroup,
-        running: list[asyncio.Task[Any]],
+        running: list[asyncio.Task[None]],
     ) -> None:
         """Feed the phase's rows to ``concurrency`` workers and wait for them."""
         workers = [
@@ -268,7 +221,7 @@ class Engine:
         await asyncio.wait(workers)
 
     async def _watch_stop(
-        self, running: Sequence[asyncio.Task[Any]], work: asyncio.Queue[WorkItem | None]
+        self, running: list[asyncio.Task[None]], work: asyncio.Queue[WorkItem | None]
     ) -> None:
         """After a stop request, give in-flight rows the grace period, then cancel them.
 
@@ -320,40 +273,32 @@ class Engine:
         ready: list[Row] = []
         outcomes: dict[int, Outcome] = {}
         for row in item.rows:
-            blocked = self._failed_dependency(row)
+            blocked = self._dependencies.blocked(row)
             if blocked is None:
                 ready.append(row)
             else:
-                outcomes[row.line] = Outcome.failed(
-                    row, Reason.DEPENDENCY_FAILED, f"{blocked} did not end in success"
-                )
+                outcomes[row.line] = blocked
         if ready:
             for outcome in await item.action.run(self._ctx, ready):
                 outcomes[outcome.line] = outcome
         return [outcomes[row.line] for row in item.rows if row.line in outcomes]
 
-    def _failed_dependency(self, row: Row) -> str | None:
-        for key in dependencies(row):
-            if self._key_ok.get(key) is False:
-                return key
-        return None
-
     def _group_lock(self, key: str | None) -> _GroupLock:
         return _GroupLock(self._group_locks, key)
 
-    async def _guard(self, step: Awaitable[Any]) -> Any:
+    async def _guard(self, step: Awaitable[T]) -> T | None:
         """Run a step; a fatal error or an abort stops the run instead of crossing task borders."""
         try:
             return await step
         except RunAborted as exc:
-            self._stop.request(exc.why, EXIT_STOPPED)
+            self._stop.request(exc.why, exit_code_for(exc))
         except (AuthError, FatalError) as exc:
             self._fatal = self._fatal or exc
-            self._stop.request(str(exc), EXIT_FATAL)
+            self._stop.request(str(exc), exit_code_for(exc))
         except Exception as exc:  # a bug: stop cleanly with what is committed, report it once
             log.exception("run.internal_error", extra={"event_fields": {"error": repr(exc)}})
             self._fatal = self._fatal or exc
-            self._stop.request(f"internal error: {exc!r}", EXIT_FATAL)
+            self._stop.request(f"internal error: {exc!r}", ExitCode.FATAL)
         return None
 
 
@@ -399,190 +344,3 @@ class _GroupLock:
             del self._locks[self._key]
         else:
             self._locks[self._key] = (lock, users - 1)
-
-
-async def deadline_watch(stop: StopControl, seconds_left: float) -> None:
-    """Close intake when the run's time window ends (``--deadline``, ``--max-duration``)."""
-    await asyncio.sleep(max(0.0, seconds_left))
-    stop.request("the deadline was reached", EXIT_STOPPED)
-
-
-def exit_code_for(stop: StopControl, tally: Tally) -> int:
-    """The process exit code of a run that ended without a fatal error (DESIGN §13)."""
-    if stop.exit_code is not None:
-        return stop.exit_code
-    issues = tally.by_status.get(Status.REJECTED.value, 0) + tally.by_status.get(
-        Status.PENDING.value, 0
-    )
-    return EXIT_FINISHED_WITH_ISSUES if issues else EXIT_OK
-
-
-# -- wiring one run ----------------------------------------------------------------------------
-
-
-@attrs.frozen
-class RunRequest:
-    """Everything ``run`` needs, already parsed and checked by the CLI."""
-
-    input_path: Path
-    settings: Settings
-    credentials: Credentials
-    caps: Caps = attrs.field(factory=Caps)
-    run_dir: Path | None = None
-    fresh: bool = False
-    seconds_left: float | None = None  # --deadline / --max-duration, as seconds from now
-
-
-@attrs.frozen
-class RunResult:
-    """How a run ended."""
-
-    exit_code: int
-    run_dir: Path
-    summary: Mapping[str, Any]
-
-
-def resolve_run_dir(request: RunRequest, source: InputFile) -> Path:
-    """``--run-dir`` or ``runs/<stem>-<sha12>``; ``--fresh`` sets an existing one aside."""
-    run_dir = request.run_dir or default_run_dir(
-        request.input_path, source.sha256, Path(request.settings.runs_root)
-    )
-    if request.fresh and run_dir.exists():
-        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S")
-        run_dir.rename(run_dir.with_name(f"{run_dir.name}.{stamp}"))
-    return run_dir
-
-
-async def run_file(request: RunRequest, stop: StopControl, out: TextIO) -> RunResult:
-    """Provision the tenant from one input file; resumable, idempotent."""
-    settings = request.settings
-    source = scan(request.input_path, settings)
-    run_dir = resolve_run_dir(request, source)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    secrets = request.credentials.secrets()
-    with (
-        setup_logging(run_dir, settings.log_format, settings.log_level, secrets),
-        RunLock(run_dir) as lock,
-    ):
-        for note in lock.notes:
-            log.warning("lock.note", extra={"event_fields": {"note": note}})
-        run_id = uuid.uuid4().hex[:12]
-        info = RunInfo(
-            input_path=str(request.input_path),
-            input_sha256=source.sha256,
-            version=__version__,
-            started=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            fingerprint=settings.fingerprint(),
-            run_id=run_id,
-        )
-        resume = open_run(run_dir, info, fresh=request.fresh)
-        for note in resume.notes:
-            log.warning("resume.note", extra={"event_fields": {"note": note}})
-        if resume.run_info is not None:  # a resumed directory keeps its run id (state_store.md)
-            run_id = resume.run_info.run_id
-        return await _run_with_session(request, source, run_dir, run_id, resume, stop, out)
-
-
-async def _run_with_session(
-    request: RunRequest,
-    source: InputFile,
-    run_dir: Path,
-    run_id: str,
-    resume: ResumeState,
-    stop: StopControl,
-    out: TextIO,
-) -> RunResult:
-    settings = request.settings
-    started = time.monotonic()
-    selection = RowSelection(source, settings, request.caps)
-    async with open_client(settings, request.credentials, run_id) as client:
-        checks = await run_checks(client, source, selection, run_dir, settings.org_id)
-        for check in checks:
-            print(check.line(), file=out)
-        raise_on_failure(checks)
-        writer = OutcomeWriter(run_dir, source.header, settings, run_id, resume)
-        progress = Progress(settings=settings)
-        engine = Engine(
-            selection=selection,
-            settings=settings,
-            client=client,
-            context=ActionContext(client=client, settings=settings),
-            writer=writer,
-            resume=resume,
-            stop=stop,
-            progress=progress,
-        )
-        async with _background(progress, client, stop, request.seconds_left):
-            await engine.run()
-        summary = _summary(engine, client, started, stop)
-        write_summary(run_dir, summary)
-        return RunResult(exit_code_for(stop, engine.tally), run_dir, summary)
-
-
-@contextlib.asynccontextmanager
-async def open_client(
-    settings: Settings, credentials: Credentials, run_id: str
-) -> AsyncIterator[WebexClient]:
-    """One aiohttp session, breaker and client for the whole run (created inside the loop)."""
-    timeout = aiohttp.ClientTimeout(
-        total=None, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
-    )
-    connector = aiohttp.TCPConnector(limit=max(settings.concurrency * 2, 10))
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        client = WebexClient(
-            settings,
-            credentials,
-            session,
-            CircuitBreaker.from_settings(settings),
-            run_id=run_id,
-            # A rotated refresh token goes back to the token file atomically, readable by its
-            # owner only: the run directory's writer, so the package has one atomic write.
-            save_file=functools.partial(write_atomic, mode=0o600),
-        )
-        yield client
-
-
-@contextlib.asynccontextmanager
-async def _background(
-    progress: Progress, client: WebexClient, stop: StopControl, seconds_left: float | None
-) -> AsyncIterator[None]:
-    """Progress ticks and the deadline watch, for as long as the engine runs.
-
-    Not a TaskGroup: an error of the engine must reach the caller as itself, not wrapped in an
-    exception group; the helpers are cancelled and awaited here whatever happens.
-    """
-    helpers = [asyncio.create_task(_tick_progress(progress, client), name="progress")]
-    if seconds_left is not None:
-        helpers.append(asyncio.create_task(deadline_watch(stop, seconds_left), name="deadline"))
-    try:
-        yield
-    finally:
-        for task in helpers:
-            task.cancel()
-        await asyncio.gather(*helpers, return_exceptions=True)
-        progress.finish()
-
-
-async def _tick_progress(progress: Progress, client: WebexClient) -> None:
-    while True:
-        stats = client.stats
-        progress.update_http(stats.requests, stats.rate_limited, client.breaker_state())
-        progress.tick(time.monotonic())
-        await asyncio.sleep(0.25)
-
-
-def _summary(
-    engine: Engine, client: WebexClient, started: float, stop: StopControl
-) -> dict[str, Any]:
-    stats = client.stats
-    return {
-        **engine.tally.as_dict(),
-        "duration_seconds": round(time.monotonic() - started, 3),
-        "stopped": stop.why or None,
-        "requests": stats.requests,
-        "writes": stats.writes,
-        "rate_limited": stats.rate_limited,
-        "retries": stats.retries,
-        "breaker_trips": stats.breaker_trips,
-        "by_http_status": {str(k): v for k, v in sorted(stats.by_status.items())},
-    }

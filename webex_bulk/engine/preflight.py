@@ -16,7 +16,7 @@ from webex_bulk.actions import read_licenses
 from webex_bulk.engine.batch_iterator import PHASES, RowSelection
 from webex_bulk.error_handling import ForbiddenError, PreflightError, RequestError
 from webex_bulk.http import WebexClient
-from webex_bulk.input.data_pipeline import InputFile
+from webex_bulk.input import InputFile
 from webex_bulk.models import EntityType
 
 #: Free disk space a run directory needs at the least, plus about this much per input row.

@@ -41,7 +41,8 @@ class Throttle:
     ) -> None:
         self._clock = clock
         self._sleep = sleep
-        self._rate = AdaptiveRate(settings.rate)
+        # AdaptiveRate spells auto as a configured rate of 0.0
+        self._rate = AdaptiveRate(settings.rate if isinstance(settings.rate, float) else 0.0)
         self._limiter = new_limiter(self._rate.rate)
         self._budget = RetryBudget(settings.retry_budget)
         self._pause_until = -math.inf

@@ -1,1 +1,43 @@
-"""The run directory: journal, checkpoint, lock, the single writer task and the output CSVs."""
+"""The run directory: journal, checkpoint, lock, the single writer task and the output CSVs.
+
+The face of the package: what the engine and the command line use. Everything else is private
+to ``state``.
+"""
+
+from webex_bulk.state.lock import RunLock
+from webex_bulk.state.persistence import write_atomic
+from webex_bulk.state.run_dir import (
+    EVENTS_FILE,
+    ResumeState,
+    RunInfo,
+    default_run_dir,
+    open_run,
+    read_status,
+)
+from webex_bulk.state.writers import (
+    OutcomeWriter,
+    PhaseDone,
+    csv_table,
+    outcome_cells,
+    output_columns,
+    row_cells,
+    write_summary,
+)
+
+__all__ = [
+    "EVENTS_FILE",
+    "OutcomeWriter",
+    "PhaseDone",
+    "ResumeState",
+    "RunInfo",
+    "RunLock",
+    "csv_table",
+    "default_run_dir",
+    "open_run",
+    "outcome_cells",
+    "output_columns",
+    "read_status",
+    "row_cells",
+    "write_atomic",
+    "write_summary",
+]

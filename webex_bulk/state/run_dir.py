@@ -19,13 +19,10 @@ import cattrs
 from webex_bulk.error_handling import StateError, Status
 from webex_bulk.state.checkpoint import (
     CHECKPOINT_FILE,
-    OFFSET_KEYS,
     OUTPUT_FILES,
     PREVIOUS_FILE,
     Checkpoint,
     count_statuses,
-    empty_checkpoint,
-    encode_checkpoint,
     read_checkpoint,
     rebuild_checkpoint,
     write_checkpoint,
@@ -33,17 +30,12 @@ from webex_bulk.state.checkpoint import (
 from webex_bulk.state.journal import (
     JOURNAL_FILE,
     DoneRow,
-    JournalEntry,
     JournalPrefix,
-    decode_entry,
-    encode_entry,
-    new_journal_entry,
     read_journal,
 )
-from webex_bulk.state.lock import LOCK_FILE, LockHolder, RunLock, pid_alive, read_lock_holder
+from webex_bulk.state.lock import pid_alive, read_lock_holder
 from webex_bulk.state.persistence import (
     TEMP_SUFFIX,
-    canonical_json,
     decode_record,
     file_size,
     first_error,
@@ -65,50 +57,6 @@ RUN_FILES: tuple[str, ...] = (
     PREVIOUS_FILE,
     SUMMARY_FILE,
 )
-
-__all__ = [
-    "EVENTS_FILE",
-    "RUN_FILE",
-    "RUN_FILES",
-    "SUMMARY_FILE",
-    "ResumeState",
-    "RunInfo",
-    "default_run_dir",
-    "open_run",
-    "read_status",
-]
-# Moved to checkpoint, journal, run_lock and persistence; kept importable for callers.
-__all__ += [
-    "CHECKPOINT_FILE",
-    "JOURNAL_FILE",
-    "LOCK_FILE",
-    "OFFSET_KEYS",
-    "OUTPUT_FILES",
-    "PREVIOUS_FILE",
-    "TEMP_SUFFIX",
-    "Checkpoint",
-    "DoneRow",
-    "JournalEntry",
-    "JournalPrefix",
-    "LockHolder",
-    "RunLock",
-    "canonical_json",
-    "count_statuses",
-    "decode_entry",
-    "empty_checkpoint",
-    "encode_checkpoint",
-    "encode_entry",
-    "fsync_dir",
-    "make_converter",
-    "new_journal_entry",
-    "pid_alive",
-    "read_checkpoint",
-    "read_journal",
-    "read_lock_holder",
-    "storage",
-    "write_atomic",
-    "write_checkpoint",
-]
 
 
 @attrs.frozen

@@ -1,7 +1,8 @@
 """The single writer task: journal lines, the three output CSVs and the checkpoint commits.
 
-Only this task writes outcomes; workers hand them over on a bounded queue. Also owns the
-spreadsheet formula-injection guard applied to every output cell.
+Only this task writes a run's outcomes; workers hand them over on a bounded queue. Also owns the
+one spelling of an output CSV row (input cells, then the ``_`` columns, every cell escaped
+against spreadsheet formulas), which ``validate --out`` and ``plan`` write as well.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -24,7 +25,7 @@ import attrs
 
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import Status
-from webex_bulk.input.data_pipeline import OUTPUT_COLUMNS, escape_cell, unescape_cell
+from webex_bulk.input import OUTPUT_COLUMNS, escape_cell
 from webex_bulk.models import Outcome
 from webex_bulk.state.checkpoint import (
     OUTPUT_FILES,
@@ -39,16 +40,60 @@ from webex_bulk.state.run_dir import SUMMARY_FILE, ResumeState
 
 log = logging.getLogger("webex_bulk.state.writers")
 
-# The output columns and the formula-injection guard live with the CSV reader, which undoes the
-# escape when an output file is submitted again; the writer applies them.
-__all__ = [
-    "OUTPUT_COLUMNS",
-    "OutcomeWriter",
-    "PhaseDone",
-    "escape_cell",
-    "unescape_cell",
-    "write_summary",
-]
+#: The byte order mark each output CSV starts with, so that spreadsheets read it as UTF-8.
+BOM = b"\xef\xbb\xbf"
+
+# ---------------------------------------------------------------------------------------------
+# One output row
+
+
+def output_columns(header: Sequence[str]) -> tuple[str, ...]:
+    """The input columns an output file repeats (never the ``_`` columns of a re-submission)."""
+    return tuple(column for column in header if not column.startswith("_"))
+
+
+def row_cells(
+    columns: Sequence[str], cells: Mapping[str, str], line: int, key: str, extra: Sequence[str]
+) -> list[str]:
+    """One output row: the row's input cells, its line and key, then ``extra``; all escaped."""
+    values = [cells.get(column, "") for column in columns]
+    return [escape_cell(text) for text in (*values, str(line), key, *extra)]
+
+
+def outcome_cells(columns: Sequence[str], outcome: Outcome) -> list[str]:
+    """The row of one outcome in ``success.csv`` / ``rejected.csv`` / ``pending.csv``."""
+    extra = (
+        outcome.status.value,
+        outcome.reason.value if outcome.reason else "",
+        outcome.detail,
+        outcome.action.value if outcome.action else "",
+        outcome.remote_id,
+        outcome.tracking_id,
+    )
+    return row_cells(columns, outcome.cells, outcome.line, outcome.key, extra)
+
+
+@contextlib.contextmanager
+def csv_table(path: Path, header: Sequence[str]) -> Iterator[Callable[[Sequence[str]], None]]:
+    """Write a whole output CSV at once (``validate --out``, ``plan``): BOM, header, then rows.
+
+    Yields a function that writes one row of already escaped cells.
+    """
+    with path.open("wb") as handle:
+        buffer = io.StringIO()
+        table = csv.writer(buffer, lineterminator="\r\n")
+
+        def write(cells: Sequence[str]) -> None:
+            buffer.seek(0)
+            buffer.truncate()
+            table.writerow(cells)
+            # UTF-8 cannot hold a lone surrogate; it becomes "?" in the CSV only.
+            handle.write(buffer.getvalue().encode("utf-8", errors="replace"))
+
+        handle.write(BOM)
+        write([escape_cell(column) for column in header])
+        yield write
+
 
 # ---------------------------------------------------------------------------------------------
 # The writer task
@@ -97,8 +142,7 @@ class OutcomeWriter:
         on_commit: Callable[[Checkpoint], None] | None = None,
     ) -> None:
         self._run_dir = run_dir
-        # `_` columns of the input are ours (a re-submitted rejected.csv): never twice.
-        self._columns = tuple(column for column in header if not column.startswith("_"))
+        self._columns = output_columns(header)
         self._every = settings.checkpoint_every
         self._interval = settings.checkpoint_interval
         self._run_id = run_id
@@ -150,7 +194,9 @@ class OutcomeWriter:
         finally:
             self._close()
 
-    async def _next(self, queue: asyncio.Queue[Outcome | PhaseDone | None]) -> Any:
+    async def _next(
+        self, queue: asyncio.Queue[Outcome | PhaseDone | None]
+    ) -> Outcome | PhaseDone | _Idle | None:
         """The next message, or ``_IDLE`` when uncommitted outcomes have waited long enough."""
         since = self._batch.since
         if since is None:
@@ -190,7 +236,7 @@ class OutcomeWriter:
         batch = self._batch
         batch.journal += encode_entry(self._converter, entry)
         self._ensure_header(status)
-        batch.rows[status] += self._row_bytes(outcome, status)
+        batch.rows[status] += self._encode_row(outcome_cells(self._columns, outcome))
         batch.outcomes += 1
         if batch.since is None:
             batch.since = self._clock()
@@ -199,20 +245,14 @@ class OutcomeWriter:
     def _ensure_header(self, status: Status) -> None:
         if status not in self._has_header:
             columns = (*self._columns, *OUTPUT_COLUMNS)
-            self._batch.rows[status] += b"\xef\xbb\xbf" + self._encode_row(columns)
+            self._batch.rows[status] += BOM + self._encode_row([escape_cell(c) for c in columns])
             self._has_header.add(status)
 
-    def _row_bytes(self, outcome: Outcome, status: Status) -> bytes:
-        cells = [outcome.cells.get(column, "") for column in self._columns]
-        reason = outcome.reason.value if outcome.reason else ""
-        action = outcome.action.value if outcome.action else ""
-        extra = (str(outcome.line), outcome.key, status.value, reason, outcome.detail, action)
-        return self._encode_row((*cells, *extra, outcome.remote_id, outcome.tracking_id))
-
     def _encode_row(self, cells: Sequence[str]) -> bytes:
+        """One CSV line of already escaped cells."""
         self._buffer.seek(0)
         self._buffer.truncate()
-        self._csv.writerow([escape_cell(cell) for cell in cells])
+        self._csv.writerow(cells)
         # UTF-8 cannot hold a lone surrogate; such a character becomes "?" in the CSV only
         # (the journal keeps it, escaped).
         return self._buffer.getvalue().encode("utf-8", errors="replace")

@@ -1,0 +1,105 @@
+"""``validate``'s report: rows per entity type and status, rejections per reason with their
+first line numbers; and its ``--out`` files, written like a run's ``rejected.csv``/``pending.csv``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from webex_bulk.error_handling import Status
+from webex_bulk.input import OUTPUT_COLUMNS, InputFile
+from webex_bulk.models import EntityType, Outcome, Row
+from webex_bulk.state import csv_table, outcome_cells, output_columns
+
+_FIRST_LINES = 5
+
+
+class ValidateReport:
+    """Counts of one validation: rows per entity type and status, rejections per reason."""
+
+    def __init__(self) -> None:
+        self.by_type: dict[str, Counter[str]] = {}
+        self.by_reason: dict[tuple[str, str], list[int]] = {}
+        self.reason_counts: Counter[tuple[str, str]] = Counter()
+        self.failed = 0
+
+    def add(self, item: Row | Outcome) -> None:
+        """Count one row or pre-API outcome."""
+        if isinstance(item, Row):
+            self.by_type.setdefault(item.entity_type.value, Counter())["valid"] += 1
+            return
+        self.failed += 1
+        self.by_type.setdefault(item.entity_type or "(blank)", Counter())[item.status.value] += 1
+        reason = (item.status.value, item.reason.value if item.reason else "")
+        self.reason_counts[reason] += 1
+        lines = self.by_reason.setdefault(reason, [])
+        if len(lines) < _FIRST_LINES:
+            lines.append(item.line)
+
+    def render(self, source: InputFile) -> str:
+        """The report as text."""
+        delimiter = "tab" if source.delimiter == "\t" else source.delimiter
+        out = [
+            f"{source.path}: {source.row_count} rows · encoding {source.encoding} "
+            f"· delimiter {delimiter!r}"
+        ]
+        out.extend(f"warning: {warning}" for warning in source.warnings)
+        out.append("")
+        out.append(f"{'entity type':<18}{'rows':>7}{'valid':>7}{'rejected':>10}{'pending':>9}")
+        total: Counter[str] = Counter()
+        for name in sorted(self.by_type, key=_type_order):
+            counts = self.by_type[name]
+            total.update(counts)
+            out.append(_type_line(name, counts))
+        out.append(_type_line("total", total))
+        for status in (Status.REJECTED.value, Status.PENDING.value):
+            reasons = sorted(r for r in self.reason_counts if r[0] == status)
+            if reasons:
+                out.append("")
+                out.append(f"{status} ({sum(self.reason_counts[r] for r in reasons)}):")
+                out.extend(self._reason_line(reason) for reason in reasons)
+        return "\n".join(out)
+
+    def _reason_line(self, reason: tuple[str, str]) -> str:
+        count = self.reason_counts[reason]
+        lines = ", ".join(str(line) for line in self.by_reason[reason])
+        more = ", …" if count > len(self.by_reason[reason]) else ""
+        label = "line" if count == 1 else "lines"
+        return f"  {reason[1]:<24}{count:>6}   {label} {lines}{more}"
+
+
+def _type_order(name: str) -> tuple[int, str]:
+    order = [t.value for t in EntityType]
+    return (order.index(name), name) if name in order else (len(order), name)
+
+
+def _type_line(name: str, counts: Counter[str]) -> str:
+    rows = counts["valid"] + counts["rejected"] + counts["pending"]
+    return f"{name:<18}{rows:>7}{counts['valid']:>7}{counts['rejected']:>10}{counts['pending']:>9}"
+
+
+@contextlib.contextmanager
+def outcome_files(
+    out_dir: Path | None, header: Sequence[str]
+) -> Iterator[Callable[[Outcome], None]]:
+    """A function writing each outcome to ``rejected.csv`` or ``pending.csv`` (or nowhere)."""
+    if out_dir is None:
+        yield lambda _outcome: None
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    columns = output_columns(header)
+    with contextlib.ExitStack() as stack:
+        tables = {
+            status: stack.enter_context(
+                csv_table(out_dir / f"{status.value}.csv", (*columns, *OUTPUT_COLUMNS))
+            )
+            for status in (Status.REJECTED, Status.PENDING)
+        }
+
+        def write(outcome: Outcome) -> None:
+            tables[outcome.status](outcome_cells(columns, outcome))
+
+        yield write
