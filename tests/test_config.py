@@ -114,15 +114,19 @@ def test_a_zero_rate_is_refused_not_taken_for_auto() -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("concurrency", "8"), ("concurrency", 2.5), ("backoff_base", "x"), ("log_format", 3)],
+    [("concurrency", 2.5), ("concurrency", True), ("backoff_base", "x"), ("log_format", 3)],
 )
-def test_settings_built_directly_check_their_fields(key: str, value: object) -> None:
-    """A Settings built in code reads each field like the loader: typed, in range, or refused."""
-    if key == "concurrency" and value == "8":
-        assert Settings(concurrency="8").concurrency == 8  # text is read
-        return
+def test_settings_built_in_code_refuse_a_wrong_type(key: str, value: object) -> None:
+    """A Settings built in code reads each field like the loader: a wrong type is refused."""
     with pytest.raises((TypeError, ValueError)):
         Settings(**{key: value})  # a wrong type on purpose
+
+
+def test_settings_built_in_code_read_text_and_may_pass_the_limits() -> None:
+    """Code may build settings beyond a person's limits (tests do), but always of the right type."""
+    settings = Settings(concurrency="8", breaker_threshold=1_000_000)
+    assert settings.concurrency == 8
+    assert settings.breaker_threshold == 1_000_000
 
 
 def test_numbers_are_stored_with_their_field_type() -> None:

@@ -120,7 +120,8 @@ class Settings:
     """Every setting of a run with its default and limits; built once, never changed afterwards.
 
     Each field carries its reader (an attrs converter: text or a typed value in, the field's
-    type out) and its limits (``SPECS``); building a ``Settings`` checks every value.
+    type out), so every value has its field's type however a ``Settings`` is built; the limits
+    (``SPECS``) bind what a person gives (``load_settings``), not what code and tests build.
     """
 
     concurrency: int = attrs.field(
@@ -237,10 +238,6 @@ class Settings:
     token_refresh_margin: float = attrs.field(
         default=300.0, converter=_number, metadata=_about("token refresh margin", 0.0, 86400.0)
     )
-
-    def __attrs_post_init__(self) -> None:
-        for key, spec in SPECS.items():
-            spec.check_limits(getattr(self, key))
 
     @property
     def rate_auto(self) -> bool:
