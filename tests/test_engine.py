@@ -123,3 +123,44 @@ async def test_dependency_failure_skips_dependent_rows_without_requests(
     assert "location:bad place" in pending[0]["_detail"]
     assert counts["writes"] == 0
     assert not any("people" in route and "POST" in route for route in counts["by_route"])
+
+
+async def test_a_resumed_summary_counts_rows_under_their_entity_type(
+    simulator, run_engine, tmp_path
+) -> None:
+    """Rows done in an earlier run count under their journal's entity type, a blank one too."""
+    csv_path = write_csv(
+        tmp_path / "blank.csv",
+        """
+        entity_type,name,time_zone,address1,city,state,postal_code,country
+        location,Blank Lab,America/New_York,1 Main St,Boston,MA,02110,US
+        ,Nameless,America/New_York,2 Main St,Boston,MA,02110,US
+        """,
+    )
+    async with simulator() as sim:
+        first = await run_engine(sim, csv_path)
+        resumed = await run_engine(sim, csv_path)
+    by_type = first.result.summary["by_entity_type"]
+    assert by_type == {"": {"rejected": 1}, "location": {"success": 1}}
+    assert resumed.result.summary["by_entity_type"] == by_type
+
+
+async def test_plan_and_run_agree_when_a_duplicate_of_a_prerequisite_is_rejected(
+    simulator, run_engine, run_plan, tmp_path
+) -> None:
+    """A rejected duplicate of a location blocks neither the run nor the plan of its users."""
+    csv_path = write_csv(
+        tmp_path / "dup.csv",
+        """
+        entity_type,name,time_zone,address1,city,state,postal_code,country,email,first_name,last_name,location,extension
+        location,Twice,America/New_York,1 Main St,Boston,MA,02110,US,,,,,
+        location,Twice,America/New_York,1 Main St,Boston,MA,02110,US,,,,,
+        user,,,,,,,,t@example.com,Tia,Ode,Twice,2001
+        """,
+    )
+    async with simulator() as sim:
+        plan = await run_plan(sim, csv_path)
+        run = await run_engine(sim, csv_path)
+    assert plan.counts == {"rejected": 1, "create": 2}
+    assert [r["_reason"] for r in run.rows("rejected")] == ["duplicate_row"]
+    assert len(run.rows("success")) == 2
