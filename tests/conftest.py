@@ -15,7 +15,7 @@ import pytest
 from aioresponses import aioresponses
 from support import EngineRun, mock_transport, settings_for
 
-from webex_bulk.config import Credentials
+from webex_bulk.credentials import Credentials
 from webex_bulk.engine import Caps, RunRequest, StopControl, Timer, plan_file, run_file
 from webex_bulk.simulator import RunningSimulator, SimConfig, running_simulator
 

@@ -23,7 +23,8 @@ import pytest
 from aioresponses import aioresponses
 from yarl import URL
 
-from webex_bulk.config import Credentials, Settings
+from webex_bulk.config import Settings
+from webex_bulk.credentials import Credentials
 from webex_bulk.engine import RunResult
 from webex_bulk.http import CircuitBreaker, SaveFile, WebexClient
 from webex_bulk.simulator import RunningSimulator

@@ -17,7 +17,8 @@ from support import FakeClock
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.ports import ApiClient, ResponseLike
 from webex_bulk.actions.registry import REGISTRY
-from webex_bulk.config import Credentials, Settings
+from webex_bulk.config import Settings
+from webex_bulk.credentials import Credentials
 from webex_bulk.http.breaker import CircuitBreaker
 from webex_bulk.http.client import WebexClient
 from webex_bulk.models import EntityType, Outcome, Row

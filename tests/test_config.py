@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from webex_bulk.config import AUTO, SPECS, Settings, load_credentials, load_settings
+from webex_bulk.config import AUTO, SPECS, Settings, load_settings
+from webex_bulk.credentials import load_credentials
 from webex_bulk.error_handling import ConfigError
 
 

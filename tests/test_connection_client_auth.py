@@ -20,7 +20,7 @@ from aioresponses import CallbackResult, aioresponses
 from support import BASE, FakeClock, make_client, sent
 from yarl import URL
 
-from webex_bulk.config import Credentials
+from webex_bulk.credentials import Credentials
 from webex_bulk.error_handling import AuthError, StorageError
 from webex_bulk.http import WebexClient
 from webex_bulk.log import setup_logging

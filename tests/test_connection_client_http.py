@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from support import make_client
 
-from webex_bulk.config import Credentials
+from webex_bulk.credentials import Credentials
 from webex_bulk.error_handling import RetriesExhausted, UnknownOutcome
 from webex_bulk.http import WebexClient
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from webex_bulk.cli.commands import main
-from webex_bulk.config import load_credentials
+from webex_bulk.credentials import load_credentials
 from webex_bulk.error_handling import ConfigError
 from webex_bulk.simulator import SimConfig, SimulatorProcess, simulator_process
 

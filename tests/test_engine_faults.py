@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from support import aside, until, write_csv, writes_reach
 
-from webex_bulk.config import Credentials
+from webex_bulk.credentials import Credentials
 from webex_bulk.engine import Caps, StopControl
 from webex_bulk.error_handling import AuthError, LockError
 from webex_bulk.models import EntityType

@@ -1,10 +1,10 @@
 """The import layering of the package, checked per subpackage on the source with ``ast``.
 
-cli → engine → {actions, http, state} → {input, config, error_handling, log, models}; actions may
-use http's face, and every package uses only the face of actions, engine, http, state and input; only
-http.transport catches aiohttp's exceptions.
-The pure modules import no aiohttp/asyncio/click/time and read no clock. The simulator and the
-engine know nothing of each other; only cli starts the simulator. No cycles.
+cli → engine → {actions, http, state} → {input, config, credentials, error_handling, log,
+models}; actions may use http's face, and every package uses only the face of actions, engine,
+http, state and input; only http.transport catches aiohttp's exceptions. The pure modules import
+no aiohttp/asyncio/click/time and read no clock. The simulator and the engine know nothing of each
+other; only cli starts the simulator. No cycles.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ RANKS: dict[str, int] = {
     "__init__": 0,
     "models": 0,
     "config": 0,
+    "credentials": 0,
     "error_handling": 0,
     "log": 0,
     "input": 0,
@@ -43,6 +44,7 @@ PURE = frozenset(
     {
         "models",
         "config",
+        "credentials",
         "error_handling",
         "input.*",
         "actions.bodies",

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from reliability import invariants
-from webex_bulk.config import Credentials, Settings
+from webex_bulk.config import Settings
+from webex_bulk.credentials import Credentials
 from webex_bulk.engine import RunRequest, RunResult, StopControl, run_file
 from webex_bulk.simulator import SimConfig, SimulatorProcess
 from webex_bulk.state.checkpoint import CHECKPOINT_FILE, PREVIOUS_FILE

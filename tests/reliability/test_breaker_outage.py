@@ -23,7 +23,8 @@ from support import FakeClock, aside, writes_reach
 from reliability import invariants
 from reliability.conftest import scale
 from reliability.mixed_file import write_mixed_file
-from webex_bulk.config import Credentials, Settings
+from webex_bulk.config import Settings
+from webex_bulk.credentials import Credentials
 from webex_bulk.error_handling import ApiError, RetriesExhausted, RunAborted
 from webex_bulk.http.breaker import BreakerState, CircuitBreaker
 from webex_bulk.http.client import WebexClient

@@ -18,7 +18,8 @@ from support import aside
 
 from reliability import invariants
 from reliability.conftest import scale
-from webex_bulk.config import Credentials, Settings
+from webex_bulk.config import Settings
+from webex_bulk.credentials import Credentials
 from webex_bulk.http import CircuitBreaker, WebexClient
 
 pytestmark = pytest.mark.timeout(600)

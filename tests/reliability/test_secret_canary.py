@@ -24,7 +24,7 @@ from aiohttp import web
 from reliability.conftest import scale
 from reliability.mixed_file import write_mixed_file
 from reliability.test_ambiguous_post import Handler, simulator_behind
-from webex_bulk.config import Credentials
+from webex_bulk.credentials import Credentials
 from webex_bulk.error_handling import AuthError
 from webex_bulk.simulator import SimConfig, simulator_process
 

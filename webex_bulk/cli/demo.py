@@ -12,7 +12,8 @@ from typing import TextIO
 
 import attrs
 
-from webex_bulk.config import Credentials, Settings
+from webex_bulk.config import Settings
+from webex_bulk.credentials import Credentials
 from webex_bulk.engine import RunRequest, RunResult, StopControl, run_file
 from webex_bulk.simulator import Latency, SimConfig, running_simulator
 

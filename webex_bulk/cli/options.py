@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 import click
 
-from webex_bulk.config import Settings, load_credentials, load_settings
+from webex_bulk.config import Settings, load_settings
+from webex_bulk.credentials import load_credentials
 from webex_bulk.engine import Caps, RunRequest, parse_only
 from webex_bulk.error_handling import ConfigError
 

@@ -7,8 +7,8 @@ one session and client inside the running loop, and pass the preflight checklist
 from __future__ import annotations
 
 import contextlib
-import functools
 import datetime
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +17,8 @@ from typing import TextIO
 import aiohttp
 import attrs
 
-from webex_bulk.config import Credentials, Settings
+from webex_bulk.config import Settings
+from webex_bulk.credentials import Credentials
 from webex_bulk.engine.batch_iterator import Caps, RowSelection
 from webex_bulk.engine.preflight import Check, raise_on_failure, run_checks
 from webex_bulk.http import CircuitBreaker, WebexClient

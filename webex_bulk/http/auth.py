@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 import yarl
 
-from webex_bulk.config import Credentials, Settings
+from webex_bulk.config import Settings
+from webex_bulk.credentials import Credentials
 from webex_bulk.error_handling import AuthError, HttpClass, StorageError, classify_status
 from webex_bulk.http.answers import Answer, Response, error_details, judge, parse_json
 from webex_bulk.http.retry import FailureKind, GiveUp, decide_retry

@@ -18,7 +18,8 @@ from typing import Any
 import aiohttp
 import yarl
 
-from webex_bulk.config import Credentials, Settings
+from webex_bulk.config import Settings
+from webex_bulk.credentials import Credentials
 from webex_bulk.error_handling import (
     ApiError,
     AuthError,
