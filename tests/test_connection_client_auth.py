@@ -24,6 +24,7 @@ from webex_bulk.credentials import Credentials
 from webex_bulk.error_handling import AuthError, StorageError
 from webex_bulk.http import WebexClient
 from webex_bulk.log import setup_logging
+from webex_bulk.state import EVENTS_FILE
 from webex_bulk.state.persistence import write_atomic
 
 pytestmark = pytest.mark.timeout(20)
@@ -378,7 +379,7 @@ async def test_a_refreshed_token_never_reaches_events_log(
     mocked.post(TOKEN_URL, payload=token_answer(access="fresh-token-77", refresh="rotated-r9"))
     mocked.get(f"{BASE}/x", payload={})
     run_dir = tmp_path / "run"
-    with setup_logging(run_dir, "json", "info", [], stream=io.StringIO()):
+    with setup_logging(run_dir / EVENTS_FILE, "json", "info", [], stream=io.StringIO()):
         client = refreshing_client(session, clock, access_token=None, token_file=token_file)
         await client.request("GET", "/x")
         leak = {"seen": "fresh-token-77 rotated-r9"}
