@@ -122,4 +122,4 @@ def test_exit_codes_of_domain_errors() -> None:
     assert exit_code_for(eh.RunAborted("deadline")) is ExitCode.STOPPED
     assert exit_code_for(eh.ConfigError("k", "s", "p")) is ExitCode.FATAL
     assert exit_code_for(eh.InputFileError("f", 1, "p", "h")) is ExitCode.FATAL
-    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 130, 143]
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 3, 4, 129, 130, 143]

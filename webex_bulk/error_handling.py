@@ -93,7 +93,8 @@ class ExitCode(enum.IntEnum):
     USAGE = 2  # bad command line: click's own exit code for a usage error
     ROWS_FAILED = 3  # finished, some rows rejected or pending
     STOPPED = 4  # stopped before the end (breaker, deadline); run again to resume
-    SIGINT = 130  # interrupted (128 + the signal's number); run again to resume
+    SIGHUP = 129  # interrupted (128 + the signal's number); run again to resume
+    SIGINT = 130
     SIGTERM = 143
 
 

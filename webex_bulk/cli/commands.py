@@ -62,6 +62,20 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("webex-bulk: interrupted", err=True)
             ctx.exit(ExitCode.SIGINT)
+        except OSError as error:  # a path the command cannot create or write (read-only, …)
+            click.echo(f"webex-bulk: {os_error_line(error)}", err=True)
+            ctx.exit(ExitCode.FATAL)
+
+
+def os_error_line(error: OSError) -> str:
+    """One line for a file-system error: the path, the cause, what to do."""
+    cause = error.strerror or str(error) or type(error).__name__
+    if not error.filename:
+        return f"{cause} ({type(error).__name__})"
+    return (
+        f"{error.filename}: {cause} — make the path writable (or choose another --run-dir / "
+        "--out), then run the same command again"
+    )
 
 
 def finish(code: ExitCode) -> NoReturn:
@@ -78,7 +92,7 @@ def main() -> None:
     """Provision Webex Calling for a whole tenant from one CSV file.
 
     Exit codes: 0 all rows fine, 1 fatal error, 2 usage error, 3 some rows rejected or
-    pending, 4 stopped before the end (run again to resume), 130/143 interrupted.
+    pending, 4 stopped before the end (run again to resume), 129/130/143 interrupted.
     """
 
 
@@ -131,18 +145,25 @@ def template(entity_type: str | None) -> None:
 # -- the engine: run, plan, status, preflight ------------------------------------------------
 
 
+#: Signals that stop a run gracefully: what ended is committed, the same command resumes.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _run_async(work: Callable[[StopControl], Awaitable[T]]) -> T:
-    """Run an engine coroutine with SIGINT/SIGTERM wired to a clean stop (the one asyncio.run)."""
+    """Run an engine coroutine with SIGINT/SIGTERM/SIGHUP wired to a clean stop.
+
+    The one ``asyncio.run`` of the package.
+    """
 
     async def main_task() -> T:
         stop = StopControl()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in _STOP_SIGNALS:
             loop.add_signal_handler(signum, stop.on_signal, signum)
         try:
             return await work(stop)
         finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
+            for signum in _STOP_SIGNALS:
                 loop.remove_signal_handler(signum)
 
     return asyncio.run(main_task())
@@ -170,7 +191,7 @@ def run(
     """Provision the tenant from FILE: idempotent, resumable, within the API's rate limit.
 
     Running the same command again resumes where it stopped. Exit 0 every row success,
-    3 some rows rejected or pending, 4 stopped early, 130/143 interrupted, 1 fatal.
+    3 some rows rejected or pending, 4 stopped early, 129/130/143 interrupted, 1 fatal.
     """
     try:
         seconds_left = window_seconds(deadline, max_duration, datetime.datetime.now())

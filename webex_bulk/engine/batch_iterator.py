@@ -56,6 +56,16 @@ class Caps:
     only: frozenset[EntityType] | None = None
     limit: int | None = None
 
+    @property
+    def scope(self) -> str:
+        """The caps as a name for the run directory: ``""`` (whole file), ``only-user-limit-20``."""
+        parts = []
+        if self.only is not None:
+            parts.append("only-" + "+".join(sorted(t.value for t in self.only)))
+        if self.limit is not None:
+            parts.append(f"limit-{self.limit}")
+        return "-".join(parts)
+
     def types(self, phase: Phase) -> tuple[EntityType, ...]:
         """The phase's entity types that the caps allow."""
         return tuple(t for t in phase.types if self.only is None or t in self.only)

@@ -60,8 +60,9 @@ class StopControl:
         self.intake_closed.set()
 
     def on_signal(self, signum: int) -> None:
-        """SIGINT → 130, SIGTERM → 143; a second signal skips the grace period."""
-        code = ExitCode.SIGINT if signum == signal.SIGINT else ExitCode.SIGTERM
+        """SIGINT → 130, SIGTERM → 143, SIGHUP → 129 (128 + the signal's number); a second
+        signal skips the grace period."""
+        code = ExitCode(128 + signum)
         log.warning("run.signal", extra={"event_fields": {"signal": signal.Signals(signum).name}})
         self.request(f"interrupted by {signal.Signals(signum).name}", code)
 

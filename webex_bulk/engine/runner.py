@@ -82,6 +82,7 @@ async def run_file(
             started=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             fingerprint=settings.fingerprint(),
             run_id=run_id,
+            scope=request.caps.scope,
         )
         resume = open_run(run_dir, info, fresh=request.fresh)
         for note in resume.notes:

@@ -40,9 +40,9 @@ class RunRequest:
 
 
 def resolve_run_dir(request: RunRequest, source: InputFile) -> Path:
-    """``--run-dir`` or ``runs/<stem>-<sha12>``; ``--fresh`` sets an existing one aside."""
+    """``--run-dir`` or ``runs/<stem>-<sha12>[-<scope>]``; ``--fresh`` sets one aside."""
     run_dir = request.run_dir or default_run_dir(
-        request.input_path, source.sha256, Path(request.settings.runs_root)
+        request.input_path, source.sha256, Path(request.settings.runs_root), request.caps.scope
     )
     if request.fresh and run_dir.exists():
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S")

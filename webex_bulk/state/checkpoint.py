@@ -17,7 +17,13 @@ import cattrs
 
 from webex_bulk.error_handling import Status
 from webex_bulk.state.journal import JOURNAL_FILE, DoneRow, JournalPrefix, read_journal
-from webex_bulk.state.persistence import decode_record, file_size, storage, write_atomic
+from webex_bulk.state.persistence import (
+    decode_record,
+    file_size,
+    read_record_bytes,
+    storage,
+    write_atomic,
+)
 
 CHECKPOINT_FILE = "checkpoint.json"
 PREVIOUS_FILE = "checkpoint.json.prev"
@@ -66,7 +72,7 @@ def write_checkpoint(
 
 def read_checkpoint(path: Path, converter: cattrs.Converter) -> Checkpoint:
     """Read one checkpoint file; ValueError (or OSError) says why it cannot be used."""
-    data = path.read_bytes()
+    data = read_record_bytes(path)
     if not data.strip():
         raise ValueError("empty file")
     checkpoint: Checkpoint = decode_record(converter, data, Checkpoint)

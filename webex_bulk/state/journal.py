@@ -7,6 +7,7 @@ committed state (``checkpoint``) nor decide a row's fate.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import zlib
 from pathlib import Path
@@ -20,6 +21,11 @@ from webex_bulk.models import Outcome
 from webex_bulk.state.persistence import canonical_json, first_error, storage
 
 JOURNAL_FILE = "journal.jsonl"
+#: The longest journal line read; a longer one is damage (a real line is well under 64 KiB, as
+#: cells are capped at read time and ``detail`` at ``MAX_DETAIL`` characters).
+MAX_LINE_BYTES = 1 << 20
+#: The longest ``detail`` a journal entry keeps (the output CSVs keep the whole sentence).
+MAX_DETAIL = 4000
 
 
 @attrs.frozen
@@ -64,7 +70,7 @@ def new_journal_entry(
         entity_type=outcome.entity_type,
         status=outcome.status,
         reason=outcome.reason,
-        detail=outcome.detail,
+        detail=outcome.detail[:MAX_DETAIL],
         action=outcome.action,
         remote_id=outcome.remote_id,
         tracking_id=outcome.tracking_id,
@@ -86,10 +92,12 @@ def decode_entry(converter: cattrs.Converter, raw: bytes) -> JournalEntry:
         raise ValueError("torn line (no line end)")
     try:
         fields = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a line of deeply nested brackets
         raise ValueError("not JSON") from None
     if not isinstance(fields, dict):
         raise ValueError("not a JSON object")
+    if any(isinstance(value, dict | list) for value in fields.values()):
+        raise ValueError("not a flat record")
     crc = fields.pop("crc", None)
     if type(crc) is not int or zlib.crc32(canonical_json(fields)) != crc:
         raise ValueError("CRC mismatch")
@@ -141,7 +149,13 @@ def read_journal(
         return prefix
     with storage(path, "read"), open(path, "rb") as handle:
         offset = 0
-        for raw in handle:
+        while raw := handle.readline(MAX_LINE_BYTES + 1):
+            if len(raw) > MAX_LINE_BYTES:
+                prefix.size = offset
+                prefix.problem = (
+                    f"line {len(prefix.lines) + 1} is longer than {MAX_LINE_BYTES} bytes"
+                )
+                return _finish_size(prefix, handle, limit)
             if limit is not None and offset + len(raw) > limit:
                 prefix.size = limit
                 if offset < limit:
@@ -158,7 +172,7 @@ def read_journal(
 
 def _finish_size(prefix: JournalPrefix, handle: Any, limit: int | None) -> JournalPrefix:
     """After a bad line, count the rest of the file so the note can say how much is dropped."""
-    rest = len(handle.read())
+    rest = max(0, os.fstat(handle.fileno()).st_size - prefix.size)
     prefix.size += rest if limit is None else min(rest, max(0, limit - prefix.size))
     return prefix
 

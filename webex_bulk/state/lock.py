@@ -18,7 +18,13 @@ from pathlib import Path
 import attrs
 
 from webex_bulk.error_handling import LockError
-from webex_bulk.state.persistence import canonical_json, decode_record, make_converter, storage
+from webex_bulk.state.persistence import (
+    canonical_json,
+    decode_record,
+    make_converter,
+    read_record_bytes,
+    storage,
+)
 
 log = logging.getLogger("webex_bulk.state.lock")
 
@@ -116,7 +122,7 @@ class RunLock:
 
     def _read(self) -> tuple[bytes | None, LockHolder | None]:
         try:
-            raw = self.path.read_bytes()
+            raw = read_record_bytes(self.path)
         except FileNotFoundError:
             return None, None
         except OSError:
@@ -146,7 +152,7 @@ class RunLock:
 def read_lock_holder(run_dir: Path) -> LockHolder | None:
     """Who holds the run directory's lock, if anyone (reads only; never takes the lock)."""
     try:
-        raw = (run_dir / LOCK_FILE).read_bytes()
+        raw = read_record_bytes(run_dir / LOCK_FILE)
         holder: LockHolder = decode_record(make_converter(), raw, LockHolder)
     except (OSError, ValueError):
         return None

@@ -10,6 +10,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,12 @@ import cattrs
 from webex_bulk.error_handling import StorageError
 
 TEMP_SUFFIX = ".tmp"
+#: The largest record file read (checkpoint, run.json, lock, summary): all are a few KiB, so
+#: anything bigger is damage, refused before it is read whole.
+MAX_RECORD_BYTES = 1 << 20
+#: The deepest nesting of arrays and objects a record may have (the deepest real one has 3).
+MAX_RECORD_DEPTH = 16
+_BRACKETS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -55,10 +62,42 @@ def canonical_json(value: Any) -> bytes:
 
 def decode_record(converter: cattrs.Converter, data: bytes, kind: type[Any]) -> Any:
     """Structure a JSON document or raise ValueError naming what is wrong."""
+    value = load_json(data)
     try:
-        return converter.structure(json.loads(data), kind)
+        return converter.structure(value, kind)
     except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
         raise ValueError(first_error(exc)) from None
+
+
+def load_json(data: bytes) -> Any:
+    """Parse a record's JSON, bounded: ValueError when it is too big, too deep or not JSON.
+
+    The depth is checked on the bytes before parsing, so a hostile file can never reach the
+    parser's recursion limit (nor the encoder's, when ``status`` prints what was read).
+    """
+    if len(data) > MAX_RECORD_BYTES:
+        raise ValueError(f"larger than {MAX_RECORD_BYTES} bytes")
+    depth = 0
+    for match in _BRACKETS.finditer(data):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_RECORD_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_RECORD_DEPTH} levels")
+        elif token in (b"]", b"}"):
+            depth -= 1
+    try:
+        return json.loads(data)
+    except RecursionError:  # unreachable after the depth check; kept as the last line of defence
+        raise ValueError("nested too deeply") from None
+    except ValueError as exc:
+        raise ValueError(first_error(exc)) from None
+
+
+def read_record_bytes(path: Path) -> bytes:
+    """A record file's bytes, at most ``MAX_RECORD_BYTES`` + 1 of them (OSError as it comes)."""
+    with open(path, "rb") as handle:
+        return handle.read(MAX_RECORD_BYTES + 1)
 
 
 def first_error(exc: BaseException) -> str:

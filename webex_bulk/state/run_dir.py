@@ -40,7 +40,9 @@ from webex_bulk.state.persistence import (
     file_size,
     first_error,
     fsync_dir,
+    load_json,
     make_converter,
+    read_record_bytes,
     storage,
     write_atomic,
 )
@@ -69,6 +71,9 @@ class RunInfo:
     started: str
     fingerprint: dict[str, Any]
     run_id: str
+    #: Which rows the run may touch: "" for the whole file, else e.g. ``limit-20`` or
+    #: ``only-user`` (``Caps.scope``). Outcomes of a subset are final for that subset only.
+    scope: str = ""
 
 
 @attrs.frozen
@@ -85,9 +90,14 @@ class ResumeState:
 # Opening a run directory
 
 
-def default_run_dir(input_path: Path, input_sha256: str, runs_root: Path) -> Path:
-    """``runs/<input-stem>-<sha256[:12]>``: the same file always resumes in the same place."""
-    return runs_root / f"{input_path.stem}-{input_sha256[:12]}"
+def default_run_dir(input_path: Path, input_sha256: str, runs_root: Path, scope: str = "") -> Path:
+    """``runs/<input-stem>-<sha256[:12]>``: the same file always resumes in the same place.
+
+    A subset run (``--limit``, ``--only``) gets its own directory, ``…-<scope>``: a row it ended
+    because a row it left out was missing must not stay ended for the whole file's run.
+    """
+    name = f"{input_path.stem}-{input_sha256[:12]}"
+    return runs_root / (f"{name}-{scope}" if scope else name)
 
 
 def open_run(run_dir: Path, info: RunInfo, *, fresh: bool) -> ResumeState:
@@ -130,7 +140,7 @@ def _archive(run_dir: Path, converter: cattrs.Converter) -> list[str]:
     if not present:
         return []
     try:
-        old_id = decode_record(converter, (run_dir / RUN_FILE).read_bytes(), RunInfo).run_id
+        old_id = decode_record(converter, read_record_bytes(run_dir / RUN_FILE), RunInfo).run_id
     except (OSError, ValueError):
         old_id = "unknown"
     target = run_dir / "archive" / old_id
@@ -162,7 +172,7 @@ def _run_info(
         return info
     try:
         with storage(path, "read"):
-            stored: RunInfo = decode_record(converter, path.read_bytes(), RunInfo)
+            stored: RunInfo = decode_record(converter, read_record_bytes(path), RunInfo)
     except ValueError as exc:
         raise StateError(
             f"{path} cannot be read ({exc}) — use --fresh to start a new run "
@@ -181,6 +191,13 @@ def _check_same_run(path: Path, stored: RunInfo, info: RunInfo) -> None:
             f"{stored.input_sha256[:12]}…, this file {info.input_sha256[:12]}…): its line numbers "
             "mean other rows — use --fresh, or another --run-dir"
         )
+    if stored.scope != info.scope:
+        raise StateError(
+            f"{path} holds a run of {_scope_words(stored.scope)}, this run is of "
+            f"{_scope_words(info.scope)}: outcomes of a subset depend on the rows it left out, "
+            "so the two cannot share a directory — use another --run-dir (without --run-dir "
+            "each scope gets its own), or --fresh"
+        )
     if stored.fingerprint != info.fingerprint:
         changed = sorted(
             key
@@ -194,6 +211,10 @@ def _check_same_run(path: Path, stored: RunInfo, info: RunInfo) -> None:
             "tenants — run with the original settings, or use --fresh to start a new run "
             "(the old run directory is kept aside)"
         )
+
+
+def _scope_words(scope: str) -> str:
+    return f"the subset {scope}" if scope else "the whole file"
 
 
 def _committed_state(
@@ -281,7 +302,7 @@ def read_status(run_dir: Path) -> dict[str, Any]:
     notes: list[str] = []
     status: dict[str, Any] = {"run_dir": str(run_dir), "notes": notes}
     try:
-        info = decode_record(converter, (run_dir / RUN_FILE).read_bytes(), RunInfo)
+        info = decode_record(converter, read_record_bytes(run_dir / RUN_FILE), RunInfo)
         status["run"] = converter.unstructure(info)
     except (OSError, ValueError) as exc:
         status["run"] = None
@@ -324,7 +345,7 @@ def _status_checkpoint(
 
 def _read_json(path: Path, notes: list[str]) -> Any:
     try:
-        return json.loads(path.read_bytes())
+        return load_json(read_record_bytes(path))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
