@@ -10,6 +10,7 @@ import codecs
 import contextlib
 import csv
 import hashlib
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,12 @@ from webex_bulk.models import OUT_OF_SCOPE_TYPES, EntityType
 
 #: A record may run over this many physical lines (a quoted cell with line breaks) at most.
 MAX_RECORD_LINES = 50
+#: The longest physical line kept before the header is known (comments, the header itself).
+MAX_HEADER_BYTES = 1 << 20
+#: Ends a cell cut at read time: a cell past ``max_cell`` characters, or the last cell of a
+#: physical line past its byte cap. Such a row is rejected; the outputs show the cut cell.
+CUT_MARK = "…[cut]"
+_SKIP_CHUNK = 1 << 16  # bytes read at a time while skipping the rest of a cut line
 DELIMITERS = (",", ";", "\t", "|")
 _TYPE_NAMES = frozenset({*(t.value for t in EntityType), *OUT_OF_SCOPE_TYPES})
 _HEADER_SEPARATORS = re.compile(r"[\s\-]+")
@@ -98,22 +105,56 @@ class _LineFeed:
         self._decode = codecs.getincrementaldecoder(encoding)().decode
         self._record_chars = 0
         self.record_limit = 1 << 62
+        #: Bytes of a physical line kept; ``CsvSource`` sets it from the header's width.
+        self.line_cap = MAX_HEADER_BYTES
+        self.max_cell = 1 << 62
+        self.cut = False  # the last line read was longer than ``line_cap``: only its start kept
 
-    def _physical_lines(self, handle: BinaryIO) -> Iterator[bytes]:
-        """Lines ending in LF, CRLF or a lone CR (old Mac exports), with their line ends."""
-        for raw in handle:
-            self.digest.update(raw)
-            end = len(raw) - (2 if raw.endswith(b"\r\n") else 1)
-            if raw.find(b"\r", 0, end) == -1:
-                yield raw
-            else:
-                yield from raw.splitlines(keepends=True)
+    def _physical_lines(self, handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+        """Lines ending in LF, CRLF or a lone CR (old Mac exports), with their line ends.
+
+        A line longer than ``line_cap`` comes as its first ``line_cap`` bytes and ``True``: the
+        rest is read and hashed in chunks, never held, so one hostile line cannot fill memory.
+        """
+        carry = b""
+        while piece := handle.readline(max(1, self.line_cap + 1 - len(carry))):
+            self.digest.update(piece)
+            raw, carry = carry + piece, b""
+            if raw.endswith(b"\n") or len(raw) <= self.line_cap:
+                end = len(raw) - (2 if raw.endswith(b"\r\n") else 1)
+                if raw.find(b"\r", 0, end) == -1:
+                    yield raw, False
+                else:
+                    yield from ((part, False) for part in raw.splitlines(keepends=True))
+                continue
+            if b"\r" in raw:  # lone CRs end lines here: keep the unfinished last one for later
+                *parts, carry = raw.splitlines(keepends=True)
+                yield from ((part, False) for part in parts)
+                if parts:
+                    continue
+            yield raw[: self.line_cap], True
+            self._skip_rest(handle)
+        if carry:
+            yield carry, False
+
+    def _skip_rest(self, handle: BinaryIO) -> None:
+        """Read (and hash) the rest of a cut line up to its line end, keeping nothing."""
+        while chunk := handle.readline(_SKIP_CHUNK):
+            self.digest.update(chunk)
+            if b"\r" in chunk.rstrip(b"\r\n"):
+                raise self.error(
+                    f"the line is longer than {self.line_cap} bytes and the file ends its "
+                    "lines with a lone CR",
+                    "save the file as 'CSV UTF-8' (LF or CRLF line ends) and run again",
+                )
+            if chunk.endswith(b"\n"):
+                return
 
     def __iter__(self) -> _LineFeed:
         return self
 
     def __next__(self) -> str:
-        raw = next(self._raw)
+        raw, self.cut = next(self._raw)
         self.count += 1
         if self.count == 1 and raw.startswith(_UTF16_BOMS):
             raise self.error(
@@ -121,9 +162,12 @@ class _LineFeed:
                 "save it as 'CSV UTF-8' and run again",
             )
         try:
-            text = self._decode(raw, True)
+            # A cut line may end inside a character: the incremental decoder holds those bytes.
+            text = self._decode(raw, True) if not self.cut else self._decoder().decode(raw)
         except UnicodeDecodeError as exc:
             raise self._decode_error(raw, exc) from None
+        if self.cut and self.columns:
+            text = self._cut_record(text)
         if "\x00" in text:
             where = self._column_at(text[: text.index("\x00")])
             raise self.error(
@@ -139,6 +183,19 @@ class _LineFeed:
                 raise self.unclosed_quote()
         self.last_text = text
         return text
+
+    def _decoder(self) -> codecs.IncrementalDecoder:
+        return codecs.getincrementaldecoder(self.encoding)()
+
+    def _cut_record(self, text: str) -> str:
+        """The start of a cut line as one well-formed CSV line: its cells, each at most
+        ``max_cell`` characters, the last one marked as cut (a quote it opened is closed)."""
+        cells = next(csv.reader([text], delimiter=self.delimiter, strict=False), [""])
+        cells = [cell[: self.max_cell] for cell in cells]
+        cells[-1] += CUT_MARK
+        line = io.StringIO()
+        csv.writer(line, delimiter=self.delimiter, lineterminator="\n").writerow(cells)
+        return line.getvalue()
 
     def start_record(self) -> None:
         """The next line read starts a new record."""
@@ -208,7 +265,7 @@ class CsvSource:
         # undo that here, as for every other cell, so a re-submitted file keeps its columns.
         cells = next(csv.reader([header_text], delimiter=self.delimiter))
         names = [unescape_cell(header_name(n)) for n in cells]
-        self._check_header(names)
+        self._check_header(names, max_cell)
         self.width = len(names)
         self.header = tuple(n for n in names if not n.startswith("_"))
         self._indexes = tuple(i for i, n in enumerate(names) if not n.startswith("_"))
@@ -221,10 +278,21 @@ class CsvSource:
         )
         feed.delimiter, feed.columns = self.delimiter, tuple(names)
         feed.record_limit = max_cell * (self.width + 1)
+        # Bytes of the longest valid line: every cell full, quoted, each character doubled
+        # (a quote) and 4 bytes long. A longer line must hold a cell too long or too many cells.
+        feed.line_cap = (2 * max_cell + 3) * 4 * (self.width + 1)
+        feed.max_cell = max_cell
         self._max_cell = max_cell
 
-    def _check_header(self, names: list[str]) -> None:
+    def _check_header(self, names: list[str], max_cell: int) -> None:
         for position, name in enumerate(names, start=1):
+            if len(name) > max_cell:
+                raise self._feed.error(
+                    f"column {position} of the header is {len(name)} characters long; "
+                    f"at most {max_cell}",
+                    "the first line must be the header: short column names",
+                    str(position),
+                )
             if not name:
                 raise self._feed.error(
                     f"column {position} of the header has no name",
@@ -272,7 +340,12 @@ class CsvSource:
                 if feed.count > feed.record_start:
                     self._check_multiline(cells)
             if any(map(str.strip, cells)) and not cells[0].lstrip().startswith("#"):
+                if max(map(len, cells)) > self._max_cell:  # the row is rejected: keep its start
+                    cells = [self._cut(cell) for cell in cells]
                 yield feed.record_start, cells, problem
+
+    def _cut(self, cell: str) -> str:
+        return cell if len(cell) <= self._max_cell else cell[: self._max_cell] + CUT_MARK
 
     def _unreadable(self, exc: csv.Error) -> tuple[list[str], str]:
         """A stray quote on one line makes that row malformed; across lines it is fatal."""
@@ -328,6 +401,11 @@ def _header_text(feed: _LineFeed) -> str:
     """The first line that is neither blank nor a ``#`` comment."""
     for text in feed:
         if text.strip() and not text.lstrip().lstrip('"').startswith("#"):
+            if feed.cut:
+                raise feed.error(
+                    f"the header line is longer than {MAX_HEADER_BYTES} bytes",
+                    "the first line must be the header: short column names, one line",
+                )
             return text
     if feed.count == 0:
         raise InputFileError(str(feed.path), 1, "the file is empty", "add a header line and rows")

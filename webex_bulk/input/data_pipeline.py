@@ -16,6 +16,7 @@ import attrs
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import InputFileError, Reason
 from webex_bulk.input.csv_source import (
+    CUT_MARK,
     CsvSource,
     escape_cell,
     header_name,
@@ -162,7 +163,8 @@ def _evaluate(
         return _outcome(line, type_name, no_key, by_column, Reason.MALFORMED_ROW, problem)
     if max(map(len, by_column.values()), default=0) > settings.max_cell:
         column, text = next((c, t) for c, t in by_column.items() if len(t) > settings.max_cell)
-        detail = f"column {column}: {len(text)} characters; at most {settings.max_cell}"
+        size = f"{len(text)}" if not text.endswith(CUT_MARK) else f"more than {settings.max_cell}"
+        detail = f"column {column}: {size} characters; at most {settings.max_cell}"
         return _outcome(line, type_name, no_key, by_column, Reason.FIELD_TOO_LONG, detail)
     if not type_name:
         detail = "column entity_type: a value is required"
