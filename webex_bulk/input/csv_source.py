@@ -109,6 +109,7 @@ class _LineFeed:
         self.line_cap = MAX_HEADER_BYTES
         self.max_cell = 1 << 62
         self.cut = False  # the last line read was longer than ``line_cap``: only its start kept
+        self._skipped_quotes = 0  # quote characters in the part of the last cut line skipped
 
     def _physical_lines(self, handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
         """Lines ending in LF, CRLF or a lone CR (old Mac exports), with their line ends.
@@ -138,9 +139,12 @@ class _LineFeed:
             yield carry, False
 
     def _skip_rest(self, handle: BinaryIO) -> None:
-        """Read (and hash) the rest of a cut line up to its line end, keeping nothing."""
+        """Read (and hash) the rest of a cut line up to its line end, keeping nothing but the
+        number of quote characters (whether a quoted cell runs on past the line end)."""
+        self._skipped_quotes = 0
         while chunk := handle.readline(_SKIP_CHUNK):
             self.digest.update(chunk)
+            self._skipped_quotes += chunk.count(b'"')
             if b"\r" in chunk.rstrip(b"\r\n"):
                 raise self.error(
                     f"the line is longer than {self.line_cap} bytes and the file ends its "
@@ -167,6 +171,10 @@ class _LineFeed:
         except UnicodeDecodeError as exc:
             raise self._decode_error(raw, exc) from None
         if self.cut and self.columns:
+            # A quote still open at the line end swallows the next lines into a cell already
+            # too long: the same verdict as a multi-line record past ``record_limit``.
+            if self.count > self.record_start or (text.count('"') + self._skipped_quotes) % 2:
+                raise self.unclosed_quote()
             text = self._cut_record(text)
         if "\x00" in text:
             where = self._column_at(text[: text.index("\x00")])
