@@ -33,6 +33,9 @@ OUTPUT_FILES: Mapping[Status, str] = {s: f"{s.value}.csv" for s in Status}
 OFFSET_KEYS: tuple[str, ...] = ("journal", *(s.value for s in Status))
 _LINE_COLUMN = "_line"  # the output column naming an input line (writers.OUTPUT_COLUMNS[0])
 _UTF8_BOM = "\ufeff"
+#: The longest output CSV line the rebuild reads; a longer one is damage, and the rows from it
+#: on run again (a real line is at most ``max_cell`` characters per column).
+MAX_CSV_LINE_BYTES = 16 << 20
 
 
 @attrs.frozen
@@ -149,6 +152,44 @@ def rebuild_checkpoint(
     return checkpoint, prefix
 
 
+def output_mismatch(path: Path, prefix: JournalPrefix, status: Status, offset: int) -> str:
+    """Why an output CSV does not hold exactly the journal's rows of ``status`` up to its
+    committed ``offset``, in order ('' when it does). Reads the whole file, never raises for
+    damaged content: a row changed in the middle is found, not only a torn end."""
+    if offset and not _ends_a_line(path, offset):
+        return f"{path.name} is shorter than its committed {offset} bytes or torn there"
+    wanted = [line for line in prefix.lines if prefix.done[line].status == status]
+    if not wanted:  # at most the header is committed (the writer may write it up front)
+        return "" if offset == 0 or _is_header(path, offset) else f"{path.name}: damaged header"
+    lines, ends, problem = _scan_csv(path)
+    if lines[: len(wanted)] != wanted:
+        why = f" ({problem})" if problem else ""
+        return f"{path.name} does not hold the journal's {status.value} rows in order{why}"
+    if ends[len(wanted) - 1] != offset:
+        end = ends[len(wanted) - 1]
+        return f"{path.name}: its committed rows end at byte {end}, the checkpoint says {offset}"
+    return ""
+
+
+def _ends_a_line(path: Path, offset: int) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset - 1)
+            return handle.read(1) == b"\n"
+    except OSError:
+        return False
+
+
+def _is_header(path: Path, size: int) -> bool:
+    """Whether the first ``size`` bytes of an output CSV are its header line, and only that."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(min(size, MAX_CSV_LINE_BYTES))
+    except OSError:
+        return False
+    return len(head) == size and head.count(b"\n") == 1 and _LINE_COLUMN.encode() in head
+
+
 def _matching(prefix: JournalPrefix, status: Status, csv_lines: list[int]) -> int:
     """How many leading CSV rows match the journal's entries of that status, in order."""
     matched = 0
@@ -183,7 +224,9 @@ def _scan_csv(path: Path) -> tuple[list[int], list[int], str]:
 
     def pieces(handle: Any) -> Iterator[str]:
         nonlocal consumed, last_raw
-        for raw in handle:
+        while raw := handle.readline(MAX_CSV_LINE_BYTES + 1):
+            if len(raw) > MAX_CSV_LINE_BYTES:
+                raise csv.Error(f"a line longer than {MAX_CSV_LINE_BYTES} bytes")
             text = raw.decode("utf-8")
             if consumed == 0:
                 text = text.removeprefix(_UTF8_BOM)

@@ -140,12 +140,15 @@ class RunLock:
             os.rename(self.path, aside)
         except FileNotFoundError:
             return False
-        with storage(aside, "read"):
-            moved = aside.read_bytes()
+        try:
+            moved = read_record_bytes(aside)
+        except OSError:
+            moved = b""  # as unreadable as when it was judged stale (a directory, say)
         if moved != raw:
             with contextlib.suppress(FileExistsError):
                 os.link(aside, self.path)
-        aside.unlink()
+        with contextlib.suppress(OSError):  # a directory stays aside, out of the way
+            aside.unlink()
         return moved == raw
 
 

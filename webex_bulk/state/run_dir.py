@@ -23,6 +23,7 @@ from webex_bulk.state.checkpoint import (
     PREVIOUS_FILE,
     Checkpoint,
     count_statuses,
+    output_mismatch,
     read_checkpoint,
     rebuild_checkpoint,
     write_checkpoint,
@@ -252,19 +253,10 @@ def _verify(
             f"journal ends at entry {prefix.last_seq}, checkpoint says {checkpoint.seq}"
         )
     for status, name in OUTPUT_FILES.items():
-        offset = checkpoint.offsets[status.value]
-        if offset and not _ends_a_line(run_dir / name, offset):
-            raise ValueError(f"{name} is shorter than its committed {offset} bytes or torn there")
+        problem = output_mismatch(run_dir / name, prefix, status, checkpoint.offsets[status.value])
+        if problem:
+            raise ValueError(problem)
     return prefix
-
-
-def _ends_a_line(path: Path, offset: int) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(offset - 1)
-            return handle.read(1) == b"\n"
-    except OSError:
-        return False
 
 
 def _note_uncommitted(run_dir: Path, checkpoint: Checkpoint, notes: list[str]) -> None:
