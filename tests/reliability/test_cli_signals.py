@@ -116,12 +116,14 @@ def rerun(csv_path: Path, run_dir: Path, env: Mapping[str, str]) -> tuple[int, s
     return Child(csv_path, run_dir, env).finish()
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)]
+)
 def test_a_signal_mid_run_exits_with_its_code_and_the_same_command_finishes(
     signum: signal.Signals, code: int, sim: SimulatorProcess, tmp_path: Path, figures: Any
 ) -> None:
     """A signal while rows are being written: the run commits what ended and exits 143
-    (SIGTERM) or 130 (SIGINT) with some rows still open; the same command then finishes every
+    (SIGTERM), 130 (SIGINT) or 129 (SIGHUP) with some rows still open; the same command then finishes every
     row exactly once and nothing was created twice."""
     rows = scale(120, 2000)
     csv_path = write_mixed_file(tmp_path / "signal.csv", rows, seed=51)
