@@ -123,8 +123,8 @@ def test_a_signal_mid_run_exits_with_its_code_and_the_same_command_finishes(
     signum: signal.Signals, code: int, sim: SimulatorProcess, tmp_path: Path, figures: Any
 ) -> None:
     """A signal while rows are being written: the run commits what ended and exits 143
-    (SIGTERM), 130 (SIGINT) or 129 (SIGHUP) with some rows still open; the same command then finishes every
-    row exactly once and nothing was created twice."""
+    (SIGTERM), 130 (SIGINT) or 129 (SIGHUP) with some rows still open; the same command then
+    finishes every row exactly once and nothing was created twice."""
     rows = scale(120, 2000)
     csv_path = write_mixed_file(tmp_path / "signal.csv", rows, seed=51)
     run_dir = tmp_path / "run"

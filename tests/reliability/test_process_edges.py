@@ -125,7 +125,8 @@ def test_a_reader_that_takes_one_byte_and_leaves_does_not_change_the_exit_code(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     ) as process:
-        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout is not None
+        assert process.stderr is not None
         assert process.stdout.read(1)
         process.stdout.close()
         stderr = process.stderr.read().decode()

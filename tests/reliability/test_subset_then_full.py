@@ -67,9 +67,7 @@ def shuffled_mixed_file(path: Path, rows: int, seed: int) -> Path:
 
 def run(world_sim: SimulatorProcess, input_path: Path, runs_root: Path, **how: Any) -> RunResult:
     """``webex-bulk run`` in this process with ``--only``/``--limit``/``--run-dir`` as given."""
-    settings = Settings(
-        **{**SETTINGS, "base_url": world_sim.base_url, "runs_root": str(runs_root)}
-    )
+    settings = Settings(**{**SETTINGS, "base_url": world_sim.base_url, "runs_root": str(runs_root)})
     request = RunRequest(
         input_path=input_path,
         settings=settings,
