@@ -122,7 +122,17 @@ def storage(path: Path, operation: str) -> Iterator[None]:
         yield
     except OSError as exc:
         cause = exc.strerror or str(exc) or type(exc).__name__
-        raise StorageError(str(path), operation, cause) from exc
+        hint = _HINTS.get(exc.errno or 0)
+        raise StorageError(str(path), operation, f"{cause} ({hint})" if hint else cause) from exc
+
+
+#: What to do about the errors that no retry can fix (the message adds the generic advice).
+_HINTS = {
+    errno.EISDIR: "a directory stands where a file belongs: move it away, or use --fresh",
+    errno.ENOTDIR: "a file stands where a directory belongs: move it away",
+    errno.EROFS: "make the file system writable, or choose another --run-dir",
+    errno.EACCES: "make the path writable for this user, or choose another --run-dir",
+}
 
 
 def fsync_dir(directory: Path) -> None:
