@@ -8,6 +8,7 @@ Peak RSS is measured in the child process (``VmHWM``), as in ``test_hostile_inpu
 from __future__ import annotations
 
 import csv
+import hashlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,10 @@ from reliability import invariants
 from reliability.conftest import scale
 from reliability.test_hostile_input_full import clean_env, measured_cli
 from webex_bulk.config import Settings
-from webex_bulk.input.csv_source import CUT_MARK
+from webex_bulk.error_handling import InputFileError
+from webex_bulk.input.csv_source import CUT_MARK, MAX_HEADER_BYTES
+from webex_bulk.input.data_pipeline import read_rows, scan
+from webex_bulk.models import Outcome
 from webex_bulk.simulator import simulator_process
 
 pytestmark = pytest.mark.timeout(600)
@@ -83,3 +87,76 @@ def test_a_huge_header_line_is_one_error_line_and_no_output(tmp_path: Path) -> N
     assert done.stderr.startswith(f"{path}:1: ")
     assert not (tmp_path / "out").exists()
     assert rss < RSS_LIMIT_MB
+
+
+# -- the line bound, without a process -------------------------------------------------------
+
+
+def rows_of(path: Path) -> list[tuple[int, str]]:
+    """``(line, reason or "valid")`` of every row of a file, as ``validate`` sees them."""
+    settings = Settings()
+    items = read_rows(scan(path, settings), settings)
+    return [
+        (item.line, item.reason.value if isinstance(item, Outcome) and item.reason else "valid")
+        for item in items
+    ]
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_rows_after_a_cut_line_keep_their_line_numbers_and_the_hash_is_exact(
+    end: str, tmp_path: Path
+) -> None:
+    """LF or CRLF: the cut row is rejected, the next rows are valid at their own lines, and
+    the file's sha256 covers the skipped bytes too."""
+    path = tmp_path / "ends.csv"
+    long_cell = "n" * 3_000_000
+    lines = [
+        HEADER,
+        "user,a@example.com,A,B,HQ,1001,",
+        f"user,b@example.com,A,B,HQ,1002,{long_cell}",
+    ]
+    lines += [f"user,c{n}@example.com,A,B,HQ,{1003 + n}," for n in range(3)]
+    path.write_bytes(end.join(lines).encode() + end.encode())
+    assert rows_of(path) == [
+        (2, "valid"),
+        (3, "field_too_long"),
+        (4, "valid"),
+        (5, "valid"),
+        (6, "valid"),
+    ]
+    assert scan(path, Settings()).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_file_of_lone_crs_longer_than_the_line_bound_reads_every_row(tmp_path: Path) -> None:
+    """Old Mac line ends (CR only) over many times the line bound: every row at its line."""
+    path = tmp_path / "mac.csv"
+    rows = [f"user,u{n}@example.com,A,B,HQ,{20_000 + n}," for n in range(40_000)]
+    path.write_bytes("\r".join([HEADER, *rows]).encode() + b"\r")
+    assert path.stat().st_size > MAX_HEADER_BYTES > 4 * (2 * MAX_CELL + 3) * 4 * 8
+    found = rows_of(path)
+    assert [line for line, _ in found] == list(range(2, 40_002))
+    assert {reason for _, reason in found} == {"valid"}
+
+
+def test_a_cut_line_in_a_file_of_lone_crs_is_one_file_error(tmp_path: Path) -> None:
+    """A line past the bound in a CR-only file: a file error naming the line and the fix."""
+    path = tmp_path / "mac-long.csv"
+    lines = [
+        HEADER,
+        "user,a@example.com,A,B,HQ,1001," + "n" * 3_000_000,
+        "user,b@example.com,A,B,HQ,1002,",
+    ]
+    path.write_bytes("\r".join(lines).encode() + b"\r")
+    with pytest.raises(InputFileError, match="lone CR") as caught:
+        scan(path, Settings())
+    assert caught.value.line == 2
+
+
+def test_a_quoted_huge_cell_closed_on_its_line_is_a_row_rejection(tmp_path: Path) -> None:
+    """A quoted cell of 3 MB whose quote closes on its line: that row is ``field_too_long``."""
+    path = tmp_path / "quoted.csv"
+    cell = '"' + 'say ""hi"" ' * 300_000 + '"'
+    path.write_text(
+        f"{HEADER}\nuser,a@example.com,A,B,HQ,1001,{cell}\nuser,b@example.com,A,B,HQ,1002,\n"
+    )
+    assert rows_of(path) == [(2, "field_too_long"), (3, "valid")]

@@ -133,8 +133,8 @@ class _LineFeed:
                 yield from ((part, False) for part in parts)
                 if parts:
                     continue
+            self._skip_rest(handle)  # before the yield: the quote count must be complete
             yield raw[: self.line_cap], True
-            self._skip_rest(handle)
         if carry:
             yield carry, False
 
@@ -146,7 +146,9 @@ class _LineFeed:
             self.digest.update(chunk)
             self._skipped_quotes += chunk.count(b'"')
             if b"\r" in chunk.rstrip(b"\r\n"):
-                raise self.error(
+                raise InputFileError(
+                    str(self.path),
+                    self.count + 1,  # the line being skipped: every line before it was read
                     f"the line is longer than {self.line_cap} bytes and the file ends its "
                     "lines with a lone CR",
                     "save the file as 'CSV UTF-8' (LF or CRLF line ends) and run again",
