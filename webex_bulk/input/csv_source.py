@@ -117,11 +117,17 @@ class _LineFeed:
         A line longer than ``line_cap`` comes as its first ``line_cap`` bytes and ``True``: the
         rest is read and hashed in chunks, never held, so one hostile line cannot fill memory.
         """
+        readline, update = handle.readline, self.digest.update
         carry = b""
-        while piece := handle.readline(max(1, self.line_cap + 1 - len(carry))):
-            self.digest.update(piece)
-            raw, carry = carry + piece, b""
-            if raw.endswith(b"\n") or len(raw) <= self.line_cap:
+        while True:
+            cap = self.line_cap
+            raw = readline(max(1, cap + 1 - len(carry)) if carry else cap + 1)
+            if not raw:
+                break
+            update(raw)
+            if carry:
+                raw, carry = carry + raw, b""
+            if raw.endswith(b"\n") or len(raw) <= cap:
                 end = len(raw) - (2 if raw.endswith(b"\r\n") else 1)
                 if raw.find(b"\r", 0, end) == -1:
                     yield raw, False
@@ -134,7 +140,7 @@ class _LineFeed:
                 if parts:
                     continue
             self._skip_rest(handle)  # before the yield: the quote count must be complete
-            yield raw[: self.line_cap], True
+            yield raw[:cap], True
         if carry:
             yield carry, False
 
@@ -350,8 +356,12 @@ class CsvSource:
                 if feed.count > feed.record_start:
                     self._check_multiline(cells)
             if any(map(str.strip, cells)) and not cells[0].lstrip().startswith("#"):
-                if max(map(len, cells)) > self._max_cell:  # the row is rejected: keep its start
-                    cells = [self._cut(cell) for cell in cells]
+                # Only a record longer than max_cell can hold a cell that is (the cheap test first).
+                long_record = len(feed.last_text) > self._max_cell or feed.count > feed.record_start
+                if long_record and max(map(len, cells)) > self._max_cell:
+                    cells = [
+                        self._cut(cell) for cell in cells
+                    ]  # the row is rejected: keep its start
                 yield feed.record_start, cells, problem
 
     def _cut(self, cell: str) -> str:
