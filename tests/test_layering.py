@@ -10,6 +10,7 @@ other; only cli starts the simulator. No cycles.
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -316,3 +317,37 @@ def test_no_module_is_oversized() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > 420
     }
     assert big == {}
+
+
+#: Modules Python runs before the entry point's guard: only the standard library at their top
+#: level, so a Ctrl-C during start-up lands inside ``cli.main``'s ``KeyboardInterrupt`` guard.
+ENTRY_MODULES = ("__init__.py", "cli/__init__.py")
+
+
+def top_level_imports(source: str) -> list[str]:
+    """The modules a source imports at its top level (not inside functions)."""
+    found = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append(node.module)
+    return found
+
+
+@pytest.mark.parametrize("path", ENTRY_MODULES)
+def test_the_entry_point_modules_import_only_the_standard_library_at_their_top(
+    path: str,
+) -> None:
+    """``webex_bulk`` and ``webex_bulk.cli`` import nothing of the package or third parties."""
+    imports = top_level_imports((PACKAGE / path).read_text(encoding="utf-8"))
+    outside = [name for name in imports if name.split(".")[0] not in sys.stdlib_module_names]
+    assert not outside, f"{path} imports {outside} before the entry point's guard"
+
+
+def test_the_entry_point_check_catches_a_package_import() -> None:
+    """The check above flags an eager import of the commands."""
+    imports = top_level_imports("from webex_bulk.cli.commands import main\nimport os\n")
+    assert [name for name in imports if name.split(".")[0] not in sys.stdlib_module_names] == [
+        "webex_bulk.cli.commands"
+    ]
