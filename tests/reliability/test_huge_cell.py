@@ -20,8 +20,8 @@ from reliability.conftest import scale
 from reliability.test_hostile_input_full import clean_env, measured_cli
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import InputFileError
-from webex_bulk.input.csv_source import CUT_MARK, MAX_HEADER_BYTES
 from webex_bulk.input.data_pipeline import read_rows, scan
+from webex_bulk.input.line_feed import CUT_MARK, MAX_HEADER_BYTES
 from webex_bulk.models import Outcome
 from webex_bulk.simulator import simulator_process
 

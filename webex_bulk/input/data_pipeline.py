@@ -16,13 +16,13 @@ import attrs
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import InputFileError, Reason
 from webex_bulk.input.csv_source import (
-    CUT_MARK,
     CsvSource,
     escape_cell,
     header_name,
     open_source,
     unescape_cell,
 )
+from webex_bulk.input.line_feed import CUT_MARK
 from webex_bulk.input.normalise import DayHours, parse_hours
 from webex_bulk.input.schema import SCHEMA, normalise_row
 from webex_bulk.models import OUT_OF_SCOPE_TYPES, EntityType, Outcome, Row
