@@ -25,18 +25,16 @@ from reliability import invariants
 from reliability.conftest import scale
 from reliability.engine_process import SETTINGS, reset, sim_config
 from reliability.mixed_file import write_mixed_file
-from webex_bulk.config import Credentials, Settings
-from webex_bulk.engine.executor import RunRequest, RunResult, StopControl, run_file
+from webex_bulk.config import Settings
+from webex_bulk.credentials import Credentials
+from webex_bulk.engine import RunRequest, RunResult, StopControl, run_file
 from webex_bulk.error_handling import WebexBulkError
 from webex_bulk.simulator import SimulatorProcess, simulator_process
-from webex_bulk.state.run_dir import (
-    CHECKPOINT_FILE,
-    JOURNAL_FILE,
-    LOCK_FILE,
-    PREVIOUS_FILE,
-    RUN_FILE,
-    read_status,
-)
+from webex_bulk.state import read_status
+from webex_bulk.state.checkpoint import CHECKPOINT_FILE, PREVIOUS_FILE
+from webex_bulk.state.journal import JOURNAL_FILE
+from webex_bulk.state.lock import LOCK_FILE
+from webex_bulk.state.run_dir import RUN_FILE
 
 pytestmark = pytest.mark.timeout(scale(600, 3600))
 ROWS = scale(60, 400)

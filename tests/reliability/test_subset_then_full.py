@@ -24,9 +24,9 @@ from reliability import invariants
 from reliability.conftest import scale
 from reliability.engine_process import SETTINGS, reset, sim_config
 from reliability.mixed_file import write_mixed_file
-from webex_bulk.config import Credentials, Settings
-from webex_bulk.engine.batch_iterator import Caps, parse_only
-from webex_bulk.engine.executor import RunRequest, RunResult, StopControl, run_file
+from webex_bulk.config import Settings
+from webex_bulk.credentials import Credentials
+from webex_bulk.engine import Caps, RunRequest, RunResult, StopControl, parse_only, run_file
 from webex_bulk.error_handling import StateError
 from webex_bulk.simulator import SimulatorProcess, simulator_process
 
