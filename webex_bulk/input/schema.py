@@ -163,6 +163,9 @@ SCHEMA: Mapping[EntityType, EntitySpec] = {
     )
 }
 
+#: Columns that hold a whole number: an .xlsx cell Excel stored as a number is fine there.
+WHOLE_NUMBER_COLUMNS = frozenset({"queue_size"})
+
 #: Every column any entity type reads, plus ``entity_type``, in template order.
 KNOWN_COLUMNS: tuple[str, ...] = (
     "entity_type",

@@ -1,0 +1,451 @@
+"""The physical .xlsx workbook: one sheet streamed row by row from its XML, every cell as text.
+
+A cell Excel stored as a number, a date, a boolean or an error is marked (``ExcelValue``), never
+converted. Bottom layer: reads the file it is given (zip + ``xml.etree`` iterparse); no clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import functools
+import hashlib
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+from xml.etree.ElementTree import Element, iterparse
+from xml.parsers import expat
+
+from webex_bulk.error_handling import InputFileError
+from webex_bulk.input.csv_source import Record, header_name, unescape_cell
+from webex_bulk.input.did_you_mean import did_you_mean
+from webex_bulk.input.schema import KNOWN_COLUMNS
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_DOC_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_TEXT, _RUN = f"{_MAIN}t", f"{_MAIN}r"
+# Names as expat reports them with namespace_separator=" " (the sheet's rows).
+_SPACED = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "
+_ROW, _CELL, _VALUE = f"{_SPACED}row", f"{_SPACED}c", f"{_SPACED}v"
+_TEXT_SPACED, _PHONETIC = f"{_SPACED}t", f"{_SPACED}rPh"
+#: Built-in number formats that show a date or a time (ECMA-376 §18.8.30, plus the CJK ones).
+_DATE_FORMATS = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
+#: A custom format code shows a date when it holds d, m, y, h or s outside quotes and brackets.
+_FORMAT_NOISE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
+_DATE_CODE = re.compile(r"[dmyhs]", re.IGNORECASE)
+_TEXT_HINT = "format the column as Text in Excel and type the value again"
+
+
+class ExcelValue(str):
+    """The text of a cell that Excel stored as a number, date, boolean or error, not as text.
+
+    ``kind`` names what Excel stored; the pipeline rejects the row rather than guess the text.
+    """
+
+    kind: str
+
+    def __new__(cls, text: str, kind: str) -> ExcelValue:
+        value = super().__new__(cls, text)
+        value.kind = kind
+        return value
+
+    def problem(self, column: str) -> str:
+        """Why the cell is refused and how to fix it, for the column it is in."""
+        if self.kind == "number" and column == "phone_number":
+            what = f"Excel stored the phone number as the number {self} (the + and leading zeros "
+            what += "are lost, large ones shown as 4.08E+09)"
+        elif self.kind == "number":
+            what = f"Excel stored {self} as a number (leading zeros would be lost)"
+        elif self.kind == "date":
+            what = f"Excel turned the cell into a date or time ({self})"
+        elif self.kind == "boolean":
+            what = f"Excel stored the cell as the logical value {self}"
+        else:
+            what = f"the cell holds the Excel error {self}"
+        return f"{what}; {_TEXT_HINT}"
+
+
+def _number_text(raw: str) -> str:
+    """A stored number as a person would read it: whole numbers without ``.0``."""
+    try:
+        number = float(raw)
+    except ValueError:
+        return raw
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
+def _date_text(raw: str, date1904: bool) -> str:
+    """An Excel date serial shown as an ISO date or time, for the message only."""
+    try:
+        serial = float(raw)
+        epoch = datetime.datetime(1904, 1, 1) if date1904 else datetime.datetime(1899, 12, 30)
+        moment = epoch + datetime.timedelta(days=serial)
+    except (ValueError, OverflowError):
+        return raw
+    if serial < 1:
+        return moment.time().isoformat(timespec="minutes")
+    return moment.date().isoformat() if moment.time() == datetime.time() else moment.isoformat()
+
+
+class _Book:
+    """The parts of the workbook the rows need: sheet names and targets, strings, date styles."""
+
+    def __init__(self, archive: zipfile.ZipFile, path: Path) -> None:
+        self.archive = archive
+        self.path = path
+        workbook = self._tree("xl/workbook.xml")
+        rels = self._tree("xl/_rels/workbook.xml.rels")
+        targets = {rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_RELS}Relationship")}
+        self.sheets: dict[str, str] = {}
+        for sheet in workbook.iter(f"{_MAIN}sheet"):
+            target = targets.get(sheet.get(f"{_DOC_RELS}id"), "")
+            self.sheets[sheet.get("name", "")] = _part_name(target)
+        props = workbook.find(f"{_MAIN}workbookPr")
+        self.date1904 = props is not None and props.get("date1904") in ("1", "true")
+        by_type = {rel.get("Type", "").rsplit("/", 1)[-1]: rel.get("Target", "") for rel in rels}
+        self.strings = self._shared_strings(_part_name(by_type.get("sharedStrings", "")))
+        self.date_styles = self._date_styles(_part_name(by_type.get("styles", "")))
+
+    def _tree(self, name: str) -> Element:
+        with self.open(name) as handle:
+            root: Element | None = None
+            for _event, element in iterparse(handle):
+                root = element
+            assert root is not None  # iterparse of a non-empty document ends with its root
+            return root
+
+    def open(self, name: str) -> IO[bytes]:
+        """A part of the zip; a missing part means the file is not a workbook Excel saved."""
+        try:
+            return self.archive.open(name)
+        except KeyError:
+            raise InputFileError(
+                str(self.path),
+                1,
+                f"the workbook has no part {name!r}: it is damaged or not an Excel workbook",
+                "open it in Excel and save it again as .xlsx (Excel Workbook)",
+            ) from None
+
+    def _shared_strings(self, name: str) -> list[str]:
+        # Excel stores each distinct text once; the table is held (its size follows the number
+        # of distinct texts, not of rows read so far).
+        if not name or name not in self.archive.namelist():
+            return []
+        strings: list[str] = []
+        with self.archive.open(name) as handle:
+            for _event, element in iterparse(handle):
+                if element.tag == f"{_MAIN}si":
+                    strings.append(_inline_text(element))
+                    element.clear()
+        return strings
+
+    def _date_styles(self, name: str) -> frozenset[int]:
+        if not name or name not in self.archive.namelist():
+            return frozenset()
+        styles = self._tree(name)
+        custom = {
+            int(fmt.get("numFmtId", "0")): fmt.get("formatCode", "")
+            for fmt in styles.iter(f"{_MAIN}numFmt")
+        }
+        cell_formats = styles.find(f"{_MAIN}cellXfs")
+        found = set()
+        for index, xf in enumerate(cell_formats if cell_formats is not None else ()):
+            number_format = int(xf.get("numFmtId", "0"))
+            code = custom.get(number_format)
+            if code is None and number_format in _DATE_FORMATS:
+                found.add(index)
+            elif code and _DATE_CODE.search(_FORMAT_NOISE.sub("", code.split(";")[0])):
+                found.add(index)
+        return frozenset(found)
+
+
+def _part_name(target: str) -> str:
+    """A relationship target as a zip member name (relative to ``xl/``, or absolute)."""
+    if not target:
+        return ""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join("xl", target))
+
+
+def _inline_text(element: Element) -> str:
+    """The text of an ``<si>`` or ``<is>``: its ``t``, or its runs' ``t`` (no phonetic hints)."""
+    direct = element.find(_TEXT)
+    if direct is not None:
+        return direct.text or ""
+    return "".join(run.findtext(_TEXT) or "" for run in element.iter(_RUN))
+
+
+@functools.lru_cache(maxsize=4096)
+def _letters_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _column_index(reference: str) -> int:
+    """``A`` → 0, ``AB`` → 27 (from a cell reference such as ``AB12``)."""
+    return _letters_index(reference.rstrip("0123456789"))
+
+
+@contextlib.contextmanager
+def open_workbook(path: Path, sheet: str | None) -> Iterator[XlsxSource]:
+    """Open a workbook and read the header of its sheet; the ``XlsxSource`` streams its rows."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except OSError as exc:
+        raise InputFileError(
+            str(path), 1, f"cannot open the file: {exc.strerror}", "check the path"
+        ) from None
+    except zipfile.BadZipFile:
+        raise InputFileError(
+            str(path),
+            1,
+            "the file is not an .xlsx workbook (not a zip archive)",
+            "a password-protected workbook cannot be read: remove the password, or save as "
+            "'CSV UTF-8' and name the file .csv",
+        ) from None
+    with archive:
+        book = _Book(archive, path)
+        yield XlsxSource(book, _pick_sheet(book, sheet))
+
+
+def _pick_sheet(book: _Book, wanted: str | None) -> str:
+    names = list(book.sheets)
+    if not names:
+        raise InputFileError(str(book.path), 1, "the workbook has no sheet", "add one")
+    if wanted is None:
+        return names[0]
+    if wanted in book.sheets:
+        return wanted
+    folded = {name.casefold(): name for name in names}
+    if wanted.casefold() in folded:
+        return folded[wanted.casefold()]
+    raise InputFileError(
+        str(book.path),
+        1,
+        f"the workbook has no sheet {wanted!r}{did_you_mean(wanted, names)} "
+        f"(sheets: {', '.join(names)})",
+        "pass --sheet with one of the sheet names",
+    )
+
+
+class XlsxSource:
+    """One sheet of an open workbook past its header: its columns and a stream of records.
+
+    Offers what ``CsvSource`` offers, so both plug into the same two passes; line numbers are
+    the sheet's row numbers.
+    """
+
+    encoding = "xlsx"
+    delimiter = ""
+
+    def __init__(self, book: _Book, sheet: str) -> None:
+        self._book = book
+        self.path = book.path
+        self.sheet = sheet
+        self.line_count = 0
+        self._rows = self._sheet_rows()
+        header = self._header()
+        self.header_line = self.line_count
+        names = [unescape_cell(header_name(cell)) for cell in header]
+        while names and not names[-1]:
+            names.pop()  # formatted but empty cells right of the header
+        self._check_header(names)
+        self.width = len(names)
+        self.header = tuple(n for n in names if not n.startswith("_"))
+        self._indexes = tuple(i for i, n in enumerate(names) if not n.startswith("_"))
+        self._type_index = names.index("entity_type")
+        self.unknown_columns = tuple(n for n in self.header if n not in KNOWN_COLUMNS)
+        warnings = []
+        if self.unknown_columns:
+            unknown = ", ".join(self.unknown_columns)
+            warnings.append(f"unknown columns ignored (carried to the outputs): {unknown}")
+        others = [name for name in book.sheets if name != sheet]
+        if others:
+            warnings.append(
+                f"reading sheet {sheet!r}; the workbook also has {', '.join(map(repr, others))} "
+                "(pick one with --sheet)"
+            )
+        self.warnings = tuple(warnings)
+
+    def error(self, problem: str, hint: str, column: str | None = None) -> InputFileError:
+        """A file-level error at the current row of the sheet."""
+        where = f"{self.path} [sheet {self.sheet}]"
+        return InputFileError(where, max(self.line_count, 1), problem, hint, column)
+
+    def _check_header(self, names: list[str]) -> None:
+        for position, name in enumerate(names, start=1):
+            if not name:
+                raise self.error(
+                    f"column {position} of the header has no name", "name the column or delete it"
+                )
+            if names.index(name) + 1 != position:
+                raise self.error(
+                    f"column {name!r} appears twice once header names are normalised",
+                    "remove or rename one of them",
+                    name,
+                )
+        if "entity_type" not in names:
+            raise self.error(
+                f"no entity_type column in the header (found: {', '.join(names)[:200]})",
+                "the first row of the sheet must be the header and name an entity_type column; "
+                "pick another sheet with --sheet",
+            )
+
+    def _header(self) -> list[str]:
+        for _line, cells in self._rows:
+            if any(c.strip() for c in cells) and not cells[0].lstrip().startswith("#"):
+                return cells
+        raise self.error("the sheet has no header row", "add a header row naming the columns")
+
+    def sha256(self) -> str:
+        """The SHA-256 of the workbook's bytes and the sheet's name (one run per sheet)."""
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        digest.update(f"\0sheet:{self.sheet}".encode())
+        return digest.hexdigest()
+
+    def records(self) -> Iterator[Record]:
+        """Every row after the header: blank rows and ``#`` comment rows are skipped."""
+        for line, cells in self._rows:
+            if any(map(str.strip, cells)) and not cells[0].lstrip().startswith("#"):
+                yield line, cells, ""
+
+    def _sheet_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(row number, cells as text) for every ``<row>`` of the sheet, streamed."""
+        book = self._book
+        rows = _RowParser(book.strings, book.date_styles, book.date1904)
+        with book.open(book.sheets[self.sheet]) as handle:
+            try:
+                while chunk := handle.read(1 << 16):
+                    rows.parser.Parse(chunk, False)
+                    for line, cells in rows.take():
+                        self.line_count = line
+                        yield line, cells
+                rows.parser.Parse(b"", True)
+            except expat.ExpatError as exc:
+                raise self.error(
+                    f"the sheet's XML is damaged ({exc})", "open it in Excel and save it again"
+                ) from None
+        for line, cells in rows.take():
+            self.line_count = line
+            yield line, cells
+
+    def cells_by_column(self, cells: list[str]) -> dict[str, str]:
+        """The row's cells by header name (``_`` columns left out, output escapes undone)."""
+        size = len(cells)
+        found = {
+            name: cells[index] if index < size else ""
+            for name, index in zip(self.header, self._indexes, strict=True)
+        }
+        if "'" in "".join(cells):  # rare: only then look for escaped cells one by one
+            for name, text in found.items():
+                if text.startswith("'") and not isinstance(text, ExcelValue):
+                    found[name] = unescape_cell(text)
+        return found
+
+    def extra_cells(self, cells: list[str]) -> str:
+        """The non-empty cells past the header's width, joined; empty when there are none."""
+        return " | ".join(c for c in cells[self.width :] if c.strip())
+
+    def type_of(self, cells: list[str]) -> str:
+        """The normalised entity type of a record, read cheaply."""
+        return header_name(cells[self._type_index]) if self._type_index < len(cells) else ""
+
+
+class _RowParser:
+    """An expat handler that turns ``<row>`` elements into (row number, cells as text).
+
+    Expat callbacks build no element tree, so memory stays flat however long the sheet is.
+    """
+
+    def __init__(self, strings: list[str], date_styles: frozenset[int], date1904: bool) -> None:
+        self._strings = strings
+        self._date_styles = date_styles
+        self._date1904 = date1904
+        self._done: list[tuple[int, list[str]]] = []
+        self._line = 0
+        self._cells: list[str] = []
+        self._text: list[str] = []
+        self._keep = self._phonetic = False
+        self._column = 0
+        self._kind = "n"
+        self._style = 0
+        self._value: str | None = None
+        self.parser = expat.ParserCreate(namespace_separator=" ")
+        self.parser.buffer_text = True
+        self.parser.StartElementHandler = self._start
+        self.parser.EndElementHandler = self._end
+        self.parser.CharacterDataHandler = self._data
+
+    def take(self) -> list[tuple[int, list[str]]]:
+        """The rows completed since the last call."""
+        done, self._done = self._done, []
+        return done
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        if name == _CELL:
+            reference = attrs.get("r")
+            self._column = _column_index(reference) if reference else len(self._cells)
+            self._kind = attrs.get("t", "n")
+            self._style = int(attrs.get("s", "0"))
+            self._value = None
+        elif name == _VALUE or (name == _TEXT_SPACED and not self._phonetic):
+            self._keep = True
+            self._text = []
+        elif name == _ROW:
+            number = attrs.get("r")
+            self._line = int(number) if number else self._line + 1
+            self._cells = []
+        elif name == _PHONETIC:
+            self._phonetic = True
+
+    def _end(self, name: str) -> None:
+        if name == _VALUE:
+            self._value = "".join(self._text)
+            self._keep = False
+        elif name == _TEXT_SPACED and self._keep:
+            self._value = (self._value or "") + "".join(self._text)
+            self._keep = False
+        elif name == _CELL:
+            cells = self._cells
+            if self._column > len(cells):
+                cells.extend([""] * (self._column - len(cells)))
+            cells.append(self._text_of(self._kind, self._value))
+        elif name == _ROW:
+            self._done.append((self._line, self._cells))
+        elif name == _PHONETIC:
+            self._phonetic = False
+
+    def _data(self, text: str) -> None:
+        if self._keep:
+            self._text.append(text)
+
+    def _text_of(self, kind: str, raw: str | None) -> str:
+        """A cell's text; a value Excel did not store as text is marked, not converted."""
+        if kind == "s":
+            index = int(raw) if raw and raw.isdigit() else -1
+            return self._strings[index] if 0 <= index < len(self._strings) else ""
+        if kind in ("inlineStr", "str"):
+            return raw or ""
+        if raw is None:
+            return ""
+        if kind == "b":
+            return ExcelValue("TRUE" if raw == "1" else "FALSE", "boolean")
+        if kind == "e":
+            return ExcelValue(raw, "error")
+        if kind == "d":
+            return ExcelValue(raw, "date")
+        if self._style in self._date_styles:
+            return ExcelValue(_date_text(raw, self._date1904), "date")
+        return ExcelValue(_number_text(raw), "number")
