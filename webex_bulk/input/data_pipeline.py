@@ -280,7 +280,9 @@ def _excel_problems(
         if column.name in WHOLE_NUMBER_COLUMNS and text.kind == "number" and text.isdigit():
             continue
         why = f"sheet {sheet!r} row {line}: {text.problem(column.name)}"
-        found.append(Problem(_EXCEL_REASONS.get(column.name, Reason.INVALID_VALUE), column.name, why))
+        found.append(
+            Problem(_EXCEL_REASONS.get(column.name, Reason.INVALID_VALUE), column.name, why)
+        )
     if not found:
         return problems
     refused = {problem.column for problem in found}

@@ -101,7 +101,9 @@ class _Book:
         self.path = path
         workbook = self._tree("xl/workbook.xml")
         rels = self._tree("xl/_rels/workbook.xml.rels")
-        targets = {rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_RELS}Relationship")}
+        targets = {
+            rel.get("Id"): rel.get("Target", "") for rel in rels.iter(f"{_RELS}Relationship")
+        }
         self.sheets: dict[str, str] = {}
         for sheet in workbook.iter(f"{_MAIN}sheet"):
             target = targets.get(sheet.get(f"{_DOC_RELS}id"), "")
@@ -157,12 +159,16 @@ class _Book:
         found = set()
         for index, xf in enumerate(cell_formats if cell_formats is not None else ()):
             number_format = int(xf.get("numFmtId", "0"))
-            code = custom.get(number_format)
-            if code is None and number_format in _DATE_FORMATS:
-                found.add(index)
-            elif code and _DATE_CODE.search(_FORMAT_NOISE.sub("", code.split(";")[0])):
+            if _is_date_format(number_format, custom.get(number_format)):
                 found.add(index)
         return frozenset(found)
+
+
+def _is_date_format(number_format: int, code: str | None) -> bool:
+    """Whether a number format shows a date or time (built-in id, or a custom code)."""
+    if code is None:
+        return number_format in _DATE_FORMATS
+    return bool(_DATE_CODE.search(_FORMAT_NOISE.sub("", code.split(";")[0])))
 
 
 def _part_name(target: str) -> str:
