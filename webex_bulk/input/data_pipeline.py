@@ -26,7 +26,8 @@ from webex_bulk.input.schema import (
     Problem,
     normalise_row,
 )
-from webex_bulk.input.source import Source, open_input
+from webex_bulk.input.sheet_copy import SheetCopy
+from webex_bulk.input.source import Source, is_workbook, open_input
 from webex_bulk.input.xlsx_source import ExcelValue
 from webex_bulk.models import OUT_OF_SCOPE_TYPES, EntityType, Outcome, Row
 
@@ -78,24 +79,29 @@ class InputFile:
     counts_by_type: Mapping[str, int]
     sheet: str = attrs.field(default="", kw_only=True)
     cross_rows: CrossRows | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    #: a workbook's rows as the first pass parsed them, for the later passes
+    sheet_copy: SheetCopy | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 def scan(path: Path, settings: Settings) -> InputFile:
     """Check the file as a whole and run the first pass; raise ``InputFileError`` on a bad file."""
     regions = Regions(check_default_region(settings.default_region))
-    found = _first_pass(path, settings, regions)
+    copy = SheetCopy() if is_workbook(path) else None
+    found = _first_pass(path, settings, regions, copy)
     if regions.needs_second_look():
         # A row with a national number came before its location's row: read it again with
         # every location's country known (rare: templates and exports put locations first).
-        found = _first_pass(path, settings, regions.complete())
+        found = _first_pass(path, settings, regions.complete(), copy)
     return found
 
 
-def _first_pass(path: Path, settings: Settings, regions: Regions) -> InputFile:
+def _first_pass(
+    path: Path, settings: Settings, regions: Regions, copy: SheetCopy | None
+) -> InputFile:
     collector = Collector()
     counts: Counter[str] = Counter()
     rows = 0
-    with open_input(path, settings) as source:
+    with open_input(path, settings, copy=copy) as source:
         typos = _header_typos(source.header)
         for line, cells, problem in source.records():
             rows += 1
@@ -131,6 +137,7 @@ def _first_pass(path: Path, settings: Settings, regions: Regions) -> InputFile:
             counts_by_type=dict(counts),
             sheet=getattr(source, "sheet", ""),
             cross_rows=collector.finish(path, regions.known),
+            sheet_copy=copy,
         )
 
 
@@ -181,13 +188,19 @@ def read_rows(
     ``types`` keeps only the ``Row``s of those entity types (``()``: none); rejected and pending
     outcomes of any type come only when ``include_rejected`` is true.
     """
-    cross_rows = source.cross_rows or scan(source.path, settings).cross_rows
+    if source.cross_rows is None:
+        source = scan(source.path, settings)
+    cross_rows = source.cross_rows
     assert cross_rows is not None  # scan always sets it
     cross_rows.check_unchanged(source.path)
     regions = Regions(settings.default_region.upper(), cross_rows.regions)
     wanted = None if types is None else frozenset(t.value for t in types)
     with open_input(
-        source.path, settings, encoding=source.encoding, delimiter=source.delimiter
+        source.path,
+        settings,
+        encoding=source.encoding,
+        delimiter=source.delimiter,
+        copy=source.sheet_copy,
     ) as file_in:
         for line, cells, problem in file_in.records():
             if not include_rejected and wanted is not None and file_in.type_of(cells) not in wanted:

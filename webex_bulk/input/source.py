@@ -14,6 +14,7 @@ from pathlib import Path
 from webex_bulk.config import SPECS, Settings
 from webex_bulk.error_handling import InputFileError
 from webex_bulk.input.csv_source import CsvSource, open_source
+from webex_bulk.input.sheet_copy import SheetCopy
 from webex_bulk.input.xlsx_source import XlsxSource, open_workbook
 
 #: Either reader: both offer header, records, cells_by_column, extra_cells, type_of, sha256.
@@ -38,19 +39,24 @@ def is_workbook(path: Path) -> bool:
 
 @contextlib.contextmanager
 def open_input(
-    path: Path, settings: Settings, *, encoding: str | None = None, delimiter: str | None = None
+    path: Path,
+    settings: Settings,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    copy: SheetCopy | None = None,
 ) -> Iterator[Source]:
     """Open a CSV file or a workbook's sheet, checked against the flags that were given.
 
     ``encoding`` and ``delimiter`` override the settings (the second pass reuses what the first
-    one found).
+    one found); a workbook's sheet is read from ``copy`` once the first pass filled it.
     """
     suffix = path.suffix.lower()
     if suffix in _UNREADABLE:
         raise InputFileError(str(path), 1, _UNREADABLE[suffix], _SAVE_AS)
     if suffix in WORKBOOK_SUFFIXES:
         _check_workbook_flags(path, settings)
-        with open_workbook(path, settings.sheet) as workbook:
+        with open_workbook(path, settings.sheet, copy) as workbook:
             yield workbook
         return
     if settings.sheet is not None:

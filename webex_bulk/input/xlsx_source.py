@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import functools
 import hashlib
 import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from xml.etree.ElementTree import Element, iterparse
 from xml.parsers import expat
 
@@ -23,6 +22,9 @@ from webex_bulk.error_handling import InputFileError
 from webex_bulk.input.csv_source import Record, header_name, unescape_cell
 from webex_bulk.input.did_you_mean import did_you_mean
 from webex_bulk.input.schema import KNOWN_COLUMNS
+
+if TYPE_CHECKING:
+    from webex_bulk.input.sheet_copy import SheetCopy
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -188,7 +190,6 @@ def _inline_text(element: Element) -> str:
     return "".join(run.findtext(_TEXT) or "" for run in element.iter(_RUN))
 
 
-@functools.lru_cache(maxsize=4096)
 def _letters_index(letters: str) -> int:
     index = 0
     for letter in letters:
@@ -196,14 +197,35 @@ def _letters_index(letters: str) -> int:
     return index - 1
 
 
+_DIGITS = "0123456789"
+#: Columns A to ZZ by letters, computed once (the reader looks one up per cell).
+_COLUMNS = {
+    letters: _letters_index(letters)
+    for letters in (
+        *(chr(65 + i) for i in range(26)),
+        *(chr(65 + i) + chr(65 + j) for i in range(26) for j in range(26)),
+    )
+}
+
+
 def _column_index(reference: str) -> int:
     """``A`` → 0, ``AB`` → 27 (from a cell reference such as ``AB12``)."""
-    return _letters_index(reference.rstrip("0123456789"))
+    letters = reference.rstrip(_DIGITS)
+    found = _COLUMNS.get(letters)
+    return _letters_index(letters) if found is None else found
 
 
 @contextlib.contextmanager
-def open_workbook(path: Path, sheet: str | None) -> Iterator[XlsxSource]:
-    """Open a workbook and read the header of its sheet; the ``XlsxSource`` streams its rows."""
+def open_workbook(
+    path: Path, sheet: str | None, copy: SheetCopy | None = None
+) -> Iterator[XlsxSource]:
+    """Open a workbook and read the header of its sheet; the ``XlsxSource`` streams its rows.
+
+    With a ``copy``, the first reading fills it and the later ones read it instead of the XML.
+    """
+    if copy is not None and copy.complete:
+        yield XlsxSource(path, copy.sheet, copy.sheet_names, copy.rows())
+        return
     try:
         archive = zipfile.ZipFile(path)
     except OSError as exc:
@@ -220,7 +242,11 @@ def open_workbook(path: Path, sheet: str | None) -> Iterator[XlsxSource]:
         ) from None
     with archive:
         book = _Book(archive, path)
-        yield XlsxSource(book, _pick_sheet(book, sheet))
+        name = _pick_sheet(book, sheet)
+        rows = _sheet_rows(book, name)
+        if copy is not None:
+            rows = copy.record(rows, name, list(book.sheets))
+        yield XlsxSource(path, name, list(book.sheets), rows)
 
 
 def _pick_sheet(book: _Book, wanted: str | None) -> str:
@@ -253,12 +279,13 @@ class XlsxSource:
     encoding = "xlsx"
     delimiter = ""
 
-    def __init__(self, book: _Book, sheet: str) -> None:
-        self._book = book
-        self.path = book.path
+    def __init__(
+        self, path: Path, sheet: str, sheet_names: list[str], rows: Iterator[tuple[int, list[str]]]
+    ) -> None:
+        self.path = path
         self.sheet = sheet
         self.line_count = 0
-        self._rows = self._sheet_rows()
+        self._rows = self._counted(rows)
         header = self._header()
         self.header_line = self.line_count
         names = [unescape_cell(header_name(cell)) for cell in header]
@@ -274,7 +301,7 @@ class XlsxSource:
         if self.unknown_columns:
             unknown = ", ".join(self.unknown_columns)
             warnings.append(f"unknown columns ignored (carried to the outputs): {unknown}")
-        others = [name for name in book.sheets if name != sheet]
+        others = [name for name in sheet_names if name != sheet]
         if others:
             warnings.append(
                 f"reading sheet {sheet!r}; the workbook also has {', '.join(map(repr, others))} "
@@ -327,23 +354,8 @@ class XlsxSource:
             if any(map(str.strip, cells)) and not cells[0].lstrip().startswith("#"):
                 yield line, cells, ""
 
-    def _sheet_rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(row number, cells as text) for every ``<row>`` of the sheet, streamed."""
-        book = self._book
-        rows = _RowParser(book.strings, book.date_styles, book.date1904)
-        with book.open(book.sheets[self.sheet]) as handle:
-            try:
-                while chunk := handle.read(1 << 16):
-                    rows.parser.Parse(chunk, False)
-                    for line, cells in rows.take():
-                        self.line_count = line
-                        yield line, cells
-                rows.parser.Parse(b"", True)
-            except expat.ExpatError as exc:
-                raise self.error(
-                    f"the sheet's XML is damaged ({exc})", "open it in Excel and save it again"
-                ) from None
-        for line, cells in rows.take():
+    def _counted(self, rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+        for line, cells in rows:
             self.line_count = line
             yield line, cells
 
@@ -369,24 +381,44 @@ class XlsxSource:
         return header_name(cells[self._type_index]) if self._type_index < len(cells) else ""
 
 
+def _sheet_rows(book: _Book, sheet: str) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells as text) for every ``<row>`` of the sheet, streamed."""
+    rows = _RowParser(book.strings, book.date_styles, book.date1904)
+    line = 0
+    with book.open(book.sheets[sheet]) as handle:
+        try:
+            while chunk := handle.read(1 << 16):
+                rows.parser.Parse(chunk, False)
+                for line, cells in rows.take():
+                    yield line, cells
+            rows.parser.Parse(b"", True)
+        except expat.ExpatError as exc:
+            raise InputFileError(
+                f"{book.path} [sheet {sheet}]",
+                max(line, 1),
+                f"the sheet's XML is damaged ({exc})",
+                "open it in Excel and save it again",
+            ) from None
+    yield from rows.take()
+
+
 class _RowParser:
     """An expat handler that turns ``<row>`` elements into (row number, cells as text).
 
     Expat callbacks build no element tree, so memory stays flat however long the sheet is.
+    The handlers run once per XML element: they are kept short on purpose.
     """
 
     def __init__(self, strings: list[str], date_styles: frozenset[int], date1904: bool) -> None:
         self._strings = strings
-        self._date_styles = date_styles
+        self._date_styles = {str(style) for style in date_styles}
         self._date1904 = date1904
         self._done: list[tuple[int, list[str]]] = []
         self._line = 0
         self._cells: list[str] = []
         self._text: list[str] = []
         self._keep = self._phonetic = False
-        self._column = 0
-        self._kind = "n"
-        self._style = 0
+        self._attrs: dict[str, str] = {}
         self._value: str | None = None
         self.parser = expat.ParserCreate(namespace_separator=" ")
         self.parser.buffer_text = True
@@ -401,10 +433,7 @@ class _RowParser:
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         if name == _CELL:
-            reference = attrs.get("r")
-            self._column = _column_index(reference) if reference else len(self._cells)
-            self._kind = attrs.get("t", "n")
-            self._style = int(attrs.get("s", "0"))
+            self._attrs = attrs
             self._value = None
         elif name == _VALUE or (name == _TEXT_SPACED and not self._phonetic):
             self._keep = True
@@ -420,14 +449,17 @@ class _RowParser:
         if name == _VALUE:
             self._value = "".join(self._text)
             self._keep = False
+        elif name == _CELL:
+            cells = self._cells
+            reference = self._attrs.get("r")
+            if reference:
+                column = _column_index(reference)
+                if column > len(cells):
+                    cells.extend([""] * (column - len(cells)))
+            cells.append(self._text_of(self._attrs.get("t", "n"), self._value))
         elif name == _TEXT_SPACED and self._keep:
             self._value = (self._value or "") + "".join(self._text)
             self._keep = False
-        elif name == _CELL:
-            cells = self._cells
-            if self._column > len(cells):
-                cells.extend([""] * (self._column - len(cells)))
-            cells.append(self._text_of(self._kind, self._value))
         elif name == _ROW:
             self._done.append((self._line, self._cells))
         elif name == _PHONETIC:
@@ -440,8 +472,10 @@ class _RowParser:
     def _text_of(self, kind: str, raw: str | None) -> str:
         """A cell's text; a value Excel did not store as text is marked, not converted."""
         if kind == "s":
-            index = int(raw) if raw and raw.isdigit() else -1
-            return self._strings[index] if 0 <= index < len(self._strings) else ""
+            try:
+                return self._strings[int(raw or "")]
+            except (ValueError, IndexError):
+                return ""
         if kind in ("inlineStr", "str"):
             return raw or ""
         if raw is None:
@@ -452,6 +486,6 @@ class _RowParser:
             return ExcelValue(raw, "error")
         if kind == "d":
             return ExcelValue(raw, "date")
-        if self._style in self._date_styles:
+        if self._attrs.get("s", "0") in self._date_styles:
             return ExcelValue(_date_text(raw, self._date1904), "date")
         return ExcelValue(_number_text(raw), "number")
