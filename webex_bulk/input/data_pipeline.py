@@ -28,7 +28,7 @@ from webex_bulk.input.schema import (
 )
 from webex_bulk.input.sheet_copy import SheetCopy
 from webex_bulk.input.source import Source, is_workbook, open_input
-from webex_bulk.input.xlsx_source import ExcelValue
+from webex_bulk.input.workbook import ExcelValue
 from webex_bulk.models import OUT_OF_SCOPE_TYPES, EntityType, Outcome, Row
 
 __all__ = [

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from webex_bulk.input.xlsx_source import ExcelValue
+from webex_bulk.input.workbook import ExcelValue
 
 #: Rows per record of the copy: few reads, little memory.
 BATCH = 500
