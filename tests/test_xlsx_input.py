@@ -265,3 +265,94 @@ def test_damaged_sheet_xml_is_a_file_error(tmp_path: Path) -> None:
             target.writestr(member, data)
     with pytest.raises(InputFileError, match="damaged"):
         scan(bad, Settings())
+
+
+def excel_style_workbook(path: Path, rows: list[list[tuple[str, str, str]]]) -> Path:
+    """A workbook laid out as Excel saves it: shared strings (one with rich-text runs and a
+    phonetic hint), a style table with a custom date format, ``r`` references with gaps.
+
+    Each cell is (reference, type, value); type ``s`` takes the text itself (it goes to the
+    shared string table), ``n`` a number, ``d`` a number shown with the date style.
+    """
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    strings: list[str] = []
+    xml_rows = []
+    for number, cells in enumerate(rows, start=1):
+        xml_cells = []
+        for reference, kind, value in cells:
+            if kind == "s":
+                strings.append(value)
+                body = f'<c r="{reference}{number}" t="s"><v>{len(strings) - 1}</v></c>'
+            elif kind == "d":
+                body = f'<c r="{reference}{number}" s="1"><v>{value}</v></c>'
+            else:
+                body = f'<c r="{reference}{number}"><v>{value}</v></c>'
+            xml_cells.append(body)
+        xml_rows.append(f'<row r="{number}">{"".join(xml_cells)}</row>')
+    shared = []
+    for text in strings:
+        if text == "Lee":  # rich text: two runs, and a phonetic hint that is not part of it
+            shared.append("<si><r><t>L</t></r><r><rPr/><t>ee</t></r><rPh><t>リー</t></rPh></si>")
+        else:
+            shared.append(f"<si><t>{text.replace('&', '&amp;')}</t></si>")
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.'
+        'org/package/2006/content-types"/>',
+        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{rels}"><sheets>'
+        '<sheet name="Users" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rels}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{rels}/sharedStrings" Target="sharedStrings.xml"/>'
+        f'<Relationship Id="rId3" Type="{rels}/styles" Target="/xl/styles.xml"/>'
+        "</Relationships>",
+        "xl/sharedStrings.xml": f'<sst xmlns="{main}">{"".join(shared)}</sst>',
+        "xl/styles.xml": f'<styleSheet xmlns="{main}"><numFmts count="1">'
+        '<numFmt numFmtId="164" formatCode="[$-409]d\\-mmm\\-yy;@"/></numFmts>'
+        '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs></styleSheet>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{main}"><sheetData>'
+        f"{''.join(xml_rows)}</sheetData></worksheet>",
+    }
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return path
+
+
+def test_excel_layout_shared_strings_rich_text_gaps_and_custom_date_style(tmp_path: Path) -> None:
+    """Shared strings (rich text without its phonetic hint), a skipped column and a custom date
+    format are read as Excel shows them."""
+    header = [
+        ("A", "s", "entity_type"),
+        ("B", "s", "email"),
+        ("C", "s", "first_name"),
+        ("D", "s", "last_name"),
+        ("E", "s", "location"),
+        ("F", "s", "extension"),
+        ("G", "s", "department"),
+        ("H", "s", "title"),
+    ]
+    good = [
+        ("A", "s", "user"),
+        ("B", "s", "ana@example.com"),
+        ("C", "s", "Ana & Jo"),
+        ("D", "s", "Lee"),
+        ("E", "s", "HQ"),
+        ("F", "s", "0101"),
+    ]
+    dated = [*good[:1], ("B", "s", "bo@example.com"), *good[2:5], ("F", "n", "1002")]
+    dated.append(("H", "d", "45352"))
+    path = excel_style_workbook(tmp_path / "users.xlsx", [header, good, dated])
+    source = scan(path, Settings())
+    assert source.sheet == "Users"
+    first, second = list(read_rows(source, Settings()))
+    assert isinstance(first, Row)
+    assert (first.get("first_name"), first.get("last_name")) == ("Ana & Jo", "Lee")
+    assert first.get("extension") == "0101"
+    outcome = rejected(second)
+    assert outcome.reason is Reason.INVALID_EXTENSION
+    assert "column title: sheet 'Users' row 3: Excel turned the cell into a date" in outcome.detail
+    assert "(2024-03-01)" in outcome.detail
