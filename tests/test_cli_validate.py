@@ -225,7 +225,7 @@ def test_workbook_with_encoding_flag_exits_1_with_one_line(tmp_path: Path) -> No
     assert invoke("template", "--format", "xlsx", "--out", str(path)).exit_code == 0
     result = invoke("validate", str(path), "--encoding", "cp1252")
     assert result.exit_code == 1
-    assert "--encoding apply to CSV files only" in result.stderr
+    assert "--encoding applies to CSV files only" in result.stderr
     assert "Traceback" not in result.output
 
 

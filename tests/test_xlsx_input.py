@@ -208,8 +208,8 @@ def test_unknown_sheet_names_the_sheets_and_the_closest(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("settings", "said"),
     [
-        (Settings(encoding="cp1252"), "--encoding apply to CSV files only"),
-        (Settings(delimiter=";"), "--delimiter apply to CSV files only"),
+        (Settings(encoding="cp1252"), "--encoding applies to CSV files only"),
+        (Settings(delimiter=";"), "--delimiter applies to CSV files only"),
     ],
 )
 def test_csv_flags_with_a_workbook_are_refused(

@@ -83,8 +83,8 @@ def _check_workbook_flags(path: Path, settings: Settings) -> None:
         raise InputFileError(
             str(path),
             1,
-            f"{' and '.join(wrong)} apply to CSV files only; a workbook stores its text as "
-            "Unicode cells",
+            f"{' and '.join(wrong)} {'apply' if len(wrong) > 1 else 'applies'} to CSV files "
+            "only; a workbook stores its text as Unicode cells",
             f"drop {' and '.join(wrong)} (pick the sheet with --sheet NAME)",
         )
 
