@@ -11,7 +11,7 @@ from webex_bulk.actions.context import ActionContext, location_key, person_keys
 from webex_bulk.actions.failure import one
 from webex_bulk.actions.inventory import Item
 from webex_bulk.error_handling import ApiError
-from webex_bulk.input.did_you_mean import did_you_mean
+from webex_bulk.input import did_you_mean
 
 #: Known names a "did you mean" compares with at most (difflib is linear in them).
 NEAR_MATCH_LIMIT = 20_000

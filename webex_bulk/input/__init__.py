@@ -13,6 +13,7 @@ from webex_bulk.input.data_pipeline import (
     reference_key,
     scan,
 )
+from webex_bulk.input.near_match import did_you_mean
 from webex_bulk.input.normalise import DayHours, parse_hours
 from webex_bulk.input.schema import EXAMPLES, KNOWN_COLUMNS, SCHEMA
 from webex_bulk.input.template import entity_type as template_entity_type
@@ -27,6 +28,7 @@ __all__ = [
     "DayHours",
     "InputFile",
     "dependencies",
+    "did_you_mean",
     "escape_cell",
     "parse_hours",
     "read_rows",

@@ -15,7 +15,7 @@ from webex_bulk.config import Settings
 from webex_bulk.error_handling import InputFileError, Reason
 from webex_bulk.input.cross_rows import Collector, CrossRows
 from webex_bulk.input.csv_source import escape_cell, header_name, unescape_cell
-from webex_bulk.input.did_you_mean import closest, did_you_mean
+from webex_bulk.input.near_match import closest, did_you_mean
 from webex_bulk.input.normalise import DayHours, parse_hours
 from webex_bulk.input.regions import Regions, check_default_region
 from webex_bulk.input.schema import (

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from webex_bulk.error_handling import InputFileError
 from webex_bulk.input.csv_source import Record, header_name, unescape_cell
-from webex_bulk.input.did_you_mean import did_you_mean
+from webex_bulk.input.near_match import did_you_mean
 from webex_bulk.input.schema import KNOWN_COLUMNS
 from webex_bulk.input.workbook import Book, ExcelValue, sheet_rows
 
