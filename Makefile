@@ -28,6 +28,7 @@ lint: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python scripts/bench.py --quick
+	$(BIN)/python scripts/bench_xlsx.py
 
 bench-full: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -126,12 +126,115 @@ def test_all_valid_file_exits_0(tmp_path: Path) -> None:
 
 
 def test_template_for_one_type(tmp_path: Path) -> None:
-    """template --entity-type device prints that type's header and one valid example."""
-    result = invoke("template", "--entity-type", "device")
+    """template --entity-type Device (any case, as in the file) prints the required columns,
+    that type's header and one valid example."""
+    result = invoke("template", "--entity-type", "Device")
     lines = result.stdout.splitlines()
-    assert lines[0] == "entity_type,mac,model,owner,location"
-    assert lines[1].startswith("device,")
-    assert len(lines) == 2
+    assert lines[0] == "# required for device: entity_type, mac, model, owner"
+    assert lines[1] == "entity_type,mac,model,owner,location"
+    assert lines[2].startswith("device,")
+    assert len(lines) == 3
+
+
+def test_template_marks_required_columns_of_every_type() -> None:
+    """The full template has one # line per entity type naming its required columns."""
+    comments = [line for line in invoke("template").stdout.splitlines() if line.startswith("#")]
+    assert len(comments) == 9
+    assert (
+        "# required for user: entity_type, email, first_name, last_name, location, "
+        "extension and/or phone_number"
+    ) in comments
+
+
+def test_template_unknown_type_suggests_the_closest() -> None:
+    """A misspelt --entity-type is a usage error that names the closest type."""
+    result = invoke("template", "--entity-type", "hunt-grop")
+    assert result.exit_code == 2
+    assert "did you mean 'hunt_group'?" in result.output
+
+
+def test_xlsx_template_has_one_sheet_header_and_drop_down_lists(tmp_path: Path) -> None:
+    """template --format xlsx writes one sheet with the header and lists for enum columns; it
+    validates."""
+    from openpyxl import load_workbook
+
+    path = tmp_path / "template.xlsx"
+    assert invoke("template", "--format", "xlsx", "--out", str(path)).exit_code == 0
+    book = load_workbook(path)
+    assert len(book.sheetnames) == 1
+    sheet = book.active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[10]]
+    assert header[0] == "entity_type"
+    lists = {
+        header[cell_range.min_col - 1]: validation.formula1
+        for validation in sheet.data_validations.dataValidation
+        for cell_range in validation.sqref.ranges
+    }
+    assert set(lists) == {"entity_type", "policy", "license"}
+    assert "hunt_group" in lists["entity_type"]
+    assert lists["license"] == '"professional,basic"'
+    assert invoke("validate", str(path)).exit_code == 0
+
+
+def test_xlsx_template_needs_out() -> None:
+    """A workbook is not printed: --format xlsx without --out is a usage error."""
+    result = invoke("template", "--format", "xlsx")
+    assert result.exit_code == 2
+    assert "--out" in result.output
+
+
+def test_validate_without_out_prints_the_first_rejections_with_reasons(tmp_path: Path) -> None:
+    """Without --out the report lists the first rejected rows with their reason and detail."""
+    path = write(
+        tmp_path,
+        "user,bad-email,Ana,Lee,HQ,1001,,",
+        "usr,b@example.com,Ben,Lee,HQ,1002,,",
+    )
+    out = invoke("validate", str(path)).stdout
+    assert "first 2 of 2:" in out
+    assert "line 2  invalid_email  column email: 'bad-email' is not a valid e-mail" in out
+    assert "line 3  unknown_entity_type  " in out
+    assert "did you mean 'user'?" in out
+
+
+def test_header_typo_is_one_file_level_error(tmp_path: Path) -> None:
+    """A misspelt required column stops the file once, naming it and the suggestion."""
+    header = HEADER.replace("first_name", "frist_name")
+    lines = [f"user,u{n}@example.com,Ana,Lee,HQ,{1000 + n},," for n in range(150)]
+    path = write(tmp_path, *lines, header=header)
+    result = invoke("validate", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"{path}:1: column frist_name: ")
+    assert "did you mean 'first_name'?" in result.stderr
+    assert "missing_field" not in result.output
+
+
+def test_unused_near_miss_column_is_a_warning_with_the_suggestion(tmp_path: Path) -> None:
+    """A near-miss column that no row of a type reading it fills is only a warning."""
+    path = write(tmp_path, "user,a@example.com,Ana,Lee,HQ,1001,,,", header=HEADER + ",deparment")
+    result = invoke("validate", str(path))
+    assert result.exit_code == 0
+    assert "column 'deparment' is not read; did you mean 'department'?" in result.stdout
+
+
+def test_workbook_with_encoding_flag_exits_1_with_one_line(tmp_path: Path) -> None:
+    """--encoding with an .xlsx file is refused in one line, without a traceback."""
+    path = tmp_path / "in.xlsx"
+    assert invoke("template", "--format", "xlsx", "--out", str(path)).exit_code == 0
+    result = invoke("validate", str(path), "--encoding", "cp1252")
+    assert result.exit_code == 1
+    assert "--encoding applies to CSV files only" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unknown_default_region_exits_1(tmp_path: Path) -> None:
+    """--default-region XX is refused (exit 1) instead of being accepted silently."""
+    path = write(tmp_path, "user,a@example.com,Ana,Lee,HQ,1001,,")
+    result = invoke("validate", str(path), "--default-region", "XX")
+    assert result.exit_code == 1
+    assert "ISO 3166" in result.stderr
 
 
 def test_file_level_error_exits_1_with_file_and_line(tmp_path: Path) -> None:

@@ -212,6 +212,11 @@ class Settings:
     default_region: str = attrs.field(
         default="US", converter=_upper, metadata=_about("region of national numbers")
     )
+    sheet: str | None = attrs.field(
+        default=None,
+        converter=_optional_text,
+        metadata=_about("worksheet of an .xlsx input (none: the first)"),
+    )
     base_url: str = attrs.field(
         default="https://webexapis.com/v1", converter=_text, metadata=_about("Webex API base URL")
     )

@@ -18,7 +18,7 @@ from webex_bulk.actions.compare import fold
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.inventory import Item
-from webex_bulk.actions.lookups import find_location
+from webex_bulk.actions.lookups import find_location, location_hint
 from webex_bulk.actions.ports import ResponseLike
 from webex_bulk.error_handling import (
     Action,
@@ -252,18 +252,23 @@ async def row_location(ctx: ActionContext, row: Row, *, planning: bool) -> Item 
     name = row.get("location")
     location = await find_location(ctx, name)
     if location is None:
-        reference_missing(ctx, f"location:{fold(name)}", f"location {name!r}", planning=planning)
+        key, what = f"location:{fold(name)}", f"location {name!r}"
+        reference_missing(ctx, key, what, planning=planning, hint=location_hint(ctx, name))
     return location
 
 
-def reference_missing(ctx: ActionContext, key: str, what: str, *, planning: bool) -> Decision:
+def reference_missing(
+    ctx: ActionContext, key: str, what: str, *, planning: bool, hint: str = ""
+) -> Decision:
     """A reference found neither in the caches nor remotely.
 
     In ``plan`` a reference to a row of the same file will exist by then: the row is a create.
-    In ``run`` the row is ``rejected`` ``unknown_reference``.
+    In ``run`` the row is ``rejected`` ``unknown_reference``; ``hint`` ("did you mean…") ends
+    the detail.
     """
     if planning and key in ctx.file_keys:
         return Decision(CREATE)
     raise RowFailure(
-        Reason.UNKNOWN_REFERENCE, f"{what} is neither in the tenant nor created by this run"
+        Reason.UNKNOWN_REFERENCE,
+        f"{what} is neither in the tenant nor created by this run{hint}",
     )

@@ -114,7 +114,8 @@ class FeatureActions(EntityActions):
             raise RowFailure(
                 Reason.UNKNOWN_REFERENCE,
                 f"member {member!r} is neither a user nor a workspace of location "
-                f"{row.get('location')!r} in the tenant or in this run",
+                f"{row.get('location')!r} in the tenant or in this run"
+                f"{lookups.member_hint(ctx, location_id, member)}",
             )
         return {"agent_ids": ids, "members_pending": waiting}
 

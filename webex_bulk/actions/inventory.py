@@ -98,6 +98,10 @@ class Inventory:
         current = [old for old in self._items.get(key, []) if old[0] != entry[0]]
         self._items[key] = [*current, entry]
 
+    def known_keys(self) -> list[str]:
+        """The keys under which objects are known (absent ones left out)."""
+        return [key for key, entries in self._items.items() if entries]
+
     def values(self) -> list[Item]:
         """Every object known."""
         return [self._unpack(packed) for entries in self._items.values() for _, packed in entries]

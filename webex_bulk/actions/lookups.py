@@ -11,6 +11,10 @@ from webex_bulk.actions.context import ActionContext, location_key, person_keys
 from webex_bulk.actions.failure import one
 from webex_bulk.actions.inventory import Item
 from webex_bulk.error_handling import ApiError
+from webex_bulk.input import did_you_mean
+
+#: Known names a "did you mean" compares with at most (difflib is linear in them).
+NEAR_MATCH_LIMIT = 20_000
 
 # -- locations ---------------------------------------------------------------------------------
 
@@ -27,6 +31,26 @@ async def find_location(ctx: ActionContext, name: str, *, fresh: bool = False) -
         compare.fold(name), lambda: fetch_locations(ctx, name), fresh=fresh
     )
     return one(found, f"location {name!r}")
+
+
+def location_hint(ctx: ActionContext, name: str) -> str:
+    """``"; did you mean 'Paris'?"`` when a location this run knows (listed, looked up or
+    created) is a near match of ``name``; ``""`` otherwise. Sends no request."""
+    names = [str(item.get("name") or "") for item in ctx.locations.values()]
+    return did_you_mean(name, names)
+
+
+def member_hint(ctx: ActionContext, location_id: str, member: str) -> str:
+    """A near match of a member: a person's e-mail, or a workspace of the location, known to
+    this run. Sends no request."""
+    if "@" in member:
+        known = ctx.people.known_keys()
+    else:
+        prefix = location_key(location_id, "")
+        known = [
+            key[len(prefix) :] for key in ctx.workspaces.known_keys() if key.startswith(prefix)
+        ]
+    return did_you_mean(member, known) if len(known) <= NEAR_MATCH_LIMIT else ""
 
 
 async def calling_enabled(ctx: ActionContext, location_id: str, *, fresh: bool = False) -> bool:

@@ -7,7 +7,6 @@ command is adding a function decorated with ``@main.command()``.
 from __future__ import annotations
 
 import asyncio
-import csv
 import datetime
 import json
 import signal
@@ -40,7 +39,13 @@ from webex_bulk.engine import (
     window_seconds,
 )
 from webex_bulk.error_handling import ExitCode, InputFileError, WebexBulkError, exit_code_for
-from webex_bulk.input import EXAMPLES, KNOWN_COLUMNS, SCHEMA, read_rows, scan
+from webex_bulk.input import (
+    read_rows,
+    scan,
+    template_entity_type,
+    write_template_csv,
+    write_template_xlsx,
+)
 from webex_bulk.models import EntityType, Outcome
 from webex_bulk.simulator.cli import simulator_command
 from webex_bulk.state import read_status
@@ -116,30 +121,57 @@ def validate(file: Path, out_dir: Path | None, config_file: Path | None, **flags
             report.add(item)
             if isinstance(item, Outcome):
                 write(item)
-    click.echo(report.render(source))
+    click.echo(report.render(source, details=out_dir is None))
     finish(ExitCode.ROWS_FAILED if report.failed else ExitCode.OK)
+
+
+def _entity_type(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    try:
+        return None if value is None else template_entity_type(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @main.command()
 @click.option(
     "--entity-type",
     "entity_type",
-    type=click.Choice([t.value for t in EntityType]),
     default=None,
-    help="Only this entity type's columns and example [default: every type].",
+    metavar="TYPE",
+    callback=_entity_type,
+    help="Only this entity type's columns and example, written as in the file (User, "
+    "hunt-group…) [default: every type].",
 )
-def template(entity_type: str | None) -> None:
-    """Print a CSV header and one example row per entity type, ready to fill in."""
-    types = [EntityType(entity_type)] if entity_type else list(EntityType)
-    if entity_type:
-        columns = ["entity_type", *(c.name for c in SCHEMA[types[0]].columns)]
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["csv", "xlsx"]),
+    default="csv",
+    help="csv (printed, or written to --out) or xlsx (a workbook with drop-down lists; "
+    "needs --out) [default: csv].",
+)
+@click.option(
+    "--out",
+    "out_file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the template to this file instead of printing it.",
+)
+def template(entity_type: EntityType | None, file_format: str, out_file: Path | None) -> None:
+    """Print a CSV header and one example row per entity type, ready to fill in.
+
+    Lines starting with # above the header name the required columns of each type.
+    """
+    types = [entity_type] if entity_type else list(EntityType)
+    if file_format == "xlsx":
+        if out_file is None:
+            raise click.UsageError("--format xlsx writes a workbook: name it with --out FILE.xlsx")
+        write_template_xlsx(out_file, types)
+    elif out_file is not None:
+        with out_file.open("w", newline="", encoding="utf-8") as handle:
+            write_template_csv(handle, types)
     else:
-        columns = list(KNOWN_COLUMNS)
-    table = csv.writer(sys.stdout, lineterminator="\n")
-    table.writerow(columns)
-    for kind in types:
-        example = {"entity_type": kind.value, **EXAMPLES[kind]}
-        table.writerow([example.get(column, "") for column in columns])
+        write_template_csv(sys.stdout, types)
 
 
 # -- the engine: run, plan, status, preflight ------------------------------------------------

@@ -47,6 +47,12 @@ default_region_option = click.option(
     metavar="CC",
     help="ISO 3166 region for phone numbers written without +country code [default: US].",
 )
+sheet_option = click.option(
+    "--sheet",
+    default=None,
+    metavar="NAME",
+    help="Sheet of an .xlsx input file [default: the first].",
+)
 config_option = click.option(
     "--config",
     "config_file",
@@ -67,7 +73,7 @@ file_argument = click.argument("file", type=click.Path(exists=True, dir_okay=Fal
 
 def input_options(function: F) -> F:
     """The options that say how to read an input file."""
-    for option in (default_region_option, delimiter_option, encoding_option):
+    for option in (sheet_option, default_region_option, delimiter_option, encoding_option):
         function = option(function)
     return function
 

@@ -15,6 +15,7 @@ from webex_bulk.models import EntityType, Outcome, Row
 from webex_bulk.state import csv_table, outcome_cells, output_columns
 
 _FIRST_LINES = 5
+_FIRST_REJECTIONS = 10
 
 
 class ValidateReport:
@@ -25,6 +26,7 @@ class ValidateReport:
         self.by_reason: dict[tuple[str, str], list[int]] = {}
         self.reason_counts: Counter[tuple[str, str]] = Counter()
         self.failed = 0
+        self.first: list[Outcome] = []
 
     def add(self, item: Row | Outcome) -> None:
         """Count one row or pre-API outcome."""
@@ -32,6 +34,8 @@ class ValidateReport:
             self.by_type.setdefault(item.entity_type.value, Counter())["valid"] += 1
             return
         self.failed += 1
+        if len(self.first) < _FIRST_REJECTIONS:
+            self.first.append(item)
         self.by_type.setdefault(item.entity_type or "(blank)", Counter())[item.status.value] += 1
         reason = (item.status.value, item.reason.value if item.reason else "")
         self.reason_counts[reason] += 1
@@ -39,11 +43,13 @@ class ValidateReport:
         if len(lines) < _FIRST_LINES:
             lines.append(item.line)
 
-    def render(self, source: InputFile) -> str:
-        """The report as text."""
+    def render(self, source: InputFile, *, details: bool = False) -> str:
+        """The report as text; ``details`` adds the first rejections with their reasons."""
         delimiter = "tab" if source.delimiter == "\t" else source.delimiter
         out = [
-            f"{source.path}: {source.row_count} rows · encoding {source.encoding} "
+            f"{source.path}: {source.row_count} rows · sheet {source.sheet!r}"
+            if source.sheet
+            else f"{source.path}: {source.row_count} rows · encoding {source.encoding} "
             f"· delimiter {delimiter!r}"
         ]
         out.extend(f"warning: {warning}" for warning in source.warnings)
@@ -61,6 +67,13 @@ class ValidateReport:
                 out.append("")
                 out.append(f"{status} ({sum(self.reason_counts[r] for r in reasons)}):")
                 out.extend(self._reason_line(reason) for reason in reasons)
+        if details and self.first:
+            more = " (--out DIR writes them all)" if self.failed > len(self.first) else ""
+            out.extend(["", f"first {len(self.first)} of {self.failed}{more}:"])
+            out.extend(
+                f"  line {item.line}  {item.reason.value if item.reason else ''}  {item.detail}"
+                for item in self.first
+            )
         return "\n".join(out)
 
     def _reason_line(self, reason: tuple[str, str]) -> str:

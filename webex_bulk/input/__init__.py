@@ -1,4 +1,5 @@
-"""Reading the input file: encoding, header, normalisation, validation, dedupe, stable keys.
+"""Reading the input file (a CSV, or one sheet of an .xlsx workbook): encoding, header,
+normalisation, validation, dedupe, stable keys; and the template.
 
 The face of the package: what the other layers use. Everything else is private to ``input``.
 """
@@ -12,8 +13,12 @@ from webex_bulk.input.data_pipeline import (
     reference_key,
     scan,
 )
+from webex_bulk.input.near_match import did_you_mean
 from webex_bulk.input.normalise import DayHours, parse_hours
 from webex_bulk.input.schema import EXAMPLES, KNOWN_COLUMNS, SCHEMA
+from webex_bulk.input.template import entity_type as template_entity_type
+from webex_bulk.input.template import write_csv as write_template_csv
+from webex_bulk.input.template import write_xlsx as write_template_xlsx
 
 __all__ = [
     "EXAMPLES",
@@ -23,10 +28,14 @@ __all__ = [
     "DayHours",
     "InputFile",
     "dependencies",
+    "did_you_mean",
     "escape_cell",
     "parse_hours",
     "read_rows",
     "reference_key",
     "scan",
+    "template_entity_type",
     "unescape_cell",
+    "write_template_csv",
+    "write_template_xlsx",
 ]

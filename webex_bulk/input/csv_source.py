@@ -101,6 +101,7 @@ class CsvSource:
         self.path = feed.path
         self.encoding = feed.encoding
         header_text = _header_text(feed)
+        self.header_line = feed.count
         self.delimiter = delimiter or sniff_delimiter(header_text)
         # Output files escape header cells too (a column named "@memo" is written "'@memo");
         # undo that here, as for every other cell, so a re-submitted file keeps its columns.

@@ -1,12 +1,10 @@
-"""Read the input CSV in two streaming passes: ``scan`` (file checks, cross-row rules) and
-``read_rows`` (every row as a ``Row`` or a pre-API ``Outcome``, in file order).
-Bottom layer: reads the file it is given; no network, no clock.
+"""Read the input file (a CSV, or one sheet of an .xlsx workbook) in two streaming passes:
+``scan`` (file checks, cross-row rules) and ``read_rows`` (every row as a ``Row`` or a pre-API
+``Outcome``, in file order). Bottom layer: reads the file it is given; no network, no clock.
 """
 
 from __future__ import annotations
 
-import hashlib
-from array import array
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
@@ -15,20 +13,28 @@ import attrs
 
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import InputFileError, Reason
-from webex_bulk.input.csv_source import (
-    CsvSource,
-    escape_cell,
-    header_name,
-    open_source,
-    unescape_cell,
-)
+from webex_bulk.input.cross_rows import Collector, CrossRows
+from webex_bulk.input.csv_source import escape_cell, header_name, unescape_cell
 from webex_bulk.input.line_feed import CUT_MARK
+from webex_bulk.input.near_match import closest, did_you_mean
 from webex_bulk.input.normalise import DayHours, parse_hours
-from webex_bulk.input.schema import SCHEMA, normalise_row
+from webex_bulk.input.regions import Regions, check_default_region
+from webex_bulk.input.schema import (
+    KNOWN_COLUMNS,
+    SCHEMA,
+    WHOLE_NUMBER_COLUMNS,
+    EntitySpec,
+    Problem,
+    normalise_row,
+)
+from webex_bulk.input.sheet_copy import SheetCopy
+from webex_bulk.input.source import Source, is_workbook, open_input
+from webex_bulk.input.workbook import ExcelValue
 from webex_bulk.models import OUT_OF_SCOPE_TYPES, EntityType, Outcome, Row
 
 __all__ = [
     "OUTPUT_COLUMNS",
+    "CrossRows",
     "DayHours",
     "InputFile",
     "dependencies",
@@ -59,6 +65,8 @@ class InputFile:
 
     ``header`` is the normalised header without the ``_`` output columns. ``cross_rows`` holds
     the verdicts of the cross-row rules (only for the rows they reject) and is not compared.
+    For a workbook, ``encoding`` is ``xlsx``, ``delimiter`` is empty and ``sheet`` names the
+    sheet read.
     """
 
     path: Path
@@ -70,15 +78,32 @@ class InputFile:
     sha256: str
     row_count: int
     counts_by_type: Mapping[str, int]
+    sheet: str = attrs.field(default="", kw_only=True)
     cross_rows: CrossRows | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    #: a workbook's rows as the first pass parsed them, for the later passes
+    sheet_copy: SheetCopy | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 def scan(path: Path, settings: Settings) -> InputFile:
     """Check the file as a whole and run the first pass; raise ``InputFileError`` on a bad file."""
-    collector = _Collector()
+    regions = Regions(check_default_region(settings.default_region))
+    copy = SheetCopy() if is_workbook(path) else None
+    found = _first_pass(path, settings, regions, copy)
+    if regions.needs_second_look():
+        # A row with a national number came before its location's row: read it again with
+        # every location's country known (rare: templates and exports put locations first).
+        found = _first_pass(path, settings, regions.complete(), copy)
+    return found
+
+
+def _first_pass(
+    path: Path, settings: Settings, regions: Regions, copy: SheetCopy | None
+) -> InputFile:
+    collector = Collector()
     counts: Counter[str] = Counter()
     rows = 0
-    with open_source(path, settings.encoding, settings.delimiter, settings.max_cell) as source:
+    with open_input(path, settings, copy=copy) as source:
+        typos = _header_typos(source.header)
         for line, cells, problem in source.records():
             rows += 1
             if rows > settings.max_rows:
@@ -88,26 +113,68 @@ def scan(path: Path, settings: Settings) -> InputFile:
                     f"the file holds more than {settings.max_rows} rows (max_rows)",
                     "split the file, or raise max_rows in the settings",
                 )
-            item = _evaluate(source, line, cells, problem, settings)
+            item = _evaluate(source, line, cells, problem, settings, regions)
             counts[_type_name(item)] += 1
+            if typos:
+                _check_typos(source, typos, item)
             if isinstance(item, Row):
                 collector.add(item)
+                if item.entity_type is EntityType.LOCATION:
+                    regions.learn(item.get("name"), item.get("country"))
         if rows == 0:
             raise InputFileError(
                 str(path), source.line_count, "the file has a header but no rows", "add rows"
             )
+        unused = [f"column {typo!r} is not read; did you mean {typos[typo]!r}?" for typo in typos]
         return InputFile(
             path=path,
             encoding=source.encoding,
             delimiter=source.delimiter,
             header=source.header,
             unknown_columns=source.unknown_columns,
-            warnings=source.warnings,
+            warnings=(*source.warnings, *unused),
             sha256=source.sha256(),
             row_count=rows,
             counts_by_type=dict(counts),
-            cross_rows=collector.finish(path),
+            sheet=getattr(source, "sheet", ""),
+            cross_rows=collector.finish(path, regions.known),
+            sheet_copy=copy,
         )
+
+
+def _header_typos(header: tuple[str, ...]) -> dict[str, str]:
+    """Unknown columns that look like a known column the header lacks (``frist_name``)."""
+    missing = [name for name in KNOWN_COLUMNS if name not in header]
+    found = {}
+    for name in header:
+        if name not in KNOWN_COLUMNS:
+            match = closest(name, missing)
+            if match:
+                found[name] = match
+    return found
+
+
+def _check_typos(source: Source, typos: Mapping[str, str], item: Row | Outcome) -> None:
+    """A value in a misspelt column that the row's type reads stops the file, once, at the top.
+
+    Otherwise every row would be rejected ``missing_field`` (or, for an optional column, the
+    value silently dropped).
+    """
+    type_name = _type_name(item)
+    spec = SCHEMA.get(_TYPES[type_name]) if type_name in _TYPES else None
+    if spec is None:
+        return
+    reads = {column.name for column in spec.columns}
+    for typo, known in typos.items():
+        if known in reads and item.cells.get(typo, "").strip():
+            raise InputFileError(
+                str(source.path),
+                source.header_line,
+                f"column {typo!r} is not a column webex-bulk reads (line {item.line} gives it a "
+                f"value for a {type_name} row); did you mean {known!r}?",
+                f"rename the column {typo} to {known} in the header",
+                typo,
+            )
 
 
 def read_rows(
@@ -122,15 +189,24 @@ def read_rows(
     ``types`` keeps only the ``Row``s of those entity types (``()``: none); rejected and pending
     outcomes of any type come only when ``include_rejected`` is true.
     """
-    cross_rows = source.cross_rows or scan(source.path, settings).cross_rows
+    if source.cross_rows is None:
+        source = scan(source.path, settings)
+    cross_rows = source.cross_rows
     assert cross_rows is not None  # scan always sets it
     cross_rows.check_unchanged(source.path)
+    regions = Regions(settings.default_region.upper(), cross_rows.regions)
     wanted = None if types is None else frozenset(t.value for t in types)
-    with open_source(source.path, source.encoding, source.delimiter, settings.max_cell) as csv_in:
-        for line, cells, problem in csv_in.records():
-            if not include_rejected and wanted is not None and csv_in.type_of(cells) not in wanted:
+    with open_input(
+        source.path,
+        settings,
+        encoding=source.encoding,
+        delimiter=source.delimiter,
+        copy=source.sheet_copy,
+    ) as file_in:
+        for line, cells, problem in file_in.records():
+            if not include_rejected and wanted is not None and file_in.type_of(cells) not in wanted:
                 continue  # neither a wanted Row nor a wanted Outcome: skip the normalisation
-            item = _evaluate(csv_in, line, cells, problem, settings)
+            item = _evaluate(file_in, line, cells, problem, settings, regions)
             if isinstance(item, Row):
                 verdict = cross_rows.verdict(item.line)
                 if verdict is None:
@@ -147,7 +223,12 @@ def _type_name(item: Row | Outcome) -> str:
 
 
 def _evaluate(
-    source: CsvSource, line: int, cells: list[str], problem: str, settings: Settings
+    source: Source,
+    line: int,
+    cells: list[str],
+    problem: str,
+    settings: Settings,
+    regions: Regions,
 ) -> Row | Outcome:
     """One physical row → a valid ``Row``, or the ``Outcome`` that ends it before any API call."""
     by_column = source.cells_by_column(cells)
@@ -155,10 +236,9 @@ def _evaluate(
     no_key = f"{type_name or 'row'}:line{line}"
     extra = source.extra_cells(cells)
     if extra and not problem:
-        problem = (
-            f"{len(cells)} cells for {source.width} columns (extra: {extra[:40]!r}); "
-            f"quote cells that contain {source.delimiter!r}"
-        )
+        problem = f"{len(cells)} cells for {source.width} columns (extra: {extra[:40]!r})"
+        if source.delimiter:
+            problem += f"; quote cells that contain {source.delimiter!r}"
     if problem:
         return _outcome(line, type_name, no_key, by_column, Reason.MALFORMED_ROW, problem)
     if max(map(len, by_column.values()), default=0) > settings.max_cell:
@@ -173,20 +253,55 @@ def _evaluate(
         detail = f"not automated: {OUT_OF_SCOPE_TYPES[type_name]}"
         return _outcome(line, type_name, no_key, by_column, Reason.OUT_OF_SCOPE, detail)
     if type_name not in _TYPES:
-        detail = f"column entity_type: {type_name!r} is not one of {', '.join(_TYPES)}"
+        hint = did_you_mean(type_name, [*_TYPES, *OUT_OF_SCOPE_TYPES])
+        detail = f"column entity_type: {type_name!r} is not one of {', '.join(_TYPES)}{hint}"
         return _outcome(line, type_name, no_key, by_column, Reason.UNKNOWN_ENTITY_TYPE, detail)
     spec = SCHEMA[_TYPES[type_name]]
-    result = normalise_row(spec, by_column, settings.default_region)
-    if result.problems:
+    result = normalise_row(spec, by_column, regions.region_for(by_column))
+    problems = list(result.problems)
+    if source.encoding == "xlsx":
+        problems = _excel_problems(spec, by_column, line, getattr(source, "sheet", ""), problems)
+    if problems:
         key = spec.key(result.values) if set(spec.key_columns) <= result.values.keys() else no_key
-        detail = "; ".join(str(problem) for problem in result.problems)
-        return _outcome(line, type_name, key, by_column, result.problems[0].reason, detail)
+        detail = "; ".join(str(problem) for problem in problems)
+        return _outcome(line, type_name, key, by_column, problems[0].reason, detail)
     return Row(
         line, spec.entity_type, spec.key(result.values), result.values, by_column, result.members
     )
 
 
 _TYPES: Mapping[str, EntityType] = {t.value: t for t in EntityType}
+_EXCEL_REASONS = {
+    "phone_number": Reason.INVALID_PHONE_NUMBER,
+    "extension": Reason.INVALID_EXTENSION,
+    "mac": Reason.INVALID_MAC,
+    "email": Reason.INVALID_EMAIL,
+    "time_zone": Reason.INVALID_TIME_ZONE,
+}
+
+
+def _excel_problems(
+    spec: EntitySpec, cells: Mapping[str, str], line: int, sheet: str, problems: list[Problem]
+) -> list[Problem]:
+    """Cells Excel stored as a number, date, boolean or error: refused first, never converted.
+
+    A whole number is fine only in a numeric column (``queue_size``).
+    """
+    found = []
+    for column in spec.columns:
+        text = cells.get(column.name)
+        if not isinstance(text, ExcelValue):
+            continue
+        if column.name in WHOLE_NUMBER_COLUMNS and text.kind == "number" and text.isdigit():
+            continue
+        why = f"sheet {sheet!r} row {line}: {text.problem(column.name)}"
+        found.append(
+            Problem(_EXCEL_REASONS.get(column.name, Reason.INVALID_VALUE), column.name, why)
+        )
+    if not found:
+        return problems
+    refused = {problem.column for problem in found}
+    return [*found, *(problem for problem in problems if problem.column not in refused)]
 
 
 def _outcome(
@@ -244,135 +359,3 @@ def reference_key(member: str, location: str) -> str:
     if "@" in member:
         return f"user:{member.lower()}"
     return f"workspace:{location.casefold()}/{member.casefold()}"
-
-
-# -- cross-row rules ---------------------------------------------------------------------------
-
-#: Entity types that own a phone number or an extension (a ``number`` row only adds one).
-_OWNERS = frozenset(
-    {
-        EntityType.USER,
-        EntityType.WORKSPACE,
-        EntityType.HUNT_GROUP,
-        EntityType.CALL_QUEUE,
-        EntityType.AUTO_ATTENDANT,
-    }
-)
-_KEY, _NUMBER, _EXTENSION = 0, 1, 2
-_LOW32 = 0xFFFF_FFFF
-_BUCKETS = 256
-
-
-def _hash(text: str, size: int) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=size).digest(), "little")
-
-
-def _content_hash(row: Row) -> int:
-    values = "\x1f".join(f"{k}\x1e{v}" for k, v in sorted(row.values.items()))
-    return _hash(f"{values}\x1d{';'.join(row.members)}", 4)
-
-
-@attrs.frozen
-class CrossRows:
-    """The verdicts of the cross-row rules, only for the rows they reject, and the file's stamp."""
-
-    verdicts: Mapping[int, tuple[Reason, int]]  # line → (reason, another line involved)
-    size: int
-    mtime_ns: int
-
-    def verdict(self, line: int) -> tuple[Reason, int] | None:
-        """The cross-row rejection of the row on ``line``, if any."""
-        return self.verdicts.get(line)
-
-    def check_unchanged(self, path: Path) -> None:
-        """Refuse to read a file that changed since ``scan``: its verdicts would not fit it."""
-        stat = path.stat()
-        if (stat.st_size, stat.st_mtime_ns) != (self.size, self.mtime_ns):
-            raise InputFileError(
-                str(path), 1, "the file changed while it was being read", "run the command again"
-            )
-
-
-class _Collector:
-    """The first pass's memory: 16 bytes per key, number and extension-in-location.
-
-    Each entry is a 64-bit hash of what must be unique (its kind in the low 2 bits) and
-    ``line << 32 | tag`` (tag: a 32-bit hash of the content, or of the owner's key), appended to
-    one of 256 flat arrays by the hash's top byte. ``finish`` finds the repeats one array at a
-    time, so a dict never holds more than a 256th of the file: a dict of ints would cost ~8×.
-    """
-
-    def __init__(self) -> None:
-        self._buckets = [array("Q") for _ in range(_BUCKETS)]
-
-    def add(self, row: Row) -> None:
-        """Remember what the cross-row rules need of one valid row."""
-        self._put(_KEY, f"k{row.key}", row.line, _content_hash(row))
-        if row.entity_type in _OWNERS:
-            owner = _hash(row.key, 4)
-            if row.get("phone_number"):
-                self._put(_NUMBER, f"n{row.get('phone_number')}", row.line, owner)
-            if row.get("extension"):
-                place = f"x{row.get('location').casefold()}/{row.get('extension')}"
-                self._put(_EXTENSION, place, row.line, owner)
-
-    def _put(self, kind: int, text: str, line: int, tag: int) -> None:
-        key = _hash(text, 8) & ~3 | kind
-        bucket = self._buckets[key >> 56]
-        bucket.append(key)
-        bucket.append(line << 32 | tag)
-
-    def _groups(self) -> tuple[list[list[tuple[int, int]]], ...]:
-        """The entries that share a hash, per kind, each group in file order."""
-        found: tuple[list[list[tuple[int, int]]], ...] = ([], [], [])
-        for index, bucket in enumerate(self._buckets):
-            first: dict[int, int] = {}
-            repeated: dict[int, list[tuple[int, int]]] = {}
-            for position in range(0, len(bucket), 2):
-                key, value = bucket[position], bucket[position + 1]
-                stored = first.setdefault(key, value)
-                if stored != value:  # values differ by their line: the key was seen before
-                    group = repeated.setdefault(key, [(stored >> 32, stored & _LOW32)])
-                    group.append((value >> 32, value & _LOW32))
-            for key, group in repeated.items():
-                found[key & 3].append(group)
-            self._buckets[index] = array("Q")  # release as we go
-        return found
-
-    def finish(self, path: Path) -> CrossRows:
-        """Resolve the groups into verdicts; the entries are released on the way."""
-        keys, numbers, extensions = self._groups()
-        verdicts: dict[int, tuple[Reason, int]] = {}
-        for group in keys:
-            _key_verdicts(group, verdicts)
-        for group in numbers:
-            _owner_verdicts(group, Reason.NUMBER_CONFLICT, verdicts)
-        for group in extensions:
-            _owner_verdicts(group, Reason.EXTENSION_CONFLICT, verdicts)
-        stat = path.stat()
-        return CrossRows(verdicts, stat.st_size, stat.st_mtime_ns)
-
-
-def _key_verdicts(group: list[tuple[int, int]], verdicts: dict[int, tuple[Reason, int]]) -> None:
-    """Rows with one key: identical → later ones ``duplicate_row``; else all conflicting."""
-    first_line, first_content = group[0]
-    if all(content == first_content for _, content in group):
-        for line, _ in group[1:]:
-            verdicts[line] = (Reason.DUPLICATE_ROW, first_line)
-        return
-    for line, _ in group:
-        verdicts[line] = (
-            Reason.CONFLICTING_DUPLICATE,
-            group[1][0] if line == first_line else first_line,
-        )
-
-
-def _owner_verdicts(
-    group: list[tuple[int, int]], reason: Reason, verdicts: dict[int, tuple[Reason, int]]
-) -> None:
-    """One number (or extension) given to two owners or more → every such row rejected."""
-    if len({owner for _, owner in group}) < 2:
-        return
-    for line, owner in group:
-        other = next(other_line for other_line, tag in group if tag != owner)
-        verdicts.setdefault(line, (reason, other))

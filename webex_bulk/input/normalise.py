@@ -70,9 +70,21 @@ def email(text: str) -> str:
     return value
 
 
+@functools.cache
+def example_number(region: str) -> str:
+    """An example E.164 number of a region, for messages (``+14085550100`` when it has none)."""
+    found = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.FIXED_LINE)
+    if found is None:
+        return "+14085550100"
+    return str(phonenumbers.format_number(found, phonenumbers.PhoneNumberFormat.E164))
+
+
 def e164(text: str, region: str) -> str:
     """A phone number in E.164 (``+14085550100``); national formats are read in ``region``."""
-    problem = f"{text!r} is not a valid phone number; write it as E.164, e.g. +14085550100"
+    national = not text.strip().startswith("+")
+    example = example_number(region) if national else "+14085550100"
+    read_in = f" (read as a number of {region}: it has no +country code)" if national else ""
+    problem = f"{text!r} is not a valid phone number{read_in}; write it as E.164, e.g. {example}"
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

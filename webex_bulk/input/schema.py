@@ -37,6 +37,12 @@ class Column:
     normalise: Normaliser
     required: bool = False
     default: str = ""
+    #: the values of an enumerated column (a drop-down list in the .xlsx template)
+    choices: tuple[str, ...] = ()
+
+
+def _enum(name: str, options: tuple[str, ...], default: str) -> Column:
+    return Column(name, _choice(*options), default=default, choices=options)
 
 
 @attrs.frozen
@@ -60,7 +66,7 @@ _NAME = _plain(cell.name)
 _NUMBER_COLUMNS = (Column("extension", _plain(cell.extension)), Column("phone_number", cell.e164))
 _FEATURE = (Column("name", _NAME, True), Column("location", _NAME, True), *_NUMBER_COLUMNS)
 _POLICIES = ("circular", "regular", "simultaneous", "uniform", "weighted")
-_POLICY = Column("policy", _choice(*_POLICIES), default="circular")
+_POLICY = _enum("policy", _POLICIES, "circular")
 _ONE_OF = ("extension", "phone_number")
 _BY_LOCATION = ("location", "name")
 
@@ -88,7 +94,7 @@ SCHEMA: Mapping[EntityType, EntitySpec] = {
             (
                 Column("phone_number", cell.e164, True),
                 Column("location", _NAME, True),
-                Column("state", _choice("active", "inactive"), default="active"),
+                _enum("state", ("active", "inactive"), "active"),
             ),
             ("phone_number",),
         ),
@@ -110,7 +116,7 @@ SCHEMA: Mapping[EntityType, EntitySpec] = {
                 Column("display_name", _NAME),
                 Column("location", _NAME, True),
                 *_NUMBER_COLUMNS,
-                Column("license", _choice("professional", "basic"), default="professional"),
+                _enum("license", ("professional", "basic"), "professional"),
                 Column("department", _NAME),
                 Column("title", _NAME),
             ),
@@ -162,6 +168,9 @@ SCHEMA: Mapping[EntityType, EntitySpec] = {
         ),
     )
 }
+
+#: Columns that hold a whole number: an .xlsx cell Excel stored as a number is fine there.
+WHOLE_NUMBER_COLUMNS = frozenset({"queue_size"})
 
 #: Every column any entity type reads, plus ``entity_type``, in template order.
 KNOWN_COLUMNS: tuple[str, ...] = (
