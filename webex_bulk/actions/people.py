@@ -115,7 +115,7 @@ class UserActions(EntityActions):
 
         try:
             person, how = await create_reconciled(
-                ctx, create, lookup, f"user {email!r}", created_despite_400=True
+                ctx, create, lookup, f"user {email!r}", created_despite_400=True, unique_key=True
             )
         except ApiError:
             pool.release(license_id)
