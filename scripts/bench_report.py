@@ -152,7 +152,7 @@ def _requests(results: dict[str, Any]) -> list[str]:
         "kill)",
         f"  {resume['resumed_rows']:,} rows left: {resume['resumed_requests']:,} requests; "
         f"the same rows cost {resume['expected_requests']:,} in the uninterrupted run; surplus "
-        f"{resume['surplus']:,}, of which listings before each phase's rows "
+        f"{resume['surplus']:,}; the resume's listings (collection reads, preflight included) "
         f"{resume['listing_requests']:,}",
     ]
     return lines

@@ -121,12 +121,12 @@ def resume_lane(
         for kind, entry in by_kind.items()
         if kind != kinds.STARTUP
     )
-    spans = kinds.windows(rows)
-    outside = sum(
+    # The listings: every read of a collection (the preflight's, each kind's inventory pages,
+    # and the schedules a location lists on first use), as opposed to a read of one object.
+    listings = sum(
         1
         for r in records
-        if not is_retried(r["status"])
-        and not any(low <= float(r["t"]) <= high for low, high in spans.values())
+        if r["method"] == "GET" and not is_retried(r["status"]) and not r["route"].endswith("}")
     )
     sent = sum(1 for r in records if not is_retried(r["status"]))
     result.update(
@@ -134,7 +134,7 @@ def resume_lane(
         resumed_rows=len(rows),
         resumed_requests=sent,
         expected_requests=round(expected, 1),
-        listing_requests=outside,
+        listing_requests=listings,
         surplus=round(sent - expected, 1),
         by_kind=by_kind,
     )
