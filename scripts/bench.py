@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import json
 import os
 import platform
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,107 +32,31 @@ ROOT = SCRIPTS.parent
 sys.path.insert(0, str(ROOT))
 
 import bench_data as data  # noqa: E402
+import bench_kinds as kinds  # noqa: E402
 import bench_report as report  # noqa: E402
+import bench_requests as requests  # noqa: E402
 from bench_clients import Variant, run_client, tail, tuned_concurrency, variants  # noqa: E402
 from bench_measure import figures  # noqa: E402
-
-from webex_bulk.simulator import SimConfig, simulator_process  # noqa: E402
-
-PROFILES = SCRIPTS / "bench_profiles"
-SIDE_BY_SIDE = (
-    "r10-l150",
-    "r10-l300",
-    "r10-l800",
-    "r5-l150",
-    "r5-l300",
-    "r5-l800",
-    "r10-l300-penalty",
-    "r10-l300-503",
+from bench_setup import (  # noqa: E402
+    FINISH_BOX,
+    MIXED_PROFILE,
+    MODES,
+    SIDE_BY_SIDE,
+    Files,
+    Mode,
+    load_profile,
+    make_files,
 )
-MIXED_PROFILE = "r10-l300"
-RECENT = 2_000_000
-#: A run that must finish (ideal profile, mixed import, the engine's re-run) gets this long.
-FINISH_BOX = 3600.0
+
+from webex_bulk.simulator import simulator_process  # noqa: E402
 
 
-@attrs.frozen
-class Mode:
-    """Sizes and time boxes of one benchmark mode."""
-
-    name: str
-    rows: int  # rows of the users file (the side-by-side)
-    box: float  # seconds a fresh import runs before it is stopped
-    warmup: float  # seconds after the first request that the steady window skips
-    rerun_box: float
-    rerun_warmup: float
-    mixed_rows: int
-    scale_rows: int
-    jobs: int
-
-
-MODES = {
-    "quick": Mode("quick", 1_000, 45.0, 8.0, 15.0, 3.0, 1_000, 20_000, 9),
-    "full": Mode("full", 20_000, 150.0, 15.0, 60.0, 5.0, 20_000, 200_000, 9),
-}
-
-
-@attrs.frozen
-class Profile:
-    """A simulator profile file and what the report needs of it."""
-
-    name: str
-    knobs: dict[str, Any]
-
-    @property
-    def rate_limit(self) -> float:
-        """The server's rate limit R (0: none)."""
-        return float(self.knobs.get("rate_limit", 0))
-
-    @property
-    def p99(self) -> float:
-        """The 99th-percentile latency in seconds."""
-        return float(self.knobs.get("latency", {}).get("default", {}).get("p99", 0.0))
-
-    def config(self, **changes: Any) -> SimConfig:
-        """The simulator config of this profile."""
-        return SimConfig().merged({"recent_requests": RECENT, **self.knobs, **changes})
-
-
-def load_profile(name: str) -> Profile:
-    """Read ``scripts/bench_profiles/<name>.json``."""
-    return Profile(name, json.loads((PROFILES / f"{name}.json").read_text(encoding="utf-8")))
-
-
-@attrs.frozen
-class Files:
-    """The input files and tenants of one benchmark run."""
-
-    users: Path
-    users_empty: Path
-    users_provisioned: Path
-    mixed: Path
-    mixed_tenant: Path
-    mixed_counts: dict[str, int]
-    scale: Path
-    scale_tenant: Path
-
-
-def make_files(scratch: Path, mode: Mode) -> Files:
-    """Write every input file and tenant of a mode."""
-    return Files(
-        users=data.users_file(scratch / "users.csv", mode.rows),
-        users_empty=data.users_tenant(scratch / "users-empty.json", mode.rows, provisioned=False),
-        users_provisioned=data.users_tenant(
-            scratch / "users-provisioned.json", mode.rows, provisioned=True
-        ),
-        mixed=scratch / "mixed.csv",
-        mixed_tenant=data.empty_tenant(scratch / "mixed-tenant.json", mode.mixed_rows),
-        mixed_counts=data.mixed_file(scratch / "mixed.csv", mode.mixed_rows),
-        scale=data.users_file(scratch / "scale.csv", mode.scale_rows),
-        scale_tenant=data.users_tenant(
-            scratch / "scale-tenant.json", mode.scale_rows, provisioned=False
-        ),
-    )
+@contextlib.contextmanager
+def simulator_for(profile_name: str, tenant: Path) -> Iterator[Any]:
+    """A simulator process of a profile, starting from ``tenant``."""
+    profile = load_profile(profile_name)
+    with simulator_process(profile.config(), tenant=tenant, startup_timeout=600) as sim:
+        yield sim
 
 
 def log(message: str) -> None:
@@ -276,10 +202,47 @@ def mixed_lane(mode: Mode, files: Files, scratch: Path) -> dict[str, Any]:
                 rate_limit=profile.rate_limit,
                 k_min=None,
             )
-            result["writes"] = sim.side("counts")["writes"]
+            counts = sim.side("counts")
+            result["writes"] = counts["writes"]
+            rows = _rows_of(scratch / "mixed" / workload)
+            minimum = data.mixed_minimum(files.mixed_counts) if workload == "fresh" else None
+            result["by_kind"] = kinds.k_by_kind(counts["recent"], rows, minimum)
             results[workload] = result
             log(f"mixed {workload}: {report.one_line(result)}")
     return results
+
+
+def _rows_of(work: Path) -> list[list[Any]]:
+    """The rows a client run recorded (type included for the engine)."""
+    path = work / "rows.json"
+    return (
+        list(json.loads(path.read_text(encoding="utf-8")).get("rows", [])) if path.exists() else []
+    )
+
+
+def mixed_then_resume(
+    mode: Mode, files: Files, scratch: Path
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The mixed import and its re-run, then the same import killed halfway and resumed."""
+    mixed = mixed_lane(mode, files, scratch)
+    profile = load_profile(MIXED_PROFILE)
+    workers = tuned_concurrency(profile.rate_limit, profile.p99)
+    variant = Variant(
+        "engine-tuned",
+        "engine",
+        ("--rate", f"{profile.rate_limit:g}", "--concurrency", str(workers)),
+    )
+    resumed = requests.resume_lane(
+        simulator_for,
+        MIXED_PROFILE,
+        variant,
+        files.mixed,
+        files.mixed_tenant,
+        scratch,
+        mixed["fresh"]["by_kind"],
+    )
+    log(f"resume: {resumed['resumed_requests']} requests, expected {resumed['expected_requests']}")
+    return mixed, resumed
 
 
 def scale_lane(mode: Mode, files: Files, scratch: Path) -> dict[str, Any]:
@@ -339,12 +302,20 @@ def run_all(mode: Mode, scratch: Path, only: list[str] | None) -> dict[str, Any]
     k_min = {key: value["k"] for key, value in ideal.items()}
     scale = scale_lane(mode, files, scratch)
     log(f"scale: {scale['rows_per_second']} rows/s, peak RSS {scale['peak_rss_mb']} MB")
+    post_ldap = requests.post_ldap_lane(
+        simulator_for, files.post_ldap, files.synced_tenant, scratch
+    )
+    log(f"post-LDAP: k {post_ldap['fresh']['k']}, re-run k {post_ldap['rerun']['k']}")
     names = [n for n in SIDE_BY_SIDE if not only or n in only]
     with concurrent.futures.ThreadPoolExecutor(max_workers=mode.jobs) as pool:
-        mixed = pool.submit(mixed_lane, mode, files, scratch)
+        mixed = pool.submit(mixed_then_resume, mode, files, scratch)
+        ambiguous = pool.submit(
+            requests.ambiguous_lane, simulator_for, files.users, files.users_empty, scratch
+        )
         lanes = [pool.submit(profile_lane, n, mode, files, scratch, k_min) for n in names]
         runs = [result for lane in lanes for result in lane.result()]
-        mixed_result = mixed.result()
+        mixed_result, resumed = mixed.result()
+        ambiguous_result = ambiguous.result()
     return {
         "mode": attrs.asdict(mode),
         "machine": machine(),
@@ -353,6 +324,9 @@ def run_all(mode: Mode, scratch: Path, only: list[str] | None) -> dict[str, Any]
         "ideal": ideal,
         "runs": runs,
         "mixed": mixed_result,
+        "resume": resumed,
+        "post_ldap": post_ldap,
+        "ambiguous": ambiguous_result,
         "scale": scale,
         "elapsed_seconds": round(time.monotonic() - started, 1),
     }

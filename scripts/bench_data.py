@@ -1,5 +1,6 @@
 """The benchmark's rows and tenants: a users-only file every client can run, a mixed file of every
-entity type for the engine, and the simulator tenants they start from (empty or provisioned).
+entity type for the engine, a post-LDAP file for people synced from a directory, and the simulator
+tenants they start from (empty, provisioned, or synced people without calling).
 
 Deterministic: the same size gives the same bytes, so every client runs the very same rows.
 """
@@ -17,6 +18,8 @@ EMAIL_DOMAIN = "bench.example.com"
 FIRST_EXTENSION = 100_000
 PROFESSIONAL = "Webex Calling - Professional"
 USER_COLUMNS = ("entity_type", "email", "first_name", "last_name", "location", "extension")
+POST_LDAP_COLUMNS = USER_COLUMNS
+NUMBERS_BATCH = 50
 MIXED_COLUMNS = (
     "entity_type",
     "name",
@@ -113,6 +116,31 @@ def _person(row: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def post_ldap_file(path: Path, count: int) -> Path:
+    """The post-LDAP file: each synced person gets a location and an extension (and with them
+    the default calling license); the names are the directory's (the input schema requires them
+    on every user row)."""
+    columns = POST_LDAP_COLUMNS
+    write_csv(path, columns, ({c: user(i)[c] for c in columns} for i in range(count)))
+    return path
+
+
+def synced_tenant(path: Path, count: int) -> Path:
+    """Calling locations and ``count`` people as a directory sync leaves them: identity only,
+    no calling license, no line."""
+    people = [
+        {k: v for k, v in _person(user(i)).items() if k in ("email", "firstName", "lastName")}
+        for i in range(count)
+    ]
+    tenant = {
+        "licenses": [{"name": PROFESSIONAL, "code": "BCSTD", "total": max(100_000, 2 * count)}],
+        "locations": [{"name": site(s), "calling": True} for s in range(SITES)],
+        "people": [{**person, "licenses": []} for person in people],
+    }
+    path.write_text(json.dumps(tenant), encoding="utf-8")
+    return path
+
+
 def empty_tenant(path: Path, count: int) -> Path:
     """A tenant with no location: the mixed file creates everything."""
     tenant = {
@@ -130,6 +158,21 @@ def mixed_counts(total: int) -> dict[str, int]:
     counts = {kind: max(1, total * share // 1000) for kind, share in MIXED_SHARES.items()}
     counts["user"] = total - sum(counts.values())
     return counts
+
+
+def mixed_minimum(counts: dict[str, int]) -> dict[str, float]:
+    """The fewest requests per row a fresh import of a mixed file can cost, per entity type: its
+    writes (``docs/actions_registry.md``, *Minimum requests per row*). Numbers are added 50 to
+    a request per location."""
+    locations = counts["location"]
+    per_location = [
+        counts["number"] // locations + (s < counts["number"] % locations) for s in range(locations)
+    ]
+    batches = sum(-(-n // NUMBERS_BATCH) for n in per_location)
+    minimum = dict.fromkeys(counts, 1.0)
+    minimum["location"] = 2.0  # create, then enable calling
+    minimum["number"] = batches / counts["number"]
+    return minimum
 
 
 def mixed_file(path: Path, total: int) -> dict[str, int]:

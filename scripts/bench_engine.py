@@ -3,9 +3,9 @@ each work item so the benchmark can report row latency. Nothing else of the engi
 
     python scripts/bench_engine.py TIMINGS.json [--no-timing] run FILE --base-url … --rate …
 
-``TIMINGS.json`` receives ``{"rows": [[started, ended, ok], …], "peak_rss_mb": …}`` when the
-command ends, however it ends (times are ``time.monotonic``, the same clock in every process of
-the machine).
+``TIMINGS.json`` receives ``{"rows": [[started, ended, ok, entity_type], …], "peak_rss_mb": …}``
+when the command ends, however it ends (times are ``time.monotonic``, the same clock in every
+process of the machine).
 """
 
 from __future__ import annotations
@@ -25,16 +25,18 @@ from webex_bulk.engine import executor  # noqa: E402
 from webex_bulk.error_handling import Status  # noqa: E402
 
 RunItem = Callable[[Any, Any], Coroutine[Any, Any, list[Any]]]
+Record = tuple[float, float, bool, str]
 
 
-def timed(original: RunItem, rows: list[tuple[float, float, bool]]) -> RunItem:
-    """Wrap ``Engine._run_item``: one (started, ended, success) record per row of the item."""
+def timed(original: RunItem, rows: list[Record]) -> RunItem:
+    """Wrap ``Engine._run_item``: one (started, ended, success, entity type) record per row of
+    the item."""
 
     async def run_item(engine: Any, item: Any) -> list[Any]:
         started = time.monotonic()
         outcomes = await original(engine, item)
         ended = time.monotonic()
-        rows.extend((started, ended, o.status == Status.SUCCESS) for o in outcomes)
+        rows.extend((started, ended, o.status == Status.SUCCESS, o.entity_type) for o in outcomes)
         return outcomes
 
     return run_item
@@ -56,7 +58,7 @@ def main() -> None:
     """Run the CLI with the timer in place; write the timings whatever the exit."""
     target = Path(sys.argv[1])
     args = sys.argv[2:]
-    rows: list[tuple[float, float, bool]] = []
+    rows: list[Record] = []
     if args and args[0] == "--no-timing":
         args = args[1:]
     else:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import bench_kinds as kinds
+
 TUNED = "engine-tuned"
 COLUMNS = (
     ("client", 15, "client"),
@@ -88,6 +90,7 @@ def render(results: dict[str, Any]) -> str:
         out += ["", f"{title} of {mode['rows']:,} users"]
         out += table(r for r in results["runs"] if r["workload"] == workload)
     out += ["", *_ideal(results["ideal"]), "", *_mixed(results["mixed"]), ""]
+    out += [*_requests(results), ""]
     out += [*_scale(results["scale"]), "", "TARGETS"]
     for target in results["targets"]:
         mark = "met " if target["met"] else "MISS"
@@ -117,6 +120,41 @@ def _mixed(mixed: dict[str, Any]) -> list[str]:
             f"writes {r['writes']}, 429/ok {_text(r['rate_limited_per_success'])}, "
             f"eff {_text(r['efficiency'])}, cpu {r['cpu_seconds']} s, RSS {r['peak_rss_mb']} MB"
         )
+    for workload in ("fresh", "rerun"):
+        if mixed[workload].get("by_kind"):
+            lines += kinds.lines(
+                mixed[workload]["by_kind"], f"{workload}: requests per row by type"
+            )
+    return lines
+
+
+def _requests(results: dict[str, Any]) -> list[str]:
+    """Post-LDAP import, lost create answers, and the resume after SIGKILL."""
+    post, lost, resume = results["post_ldap"], results["ambiguous"], results["resume"]
+    lines = ["POST-LDAP (people synced from a directory get calling; ideal profile, to the end)"]
+    for workload in ("fresh", "rerun"):
+        r = post[workload]
+        routes = r["by_route"]
+        lines.append(
+            f"  {workload:<6} {r['rows_done']:,} rows, k {r['k']}, writes {r['writes']}, "
+            f"PATCH /licenses/users {routes.get('PATCH /v1/licenses/users', 0)}, "
+            f"GET /people/{{id}} {routes.get('GET /v1/people/{personId}', 0)}, "
+            f"PUT /people/{{id}} {routes.get('PUT /v1/people/{personId}', 0)}"
+        )
+    lines += [
+        "",
+        "LOST CREATE ANSWERS (ambiguous-post: 5 % of POSTs 503 before, 5 % after the change)",
+        f"  {lost['rows_done']:,} users, {lost['lost_answers']} answers lost, "
+        f"{lost['extra_requests']} requests beyond one POST per row and the listings: "
+        f"{lost['extra_per_lost']} per lost answer; duplicates {lost['duplicates'] or 'none'}",
+        "",
+        f"RESUME AFTER SIGKILL (mixed file, {resume['killed_after_rows']:,} rows journaled at the "
+        "kill)",
+        f"  {resume['resumed_rows']:,} rows left: {resume['resumed_requests']:,} requests; "
+        f"the same rows cost {resume['expected_requests']:,} in the uninterrupted run; surplus "
+        f"{resume['surplus']:,}; the resume's listings (collection reads, preflight included) "
+        f"{resume['listing_requests']:,}",
+    ]
     return lines
 
 
@@ -201,6 +239,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "{:.4f}",
         ),
         *_versus(runs),
+        *_request_targets(results),
         _check(
             f"{results['scale']['rows']:,} rows: engine CPU ceiling >= 500 rows/s",
             {"rows/s": results["scale"]["rows_per_second"]},
@@ -254,3 +293,34 @@ def _latency_above_interval(result: dict[str, Any]) -> bool:
     parts = result["profile"].split("-")
     rate, millis = float(parts[0][1:]), float(parts[1][1:])
     return millis / 1000 > 1 / rate
+
+
+def _request_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Post-LDAP k, the cost of a lost create answer, and the resume's surplus."""
+    post, lost, resume = results["post_ldap"], results["ambiguous"], results["resume"]
+    return [
+        _check(
+            "k <= 1.02 for a post-LDAP import (synced people, ideal profile)",
+            {"engine": post["fresh"]["k"]},
+            lambda v: v <= 1.02,
+            "{:.4f}",
+        ),
+        _check(
+            "k <= 0.05 for the post-LDAP re-run",
+            {"engine": post["rerun"]["k"]},
+            lambda v: v <= 0.05,
+            "{:.4f}",
+        ),
+        _check(
+            "a lost create answer costs <= 2 more requests (unique keys), no duplicate",
+            {"per lost answer": lost["extra_per_lost"] if not lost["duplicates"] else None},
+            lambda v: v <= 2,
+            "{:.2f}",
+        ),
+        _check(
+            "resume after SIGKILL at 50 %: <= the remaining rows' requests + the listings",
+            {"surplus - listings": resume["surplus"] - resume["listing_requests"]},
+            lambda v: v <= 0,
+            "{:.1f}",
+        ),
+    ]

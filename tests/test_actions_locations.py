@@ -81,15 +81,21 @@ async def test_location_unknown_outcome_is_reconciled_by_lookup() -> None:
 
 
 async def test_location_unknown_outcome_rides_out_eventual_consistency() -> None:
-    """With a lag after creates, delayed lookups (ctx.sleep) find the object; no second POST."""
+    """A location name is unique: one lookup, then a re-send; when a lag hid what the first
+    POST made, the re-send's 409 leads to delayed lookups (ctx.sleep) and one location."""
     async with environment(consistency_lag=3.0) as env:
         faulty = FaultOnce(env, "POST", "/locations", error_after_commit_probability=1.0)
         outcome = await run_one(env.context(faulty), location_row("Lyon"))
         assert summary([outcome]) == [("success", "created")]
         counts = await env.counts()
-        assert route_count(counts, "POST /v1/locations") == 1
-        # the first lookup, then settling: at once, +2 s, +4 s (visible after 3 s)
-        assert route_count(counts, "GET /v1/locations") == 4
+        assert counts["by_status"].get("409") == 1
+        assert route_count(counts, "POST /v1/locations") == 2
+        # the first lookup, one after the unknown outcome, then settling the 409: at once,
+        # +2 s, +4 s (visible after 3 s)
+        assert route_count(counts, "GET /v1/locations") == 5
+        creates = await env.side("creates")
+        assert creates["locations"] == {"Lyon": 1}
+        assert creates["duplicates"] == {}
 
 
 async def test_location_409_converges() -> None:

@@ -209,16 +209,21 @@ async def create_reconciled(
     what: str,
     *,
     created_despite_400: bool = False,
+    unique_key: bool = False,
 ) -> tuple[Item, Reconciled]:
     """Create an object without ever re-sending the POST blindly.
 
-    An unknown outcome (timeout, reset, 5xx) — and, when ``created_despite_400``, a 400 (POST
-    /people may fail yet create the user) — is followed by ``settle``; the POST is sent once more
-    only when those lookups all say the object is absent. A 409 means it exists: look it up and
-    converge. Still unknown after the second try → ``retries_exhausted``.
+    An unknown outcome (timeout, reset, 5xx) is followed by lookups, and the POST is sent once
+    more only when they do not find the object. Where the API refuses a second object with the
+    same key (``unique_key``: people by e-mail, locations by name, devices by MAC, calling on a
+    location) one lookup is enough: should the first POST have created the object behind a
+    lagging listing, the re-send answers 409. Otherwise ``settle`` rides out eventual
+    consistency first. A 409 means the object exists: look it up and converge. With
+    ``created_despite_400`` a 400 (POST /people may fail yet create the user) is settled by
+    lookups and never re-sent. Still unknown after the second try → ``retries_exhausted``.
     """
     last: UnknownOutcome | None = None
-    for _ in range(2):
+    for attempt in range(2):
         try:
             return await create(), Reconciled.CREATED
         except UnknownOutcome as exc:
@@ -230,14 +235,18 @@ async def create_reconciled(
                 found = await settle(ctx, lookup)
                 if found is None:
                     raise
-                return found, Reconciled.EXISTED
+                # After an unknown outcome of our own POST, the 409 is most likely that POST.
+                how = Reconciled.FOUND_AFTER_UNKNOWN if attempt else Reconciled.EXISTED
+                return found, how
             if not (created_despite_400 and exc.status == 400):
                 raise
+            # A 400 is no reason to send the same body again: only lookups settle it.
             found = await settle(ctx, lookup)
             if found is None:
                 raise
             return found, Reconciled.FOUND_AFTER_UNKNOWN
-        found = await settle(ctx, lookup)
+        # The last chance before ``retries_exhausted`` always rides out the lag.
+        found = await (lookup() if unique_key and not attempt else settle(ctx, lookup))
         if found is not None:
             return found, Reconciled.FOUND_AFTER_UNKNOWN
     raise RowFailure(

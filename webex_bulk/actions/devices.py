@@ -124,6 +124,6 @@ class DeviceActions(EntityActions):
         async def lookup() -> Item | None:
             return await find_device(ctx, mac, fresh=True)
 
-        remote, how = await create_reconciled(ctx, create, lookup, f"device {mac}")
+        remote, how = await create_reconciled(ctx, create, lookup, f"device {mac}", unique_key=True)
         ctx.devices.add(mac, remote)
         return await self.converge(ctx, row, str(remote.get("id", "")), how)

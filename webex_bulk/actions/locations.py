@@ -76,7 +76,9 @@ class LocationActions(EntityActions):
         async def lookup() -> Item | None:
             return await lookups.find_location(ctx, name, fresh=True)
 
-        remote, how = await create_reconciled(ctx, create, lookup, f"location {name!r}")
+        remote, how = await create_reconciled(
+            ctx, create, lookup, f"location {name!r}", unique_key=True
+        )
         ctx.locations.add(compare.fold(name), remote)
         if how is Reconciled.EXISTED:
             decision = await self.decide(ctx, row)
@@ -140,7 +142,9 @@ async def _enable_calling(ctx: ActionContext, row: Row, remote: Item) -> None:
         return {"id": location_id}
 
     try:
-        await create_reconciled(ctx, enable, lookup, f"calling on location {location_id}")
+        await create_reconciled(
+            ctx, enable, lookup, f"calling on location {location_id}", unique_key=True
+        )
     except RowFailure as failure:
         raise RowFailure(failure.reason, failure.detail, remote_id=location_id) from None
     except (RetriesExhausted, UnknownOutcome) as exc:

@@ -1,8 +1,8 @@
 """User actions: a calling user with a license, a location and an extension/number.
 
 Lookup by e-mail → create in one ``POST /people?callingData=true``, or add the missing calling
-license (``PATCH /licenses/users``) and GET-modify-PUT the differing fields. Steps, reconciliation
-and request budget: ``docs/actions_registry.md``.
+license (``PATCH /licenses/users``, which also gives a person without a line its location and line)
+and GET-modify-PUT the fields still differing. Steps and budget: ``docs/actions_registry.md``.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from webex_bulk.models import EntityType, Outcome, Row
 CALLING_KINDS = ("professional", "basic")
 #: Not a CSV column value: ``plan`` shows it when the wanted calling license is missing.
 LICENSE_FIELD = "license"
+#: The columns the ``properties`` of a calling-license PATCH set, on a person who had no line.
+LINE_FIELDS = ("extension", "phone_number")
 
 
 def _kind(row: Row) -> str:
@@ -79,6 +81,7 @@ class UserActions(EntityActions):
                 remote_id=str(person.get("id", "")),
             )
         fields = compare.person_diff(row, person, ctx.settings.default_region)
+        refs["had_line"] = bool(held or remote_location or person.get("extension"))
         wanted = pool.ids_of_kind(_kind(row))
         if not any(lic in wanted for lic in held):
             pool.pick(_kind(row), reserve=planning)
@@ -112,7 +115,7 @@ class UserActions(EntityActions):
 
         try:
             person, how = await create_reconciled(
-                ctx, create, lookup, f"user {email!r}", created_despite_400=True
+                ctx, create, lookup, f"user {email!r}", created_despite_400=True, unique_key=True
             )
         except ApiError:
             pool.release(license_id)
@@ -125,9 +128,14 @@ class UserActions(EntityActions):
     async def _update(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
         person_id = decision.change.remote_id
         fields = decision.change.fields
-        if LICENSE_FIELD in fields:
-            await self._license(ctx, row, decision)
         rest = [field for field in fields if field != LICENSE_FIELD]
+        if LICENSE_FIELD in fields:
+            licensed = await self._license(ctx, row, decision)
+            if licensed is not None:
+                # The PATCH set the line: a GET would find nothing left of it to change (the
+                # next run's listing still compares every field).
+                lookups.add_person(ctx, licensed)
+                rest = [field for field in rest if field not in LINE_FIELDS]
         if rest:
             response = await ctx.client.request(
                 "GET", f"/people/{person_id}", params=ctx.query({"callingData": "true"})
@@ -143,17 +151,22 @@ class UserActions(EntityActions):
                     lookups.add_person(ctx, answer.body)
         return updated(row, person_id, fields)
 
-    async def _license(self, ctx: ActionContext, row: Row, decision: Decision) -> None:
+    async def _license(self, ctx: ActionContext, row: Row, decision: Decision) -> Item | None:
         """Assign the wanted calling license; a 206 that leaves it unassigned →
         ``license_unavailable``. A user holds one calling license: the add replaces the one held,
-        and no separate remove is sent, so a refused add leaves the user as they were."""
+        and no separate remove is sent, so a refused add leaves the user as they were.
+
+        Returns the person as the PATCH left them when its answer proves the line was set as
+        sent (see ``_line_confirmed``); None when the line must be checked with a GET.
+        """
         pool = await ctx.licenses()
         license_id = pool.pick(_kind(row), reserve=True)
+        location_id = str(decision.refs["location_id"])
         body = ctx.body(
             bodies.license_patch_body(
                 decision.change.remote_id,
                 license_id,
-                location_id=str(decision.refs["location_id"]),
+                location_id=location_id,
                 extension=row.get("extension"),
                 phone_number=row.get("phone_number"),
             )
@@ -163,7 +176,8 @@ class UserActions(EntityActions):
         except ApiError:
             pool.release(license_id)
             raise
-        if response.status == 206 and compare.unassigned_licenses([license_id], response.body):
+        missing = compare.unassigned_licenses([license_id], response.body)
+        if response.status == 206 and missing:
             pool.release(license_id)
             raise RowFailure(
                 Reason.LICENSE_UNAVAILABLE,
@@ -171,3 +185,49 @@ class UserActions(EntityActions):
                 f"[tracking id {response.tracking_id}]",
                 remote_id=decision.change.remote_id,
             )
+        if missing or decision.refs.get("had_line", True):
+            return None
+        properties = body["licenses"][0]["properties"]
+        if not _line_confirmed(properties, response.body):
+            return None
+        return _licensed_person(decision.remote, response.body, properties)
+
+
+def _line_confirmed(properties: Mapping[str, Any], answer: Any) -> bool:
+    """Whether a PATCH answer that lists the calling license agrees with the line sent.
+
+    For a person who had no line, Webex makes the license's ``properties`` (location, extension,
+    number) the line, or refuses the request: the answer lists the license only when it did.
+    Where the answer also carries a line field, it must equal what was sent.
+    """
+    if not isinstance(answer, Mapping):
+        return False
+    carried = {"locationId": "locationId", "extension": "extension"}
+    for sent_key, answer_key in carried.items():
+        if answer_key in answer and str(answer[answer_key] or "") != str(
+            properties.get(sent_key) or ""
+        ):
+            return False
+    return True
+
+
+def _licensed_person(
+    remote: Item, answer: Mapping[str, Any], properties: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The person as a confirmed license PATCH left them, for the run's inventory."""
+    person = dict(remote)
+    person["licenses"] = [
+        item.get("id") if isinstance(item, Mapping) else str(item)
+        for item in answer.get("licenses") or ()
+    ]
+    person["locationId"] = properties["locationId"]
+    if properties.get("extension"):
+        person["extension"] = properties["extension"]
+    if properties.get("phoneNumber"):
+        others = [
+            entry
+            for entry in person.get("phoneNumbers") or ()
+            if not (isinstance(entry, Mapping) and entry.get("type") == "work")
+        ]
+        person["phoneNumbers"] = [*others, {"type": "work", "value": properties["phoneNumber"]}]
+    return person
