@@ -25,9 +25,11 @@ import click
 
 from webex_bulk import __version__
 from webex_bulk.cli.demo import run_demo
-from webex_bulk.config import Settings, load_credentials, load_settings
+from webex_bulk.cli.export import export_request, location_option, out_file_option, render_export
+from webex_bulk.config import Credentials, Settings, load_credentials, load_settings
 from webex_bulk.engine.batch_iterator import Caps, parse_only
 from webex_bulk.engine.executor import RunRequest, StopControl, run_file
+from webex_bulk.engine.export import export_tenant
 from webex_bulk.engine.planner import plan_file, preflight_file
 from webex_bulk.engine.preflight import raise_on_failure
 from webex_bulk.error_handling import (
@@ -390,6 +392,19 @@ def _request(
         caps = Caps(only=parse_only(flags.pop("only")), limit=flags.pop("limit"))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--only") from None
+    return RunRequest(
+        input_path=file,
+        settings=settings_from(flags, config_file),
+        credentials=_credentials(),
+        caps=caps,
+        run_dir=run_dir,
+        fresh=fresh,
+        seconds_left=seconds_left,
+    )
+
+
+def _credentials() -> Credentials:
+    """The token (or refresh credentials) from the environment; none is a config error."""
     credentials = load_credentials()
     if not credentials.access_token and not credentials.can_refresh:
         raise ConfigError(
@@ -398,15 +413,7 @@ def _request(
             "no token: set WEBEX_TOKEN, or WEBEX_BULK_TOKEN_FILE, or WEBEX_BULK_CLIENT_ID + "
             "WEBEX_BULK_CLIENT_SECRET + WEBEX_BULK_REFRESH_TOKEN",
         )
-    return RunRequest(
-        input_path=file,
-        settings=settings_from(flags, config_file),
-        credentials=credentials,
-        caps=caps,
-        run_dir=run_dir,
-        fresh=fresh,
-        seconds_left=seconds_left,
-    )
+    return credentials
 
 
 def _run_async(work: Callable[[StopControl], Awaitable[T]]) -> T:
@@ -579,6 +586,33 @@ def demo(keep: Path | None) -> None:
         click.echo(f"webex-bulk: the second run sent {result.writes_second} writes", err=True)
         finish(ExitCode.FATAL)
     finish(ExitCode(result.first.exit_code) if result.first.exit_code != 3 else ExitCode.OK)
+
+
+@main.command()
+@out_file_option
+@location_option
+@only_option
+@default_region_option
+@concurrency_option
+@rate_option
+@org_option
+@base_url_option
+@log_format_option
+@log_level_option
+@config_option
+def export(
+    out_file: Path, location: str | None, only: str | None, config_file: Path | None, **flags: Any
+) -> None:
+    """Write the tenant as an input file that run reads: a start, a backup, a baseline.
+
+    Every entity type webex-bulk provisions, members and settings included, one row per
+    object in phase order, behind a '#' header naming the org and the time. Sends reads only,
+    within the rate limit. Exit 0 when written, 1 fatal, 4 stopped (nothing written).
+    """
+    settings = settings_from(flags, config_file)
+    request = export_request(out_file, location, only, settings, _credentials())
+    result = _run_async(lambda stop: export_tenant(request, sys.stdout.buffer, stop))
+    click.echo(render_export(result), err=True)
 
 
 main.add_command(simulator_command)
