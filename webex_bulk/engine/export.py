@@ -28,7 +28,7 @@ from webex_bulk.config import Credentials, Settings
 from webex_bulk.engine.batch_iterator import PHASES
 from webex_bulk.engine.executor import StopControl, open_client
 from webex_bulk.error_handling import ApiError, RunAborted, StorageError
-from webex_bulk.http.client import WebexClient
+from webex_bulk.http import WebexClient
 from webex_bulk.input.data_pipeline import escape_cell
 from webex_bulk.input.schema import KNOWN_COLUMNS, SCHEMA
 from webex_bulk.log import setup_logging
