@@ -50,6 +50,7 @@ PURE = frozenset(
         "input.*",
         "actions.bodies",
         "actions.compare",
+        "actions.export_rows",
         "actions.feature_bodies",
         "http.retry",
         "http.rate",

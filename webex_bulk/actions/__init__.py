@@ -5,7 +5,15 @@ The face of the package: what the engine uses. Everything else is private to ``a
 
 from webex_bulk.actions.base import EntityActions
 from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.export import EXPORTS, TenantReader
 from webex_bulk.actions.licenses import read_licenses
 from webex_bulk.actions.registry import REGISTRY
 
-__all__ = ["REGISTRY", "ActionContext", "EntityActions", "read_licenses"]
+__all__ = [
+    "EXPORTS",
+    "REGISTRY",
+    "ActionContext",
+    "EntityActions",
+    "TenantReader",
+    "read_licenses",
+]

@@ -8,7 +8,7 @@ write. One context per run, shared by all workers of one event loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from typing import Any, TypeVar
 
 from webex_bulk.actions import bodies
@@ -155,6 +155,16 @@ class ActionContext:
     async def list_every(self, path: str, params: Mapping[str, Any], items_key: str) -> list[Item]:
         """Every item of a listing, however many pages (a lookup by filter)."""
         return await self.list_pages(path, params, items_key, UNLIMITED) or []
+
+    def pages_of(self, inventory: Inventory) -> AsyncIterator[list[dict[str, Any]]]:
+        """The pages of an inventory's whole-kind listing as they arrive, none of them kept
+        (``export`` streams them; a run's ``list_all`` keeps them)."""
+        listing = inventory.listing
+        if listing is None:
+            raise ValueError("this inventory is filled key by key: it has no listing")
+        return self.client.pages(
+            listing.path, params=self.query(listing.params), items_key=listing.items_key
+        )
 
     async def list_pages(
         self, path: str, params: Mapping[str, Any], items_key: str, max_pages: int

@@ -56,6 +56,11 @@ class Inventory:
         self._items: dict[str, list[tuple[Any, bytes]]] = {}  # key → [(id, packed object)]
         self._zdict: bytes | None = None
 
+    @property
+    def listing(self) -> Listing | None:
+        """How the whole kind is listed; None for an inventory filled key by key."""
+        return self._listing
+
     async def list_all(self, row_count: int) -> bool:
         """List the whole kind once, when cheaper than ``row_count`` lookups; True when the
         inventory is complete (listed now or before)."""

@@ -19,18 +19,29 @@ import click
 
 from webex_bulk import __version__
 from webex_bulk.cli.demo import run_demo
+from webex_bulk.cli.export import export_request, location_option, out_file_option, render_export
 from webex_bulk.cli.options import (
+    base_url_option,
+    concurrency_option,
     config_option,
+    credentials_from_env,
+    default_region_option,
     engine_options,
     file_argument,
     input_options,
+    log_format_option,
+    log_level_option,
+    only_option,
+    org_option,
     out_option,
+    rate_option,
     request_from,
     settings_from,
 )
 from webex_bulk.cli.report import ValidateReport, outcome_files
 from webex_bulk.engine import (
     StopControl,
+    export_tenant,
     plan_file,
     preflight_file,
     raise_on_failure,
@@ -308,6 +319,33 @@ def demo(keep: Path | None) -> None:
         finish(ExitCode.FATAL)
     first = result.first.exit_code
     finish(ExitCode.OK if first is ExitCode.ROWS_FAILED else first)
+
+
+@main.command()
+@out_file_option
+@location_option
+@only_option
+@default_region_option
+@concurrency_option
+@rate_option
+@org_option
+@base_url_option
+@log_format_option
+@log_level_option
+@config_option
+def export(
+    out_file: Path, location: str | None, only: str | None, config_file: Path | None, **flags: Any
+) -> None:
+    """Write the tenant as an input file that run reads: a start, a backup, a baseline.
+
+    Every entity type webex-bulk provisions, members and settings included, one row per
+    object in phase order, behind a '#' header naming the org and the time. Sends reads only,
+    within the rate limit. Exit 0 when written, 1 fatal, 4 stopped (nothing written).
+    """
+    settings = settings_from(flags, config_file)
+    request = export_request(out_file, location, only, settings, credentials_from_env())
+    result = _run_async(lambda stop: export_tenant(request, sys.stdout.buffer, stop))
+    click.echo(render_export(result), err=True)
 
 
 main.add_command(simulator_command)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from webex_bulk.config import Settings, load_settings
-from webex_bulk.credentials import load_credentials
+from webex_bulk.credentials import Credentials, load_credentials
 from webex_bulk.engine import Caps, RunRequest, parse_only
 from webex_bulk.error_handling import ConfigError
 
@@ -160,6 +160,19 @@ def request_from(
         caps = Caps(only=parse_only(flags.pop("only")), limit=flags.pop("limit"))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--only") from None
+    return RunRequest(
+        input_path=file,
+        settings=settings_from(flags, config_file),
+        credentials=credentials_from_env(),
+        caps=caps,
+        run_dir=run_dir,
+        fresh=fresh,
+        seconds_left=seconds_left,
+    )
+
+
+def credentials_from_env() -> Credentials:
+    """The token (or refresh credentials) from the environment; none is a config error."""
     credentials = load_credentials()
     if not credentials.access_token and not credentials.can_refresh:
         raise ConfigError(
@@ -168,12 +181,4 @@ def request_from(
             "no token: set WEBEX_TOKEN, or WEBEX_BULK_TOKEN_FILE, or WEBEX_BULK_CLIENT_ID + "
             "WEBEX_BULK_CLIENT_SECRET + WEBEX_BULK_REFRESH_TOKEN",
         )
-    return RunRequest(
-        input_path=file,
-        settings=settings_from(flags, config_file),
-        credentials=credentials,
-        caps=caps,
-        run_dir=run_dir,
-        fresh=fresh,
-        seconds_left=seconds_left,
-    )
+    return credentials

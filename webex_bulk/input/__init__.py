@@ -14,7 +14,7 @@ from webex_bulk.input.data_pipeline import (
     scan,
 )
 from webex_bulk.input.near_match import did_you_mean
-from webex_bulk.input.normalise import DayHours, parse_hours
+from webex_bulk.input.normalise import DayHours, parse_hours, render_hours
 from webex_bulk.input.schema import EXAMPLES, KNOWN_COLUMNS, SCHEMA
 from webex_bulk.input.template import entity_type as template_entity_type
 from webex_bulk.input.template import write_csv as write_template_csv
@@ -33,6 +33,7 @@ __all__ = [
     "parse_hours",
     "read_rows",
     "reference_key",
+    "render_hours",
     "scan",
     "template_entity_type",
     "unescape_cell",

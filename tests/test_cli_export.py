@@ -1,0 +1,80 @@
+"""``webex-bulk export`` as an admin types it: the file, the report, and one-line errors.
+
+The simulator runs as its own process; the CLI talks to it over real HTTP on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from webex_bulk.cli.commands import main
+from webex_bulk.simulator import SimulatorProcess, simulator_process
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "tenant.csv"
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorProcess]:
+    """One simulator process holding the example tenant, provisioned once by ``run``."""
+    with simulator_process() as process:
+        runs = tmp_path_factory.mktemp("runs")
+        assert invoke(process, runs, "run", str(EXAMPLE)).exit_code == 3  # its bad rows
+        yield process
+
+
+def invoke(sim: SimulatorProcess, tmp_path: Path, *args: str) -> Result:
+    """Run ``webex-bulk ARGS`` against the simulator with a token in the environment."""
+    env = {
+        "WEBEX_TOKEN": sim.token,
+        "WEBEX_BULK_BASE_URL": sim.base_url,
+        "WEBEX_BULK_RUNS_ROOT": str(tmp_path / "runs"),
+        "WEBEX_BULK_BACKOFF_BASE": "0",
+        "WEBEX_BULK_RATE": "500",
+    }
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_export_writes_a_file_that_plan_finds_unchanged(
+    sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """``export --out`` exits 0 and reports rows per type; ``plan`` on the file: unchanged 80."""
+    out = tmp_path / "tenant-export.csv"
+    exported = invoke(sim, tmp_path, "export", "--out", str(out))
+    planned = invoke(sim, tmp_path, "plan", str(out))
+    assert exported.exit_code == 0, exported.output
+    assert "location 3, number 22, schedule 2, user 39, workspace 5" in exported.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf# webex-bulk ")
+    assert planned.exit_code == 0, planned.output
+    assert "unchanged 80" in planned.output
+
+
+def test_export_to_standard_output_with_only_and_location(
+    sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """Without ``--out`` the rows go to standard output; ``--only``/``--location`` narrow them."""
+    result = invoke(sim, tmp_path, "export", "--only", "workspace", "--location", "London Office")
+    rows = [line for line in result.stdout.splitlines() if line.startswith("workspace,")]
+    assert result.exit_code == 0, result.output
+    assert [row.split(",")[1] for row in rows] == ["Reception Desk", "Meeting Room Thames"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("--only", "users"), 2, "unknown entity type 'users'"),
+        (("--location", "Paris"), 1, "'Paris' is not a calling location of the org"),
+    ],
+)
+def test_bad_choices_are_one_line_errors(
+    sim: SimulatorProcess, tmp_path: Path, args: tuple[str, ...], code: int, message: str
+) -> None:
+    """A bad ``--only`` is a usage error (2); an unknown ``--location`` a fatal one (1)."""
+    result = invoke(sim, tmp_path, "export", "--out", str(tmp_path / "x.csv"), *args)
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "x.csv").exists()
