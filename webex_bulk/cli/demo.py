@@ -17,7 +17,9 @@ from webex_bulk.credentials import Credentials
 from webex_bulk.engine import RunRequest, RunResult, StopControl, run_file
 from webex_bulk.simulator import Latency, SimConfig, running_simulator
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tenant.csv"
+# Package data beside this module, so the demo runs from any install (examples/tenant.csv in a
+# checkout links here).
+EXAMPLE = Path(__file__).resolve().parent / "tenant.csv"
 
 #: A tenant that behaves like a busy real one: ~80 ms answers, a rate limit the engine's
 #: 10 requests/s sometimes bumps into, and a few 5xx and 429s along the way.
