@@ -48,12 +48,12 @@ def test_plan_run_plan_status_on_the_example(sim: SimulatorProcess, tmp_path: Pa
     after = invoke(sim, tmp_path, "plan", str(EXAMPLE))
     status = invoke(sim, tmp_path, "status")
     assert before.exit_code == 2, before.output
-    assert "create 80" in before.output
+    assert "create 89" in before.output
     assert run.exit_code == 3, run.output
-    assert "success 80" in run.output
+    assert "success 89" in run.output
     assert after.exit_code == 0, after.output
-    assert "unchanged 80" in after.output
-    assert json.loads(status.output)["counts"]["success"] == 80
+    assert "unchanged 89" in after.output
+    assert json.loads(status.output)["counts"]["success"] == 89
 
 
 def test_preflight_prints_a_checklist_and_passes(sim: SimulatorProcess, tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_limit_runs_a_canary_of_the_first_rows(sim: SimulatorProcess, tmp_path: 
     assert canary.exit_code == 0, canary.output
     assert "success 5" in canary.output
     assert full.exit_code == 3
-    assert "success 80" in full.output
+    assert "success 89" in full.output
 
 
 def test_only_runs_the_named_entity_types(sim: SimulatorProcess, tmp_path: Path) -> None:

@@ -96,6 +96,12 @@ def test_every_example_row_is_valid_with_the_agreed_keys(tmp_path: Path) -> None
         "call_queue:san jose hq/support",
         "auto_attendant:san jose hq/main menu",
         "device:00A1B2C3D4E5",
+        "call_park_extension:san jose hq/park 1",
+        "call_park:san jose hq/sales park",
+        "call_pickup:san jose hq/sales pickup",
+        "paging_group:san jose hq/all staff paging",
+        "voicemail_group:san jose hq/sales voicemail",
+        "virtual_line:san jose hq/front desk line",
     ]
 
 
@@ -266,11 +272,11 @@ def test_rejected_row_keeps_its_natural_key_when_it_has_one(tmp_path: Path) -> N
 
 def test_out_of_scope_row_is_pending_with_the_manual_step(tmp_path: Path) -> None:
     """A recognised manual type ends pending/out_of_scope with what a person must do."""
-    (item,) = rows_of(write(tmp_path, line(entity_type="Call Park", name="Park 1")))
+    (item,) = rows_of(write(tmp_path, line(entity_type="Route Group", name="Group 1")))
     assert isinstance(item, Outcome)
     assert item.status is Status.PENDING
     assert item.reason is Reason.OUT_OF_SCOPE
-    assert item.key == "call_park:line2"
+    assert item.key == "route_group:line2"
     assert "Control Hub" in item.detail
 
 
@@ -540,6 +546,32 @@ def test_dependencies_of_each_type() -> None:
         "location:san jose hq",
         "user:a@example.com",
         "workspace:san jose hq/lobby phone",
+        "virtual_line:san jose hq/lobby phone",
+    )
+    park = _row(
+        EntityType.CALL_PARK,
+        ("Lobby Phone",),
+        name="Park",
+        recall_hunt_group="Sales",
+        park_extensions="P1;P2",
+        **loc,
+    )
+    assert dependencies(park) == (
+        "location:san jose hq",
+        "workspace:san jose hq/lobby phone",
+        "virtual_line:san jose hq/lobby phone",
+        "hunt_group:san jose hq/sales",
+        "call_park_extension:san jose hq/p1",
+        "call_park_extension:san jose hq/p2",
+    )
+    paging = _row(
+        EntityType.PAGING_GROUP, name="Page", originators="a@example.com", targets="Desk", **loc
+    )
+    assert dependencies(paging) == (
+        "location:san jose hq",
+        "user:a@example.com",
+        "workspace:san jose hq/desk",
+        "virtual_line:san jose hq/desk",
     )
     menu = _row(EntityType.AUTO_ATTENDANT, name="Menu", business_schedule="Office Hours", **loc)
     assert dependencies(menu) == ("location:san jose hq", "schedule:san jose hq/office hours")

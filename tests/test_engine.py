@@ -36,7 +36,7 @@ async def test_example_tenant_provisions_every_valid_row(simulator, run_engine) 
     assert set(seen) == input_lines(EXAMPLE)
     assert set(seen.values()) == {1}
     assert run.exit_code == 3  # the example holds deliberately bad rows
-    assert len(run.rows("success")) == 80
+    assert len(run.rows("success")) == 89
     assert {row["_reason"] for row in run.rows("pending")} == {"out_of_scope"}
     assert creates["duplicates"] == {}
     assert len(creates["people"]) == 39
@@ -80,9 +80,9 @@ async def test_plan_lists_creates_on_an_empty_tenant_and_nothing_after(
         after = await aside(sim, "counts")
     assert after_plan["writes"] == 0
     assert empty.exit_code == 2
-    assert empty.counts["create"] == 80
+    assert empty.counts["create"] == 89
     assert done.exit_code == 0
-    assert done.counts["unchanged"] == 80
+    assert done.counts["unchanged"] == 89
     assert after["writes"] == before["writes"]
 
 
@@ -98,7 +98,7 @@ async def test_update_changes_only_the_differing_rows(simulator, run_engine, tmp
         changed.write_text(text.replace(row, ",".join(fields)), encoding="utf-8")
         run = await run_engine(sim, changed)
     actions = collections.Counter(r["_action"] for r in run.rows("success"))
-    assert actions == {"unchanged": 79, "updated": 1}
+    assert actions == {"unchanged": 88, "updated": 1}
 
 
 async def test_dependency_failure_skips_dependent_rows_without_requests(

@@ -25,6 +25,12 @@ class EntityType(enum.StrEnum):
     CALL_QUEUE = "call_queue"
     AUTO_ATTENDANT = "auto_attendant"
     DEVICE = "device"
+    CALL_PARK_EXTENSION = "call_park_extension"
+    CALL_PARK = "call_park"
+    CALL_PICKUP = "call_pickup"
+    PAGING_GROUP = "paging_group"
+    VOICEMAIL_GROUP = "voicemail_group"
+    VIRTUAL_LINE = "virtual_line"
 
 
 #: Recognised entity types that a person must provision by hand, with the manual step.
@@ -36,11 +42,6 @@ OUT_OF_SCOPE_TYPES: Mapping[str, str] = {
     "pstn_connection": "choose the location's PSTN connection in Control Hub (Calling › Locations)",
     "number_port": "open a number port order with your PSTN provider or in Control Hub",
     "emergency_address": "set the emergency address in Control Hub (Calling › Locations › RedSky)",
-    "call_park": "create the call park in Control Hub (Calling › Features › Call Park)",
-    "call_pickup": "create the call pickup in Control Hub (Calling › Features › Call Pickup)",
-    "paging_group": "create the paging group in Control Hub (Calling › Features › Paging Group)",
-    "virtual_line": "create the virtual line in Control Hub (Calling › Virtual Lines)",
-    "voicemail_group": "create the voicemail group in Control Hub (Calling › Features)",
 }
 
 

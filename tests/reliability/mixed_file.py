@@ -195,7 +195,7 @@ def mixed_rows(total: int, seed: int = 0) -> list[list[str]]:
         )[index % 3]
         rows.append(bad)
     for index in range(out_of_scope):
-        kind = ("trunk", "call_park")[index % 2]
+        kind = ("trunk", "route_group")[index % 2]
         rows.append(_row(entity_type=kind, name=f"Manual {index:03d}", location=site_names[0]))
     assert len(rows) == total
     random.Random(f"mixed:{seed}").shuffle(rows)

@@ -36,6 +36,13 @@ def location_key(location_id: str, name: str) -> str:
     return f"{location_id}/{fold(name)}"
 
 
+def located_id(item: Item) -> str:
+    """The location id of a remote item (``locationId``, or ``location.id``)."""
+    location = item.get("location")
+    inner = location.get("id") if isinstance(location, Mapping) else None
+    return str(item.get("locationId") or inner or "")
+
+
 def person_keys(person: Item) -> Iterable[str]:
     """A person is filed under each of its e-mails."""
     return [str(email).lower() for email in person.get("emails") or ()]
@@ -97,9 +104,17 @@ class ActionContext:
             {"max": DEVICES_PAGE},
             lambda item: [canonical_mac(item.get("mac"))],
         )
+        #: location id + "/" + fold(display name) → virtual line
+        self.virtual_lines = listed(
+            "/telephony/config/virtualLines",
+            "virtualLines",
+            {"max": FEATURES_PAGE},
+            lambda item: [location_key(located_id(item), str(item.get("displayName")))],
+        )
         self.schedules = Inventory()  # location id → its business-hours schedules
         self.owner_lines = Inventory()  # owner id → its number/extension rows (numbers API)
         self._features: dict[str, Inventory] = {}  # list path → (location_key → feature)
+        self._unlisted: dict[str, Inventory] = {}  # kind → (location_key → feature)
         self.pstn: dict[str, str] = {}  # location id → PSTN connection type
         self._licenses: LicensePool | None = None
         self._supported_devices: list[Item] | None = None
@@ -126,6 +141,11 @@ class ActionContext:
                 self.list_pages,
             )
         return self._features[path]
+
+    def unlisted(self, kind: str) -> Inventory:
+        """The inventory of a kind the API lists per location only (call parks, call pickups):
+        filled by lookups and by this run's creates."""
+        return self._unlisted.setdefault(kind, Inventory())
 
     async def licenses(self) -> LicensePool:
         """The org's licenses (``GET /licenses``), read once per run; reservations live here."""

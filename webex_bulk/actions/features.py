@@ -1,8 +1,8 @@
 """Hunt group, call queue and auto attendant actions: one class, three kinds.
 
 Lookup by exact name in the location → create with minimal defaults and members resolved to
-person/workspace ids, or PUT when number, extension, policy, queue size, schedule or the member
-**set** differ. Steps and request budget: ``docs/actions_registry.md``.
+person, workspace or virtual line ids, or PUT when number, extension, policy, queue size,
+schedule or the member **set** differ. Steps and request budget: ``docs/actions_registry.md``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from webex_bulk.actions import compare, feature_bodies, lookups
+from webex_bulk.actions import compare, feature_bodies, lookups, members
 from webex_bulk.actions.base import (
     CREATE,
     Decision,
@@ -26,7 +26,6 @@ from webex_bulk.actions.context import FEATURES_PAGE, ActionContext, location_ke
 from webex_bulk.actions.failure import RowFailure, one
 from webex_bulk.actions.inventory import Inventory, Item
 from webex_bulk.error_handling import Reason
-from webex_bulk.input import reference_key
 from webex_bulk.models import EntityType, Outcome, Row
 
 
@@ -53,7 +52,12 @@ class FeatureActions(EntityActions):
         if self.entity_type is not EntityType.AUTO_ATTENDANT:
             await ctx.people.list_all(row_count)
             await ctx.workspaces.list_all(row_count)
+            await ctx.virtual_lines.list_all(row_count)
         await self.inventory(ctx).list_all(row_count)
+
+    def row_name(self, row: Row) -> str:
+        """The name that identifies the row's object in its location."""
+        return row.get("name")
 
     def inventory(self, ctx: ActionContext) -> Inventory:
         """The run's inventory of this feature kind."""
@@ -85,7 +89,7 @@ class FeatureActions(EntityActions):
         location_id = str(location["id"])
         refs: dict[str, Any] = {"location_id": location_id}
         refs.update(await self.references(ctx, row, location_id, planning=planning))
-        remote = await self.find(ctx, location_id, row.get("name"))
+        remote = await self.find(ctx, location_id, self.row_name(row))
         if remote is None:
             return Decision(CREATE, refs=refs)
         response = await ctx.client.request(
@@ -99,25 +103,8 @@ class FeatureActions(EntityActions):
         self, ctx: ActionContext, row: Row, location_id: str, *, planning: bool
     ) -> dict[str, Any]:
         """Members as ids (``agent_ids``; ``members_pending`` when some exist only in the file)."""
-        ids: list[str] = []
-        waiting = False
-        for member in row.members:
-            found = await _member_id(ctx, row, location_id, member)
-            if found:
-                if found not in ids:
-                    ids.append(found)
-                continue
-            key = reference_key(member, row.get("location"))
-            if planning and key in ctx.file_keys:
-                waiting = True
-                continue
-            raise RowFailure(
-                Reason.UNKNOWN_REFERENCE,
-                f"member {member!r} is neither a user nor a workspace of location "
-                f"{row.get('location')!r} in the tenant or in this run"
-                f"{lookups.member_hint(ctx, location_id, member)}",
-            )
-        return {"agent_ids": ids, "members_pending": waiting}
+        found = await members.resolve(ctx, row, location_id, row.members, planning=planning)
+        return {"agent_ids": list(found.ids), "members_pending": found.waiting}
 
     def diff(
         self, row: Row, details: Item, refs: Mapping[str, Any], region: str
@@ -131,6 +118,10 @@ class FeatureActions(EntityActions):
     def create_body(self, row: Row, refs: Mapping[str, Any]) -> dict[str, Any]:
         """The POST body."""
         raise NotImplementedError
+
+    def sent(self, row: Row, location_id: str) -> dict[str, Any]:
+        """What a create answer is overlaid on to make the inventory's object."""
+        return {"name": self.row_name(row), "locationId": location_id}
 
     def update_body(
         self, row: Row, details: Item, fields: tuple[str, ...], refs: Mapping[str, Any]
@@ -157,15 +148,14 @@ class FeatureActions(EntityActions):
     async def _create(
         self, ctx: ActionContext, row: Row, location_id: str, refs: Mapping[str, Any]
     ) -> Outcome:
-        name = row.get("name")
+        name = self.row_name(row)
         body = self.create_body(row, refs)
 
         async def create() -> Item:
             response = await ctx.client.request(
                 "POST", self.item_path(location_id), params=ctx.query(), json=body
             )
-            sent = {"name": name, "locationId": location_id}
-            return answer_item(response, self.item_path(location_id), sent)
+            return answer_item(response, self.item_path(location_id), self.sent(row, location_id))
 
         async def lookup() -> Item | None:
             return await self.find(ctx, location_id, name, fresh=True)
@@ -174,15 +164,6 @@ class FeatureActions(EntityActions):
         remote, how = await create_reconciled(ctx, create, lookup, what)
         self.inventory(ctx).add(location_key(location_id, name), remote)
         return await self.converge(ctx, row, str(remote["id"]), how)
-
-
-async def _member_id(ctx: ActionContext, row: Row, location_id: str, member: str) -> str:
-    """A member's remote id: a person by e-mail, else a workspace of the row's location."""
-    if "@" in member:
-        person = await lookups.find_person(ctx, member)
-        return str(person["id"]) if person else ""
-    workspace = await lookups.find_workspace(ctx, location_id, member)
-    return str(workspace["id"]) if workspace else ""
 
 
 class HuntGroupActions(FeatureActions):

@@ -41,14 +41,17 @@ def location_hint(ctx: ActionContext, name: str) -> str:
 
 
 def member_hint(ctx: ActionContext, location_id: str, member: str) -> str:
-    """A near match of a member: a person's e-mail, or a workspace of the location, known to
-    this run. Sends no request."""
+    """A near match of a member: a person's e-mail, or a workspace or virtual line of the
+    location, known to this run. Sends no request."""
     if "@" in member:
         known = ctx.people.known_keys()
     else:
         prefix = location_key(location_id, "")
         known = [
-            key[len(prefix) :] for key in ctx.workspaces.known_keys() if key.startswith(prefix)
+            key[len(prefix) :]
+            for inventory in (ctx.workspaces, ctx.virtual_lines)
+            for key in inventory.known_keys()
+            if key.startswith(prefix)
         ]
     return did_you_mean(member, known) if len(known) <= NEAR_MATCH_LIMIT else ""
 
@@ -156,6 +159,32 @@ async def find_workspace(
         fresh=fresh,
     )
     return one(found, f"workspace {name!r}")
+
+
+# -- virtual lines -----------------------------------------------------------------------------
+
+VIRTUAL_LINES_PATH = "/telephony/config/virtualLines"
+
+
+async def fetch_virtual_line(ctx: ActionContext, location_id: str, name: str) -> list[Item]:
+    """``GET /telephony/config/virtualLines?locationId=&ownerName=`` (a contains filter on the
+    names), exact-matched on the display name."""
+    params = {"locationId": location_id, "ownerName": name}
+    items = await ctx.list_every(VIRTUAL_LINES_PATH, params, "virtualLines")
+    matches = compare.exact_matches(items, "displayName", name)
+    return [item for item in matches if compare.same_location(item, location_id)]
+
+
+async def find_virtual_line(
+    ctx: ActionContext, location_id: str, name: str, *, fresh: bool = False
+) -> Item | None:
+    """The virtual line with display name ``name`` in a location; several → ambiguous."""
+    found = await ctx.virtual_lines.lookup(
+        location_key(location_id, name),
+        lambda: fetch_virtual_line(ctx, location_id, name),
+        fresh=fresh,
+    )
+    return one(found, f"virtual line {name!r}")
 
 
 # -- schedules ---------------------------------------------------------------------------------

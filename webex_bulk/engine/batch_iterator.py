@@ -27,10 +27,24 @@ PHASES: tuple[Phase, ...] = (
     Phase(1, "location", (EntityType.LOCATION,)),
     Phase(2, "number", (EntityType.NUMBER,)),
     Phase(3, "schedule", (EntityType.SCHEDULE,)),
-    Phase(4, "user", (EntityType.USER,)),
+    Phase(4, "user", (EntityType.USER, EntityType.VIRTUAL_LINE)),
     Phase(5, "workspace", (EntityType.WORKSPACE,)),
-    Phase(6, "feature", (EntityType.HUNT_GROUP, EntityType.CALL_QUEUE, EntityType.AUTO_ATTENDANT)),
-    Phase(7, "device", (EntityType.DEVICE,)),
+    Phase(
+        6,
+        "feature",
+        (
+            EntityType.HUNT_GROUP,
+            EntityType.CALL_QUEUE,
+            EntityType.AUTO_ATTENDANT,
+            EntityType.CALL_PARK_EXTENSION,
+            EntityType.CALL_PICKUP,
+            EntityType.PAGING_GROUP,
+            EntityType.VOICEMAIL_GROUP,
+        ),
+    ),
+    # Call parks name call park extensions and a recall hunt group: those exist by now.
+    Phase(7, "call_park", (EntityType.CALL_PARK,)),
+    Phase(8, "device", (EntityType.DEVICE,)),
 )
 
 #: The name under which rows rejected before any API call are written.

@@ -61,6 +61,26 @@ READ_PROBES: dict[EntityType, tuple[str, str, str]] = {
         "telephony_config_read",
     ),
     EntityType.DEVICE: ("/devices", "items", "spark-admin:devices_read"),
+    EntityType.VIRTUAL_LINE: (
+        "/telephony/config/virtualLines",
+        "virtualLines",
+        "telephony_config_read",
+    ),
+    # Call parks and pickups are listed per location only: their org-wide sibling probes the scope.
+    **dict.fromkeys(
+        (EntityType.CALL_PARK_EXTENSION, EntityType.CALL_PARK, EntityType.CALL_PICKUP),
+        ("/telephony/config/callParkExtensions", "callParkExtensions", "telephony_config_read"),
+    ),
+    EntityType.PAGING_GROUP: (
+        "/telephony/config/paging",
+        "locationPaging",
+        "telephony_config_read",
+    ),
+    EntityType.VOICEMAIL_GROUP: (
+        "/telephony/config/voicemailGroups",
+        "voicemailGroups",
+        "telephony_config_read",
+    ),
 }
 
 

@@ -22,6 +22,10 @@ _OWNERS = frozenset(
         EntityType.HUNT_GROUP,
         EntityType.CALL_QUEUE,
         EntityType.AUTO_ATTENDANT,
+        EntityType.VIRTUAL_LINE,
+        EntityType.CALL_PARK_EXTENSION,
+        EntityType.PAGING_GROUP,
+        EntityType.VOICEMAIL_GROUP,
     }
 )
 _KEY, _NUMBER, _EXTENSION = 0, 1, 2

@@ -25,6 +25,7 @@ from webex_bulk.input.schema import (
     WHOLE_NUMBER_COLUMNS,
     EntitySpec,
     Problem,
+    mask_secrets,
     normalise_row,
 )
 from webex_bulk.input.sheet_copy import SheetCopy
@@ -231,7 +232,9 @@ def _evaluate(
     regions: Regions,
 ) -> Row | Outcome:
     """One physical row → a valid ``Row``, or the ``Outcome`` that ends it before any API call."""
-    by_column = source.cells_by_column(cells)
+    # Secrets stay in the normalised values only: outputs carry the masked cells.
+    by_column = mask_secrets(source.cells_by_column(cells))
+    values_of = source.cells_by_column(cells)
     type_name = header_name(by_column.get("entity_type", ""))
     no_key = f"{type_name or 'row'}:line{line}"
     extra = source.extra_cells(cells)
@@ -241,8 +244,8 @@ def _evaluate(
             problem += f"; quote cells that contain {source.delimiter!r}"
     if problem:
         return _outcome(line, type_name, no_key, by_column, Reason.MALFORMED_ROW, problem)
-    if max(map(len, by_column.values()), default=0) > settings.max_cell:
-        column, text = next((c, t) for c, t in by_column.items() if len(t) > settings.max_cell)
+    if max(map(len, values_of.values()), default=0) > settings.max_cell:
+        column, text = next((c, t) for c, t in values_of.items() if len(t) > settings.max_cell)
         size = f"{len(text)}" if not text.endswith(CUT_MARK) else f"more than {settings.max_cell}"
         detail = f"column {column}: {size} characters; at most {settings.max_cell}"
         return _outcome(line, type_name, no_key, by_column, Reason.FIELD_TOO_LONG, detail)
@@ -257,10 +260,10 @@ def _evaluate(
         detail = f"column entity_type: {type_name!r} is not one of {', '.join(_TYPES)}{hint}"
         return _outcome(line, type_name, no_key, by_column, Reason.UNKNOWN_ENTITY_TYPE, detail)
     spec = SCHEMA[_TYPES[type_name]]
-    result = normalise_row(spec, by_column, regions.region_for(by_column))
+    result = normalise_row(spec, values_of, regions.region_for(by_column))
     problems = list(result.problems)
     if source.encoding == "xlsx":
-        problems = _excel_problems(spec, by_column, line, getattr(source, "sheet", ""), problems)
+        problems = _excel_problems(spec, values_of, line, getattr(source, "sheet", ""), problems)
     if problems:
         key = spec.key(result.values) if set(spec.key_columns) <= result.values.keys() else no_key
         detail = "; ".join(str(problem) for problem in problems)
@@ -347,9 +350,18 @@ def dependencies(row: Row) -> tuple[str, ...]:
     found = [f"location:{location}"]
     if row.get("phone_number") and row.entity_type is not EntityType.NUMBER:
         found.append(f"number:{row.get('phone_number')}")
-    found.extend(reference_key(member, row.get("location")) for member in row.members)
+    named = [*row.members]
+    for column in ("originators", "targets"):
+        named.extend(part for part in row.get(column).split(";") if part)
+    for member in named:
+        found.extend(member_keys(member, row.get("location")))
     if row.entity_type is EntityType.AUTO_ATTENDANT:
         found.append(f"schedule:{location}/{row.get('business_schedule').casefold()}")
+    if row.entity_type is EntityType.CALL_PARK:
+        if row.get("recall_hunt_group"):
+            found.append(f"hunt_group:{location}/{row.get('recall_hunt_group').casefold()}")
+        for extension in (part for part in row.get("park_extensions").split(";") if part):
+            found.append(f"call_park_extension:{location}/{extension.casefold()}")
     return tuple(dict.fromkeys(found))
 
 
@@ -359,3 +371,12 @@ def reference_key(member: str, location: str) -> str:
     if "@" in member:
         return f"user:{member.lower()}"
     return f"workspace:{location.casefold()}/{member.casefold()}"
+
+
+def member_keys(member: str, location: str) -> tuple[str, ...]:
+    """The row keys a feature member may name: a user by e-mail, else a workspace or a virtual
+    line of ``location`` (by display name)."""
+    if "@" in member:
+        return (reference_key(member, location),)
+    place = f"{location.casefold()}/{member.casefold()}"
+    return (f"workspace:{place}", f"virtual_line:{place}")

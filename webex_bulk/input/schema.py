@@ -29,6 +29,22 @@ def _members(text: str, _region: str) -> str:
     return ";".join(cell.members(text))
 
 
+#: How a secret cell is written to every output; read back, it counts as an empty cell.
+MASK = "****"
+_PASSCODE_LENGTH = (4, 30)
+
+
+def _passcode(text: str, _region: str) -> str:
+    """A voicemail passcode: 4–30 digits; the mask of an output file reads as empty. The message
+    never repeats the value."""
+    if text == MASK:
+        return ""
+    low, high = _PASSCODE_LENGTH
+    if not (text.isascii() and text.isdigit() and low <= len(text) <= high):
+        raise cell.CellError(Reason.INVALID_VALUE, f"a passcode is {low} to {high} digits")
+    return text
+
+
 @attrs.frozen
 class Column:
     """One input column of an entity type: how it is normalised, whether it is required."""
@@ -39,6 +55,8 @@ class Column:
     default: str = ""
     #: the values of an enumerated column (a drop-down list in the .xlsx template)
     choices: tuple[str, ...] = ()
+    #: never written back: every output shows ``MASK`` instead
+    secret: bool = False
 
 
 def _enum(name: str, options: tuple[str, ...], default: str) -> Column:
@@ -69,6 +87,8 @@ _POLICIES = ("circular", "regular", "simultaneous", "uniform", "weighted")
 _POLICY = _enum("policy", _POLICIES, "circular")
 _ONE_OF = ("extension", "phone_number")
 _BY_LOCATION = ("location", "name")
+_RECALLS = ("parking_user_only", "parking_user_first_then_hunt_group", "hunt_group_only")
+_GROUP = (Column("name", _NAME, True), Column("location", _NAME, True))
 
 SCHEMA: Mapping[EntityType, EntitySpec] = {
     spec.entity_type: spec
@@ -166,11 +186,74 @@ SCHEMA: Mapping[EntityType, EntitySpec] = {
             ),
             ("mac",),
         ),
+        EntitySpec(
+            EntityType.CALL_PARK_EXTENSION,
+            (*_GROUP, Column("extension", _plain(cell.extension), True)),
+            _BY_LOCATION,
+        ),
+        EntitySpec(
+            EntityType.CALL_PARK,
+            (
+                *_GROUP,
+                Column("members", _members),
+                _enum("recall", _RECALLS, "parking_user_only"),
+                Column("recall_hunt_group", _NAME),
+                Column("park_extensions", _members),
+            ),
+            _BY_LOCATION,
+        ),
+        EntitySpec(EntityType.CALL_PICKUP, (*_GROUP, Column("members", _members)), _BY_LOCATION),
+        EntitySpec(
+            EntityType.PAGING_GROUP,
+            (*_FEATURE, Column("originators", _members), Column("targets", _members)),
+            _BY_LOCATION,
+            _ONE_OF,
+        ),
+        EntitySpec(
+            EntityType.VOICEMAIL_GROUP,
+            (
+                *_GROUP,
+                Column("extension", _plain(cell.extension), True),
+                Column("phone_number", cell.e164),
+                Column("passcode", _passcode, secret=True),
+                Column("notification_email", _plain(cell.email)),
+            ),
+            _BY_LOCATION,
+        ),
+        EntitySpec(
+            EntityType.VIRTUAL_LINE,
+            (
+                Column("display_name", _NAME),
+                Column("location", _NAME, True),
+                Column("first_name", _NAME, True),
+                Column("last_name", _NAME, True),
+                *_NUMBER_COLUMNS,
+            ),
+            ("location", "display_name"),
+            _ONE_OF,
+        ),
     )
 }
 
 #: Columns that hold a whole number: an .xlsx cell Excel stored as a number is fine there.
 WHOLE_NUMBER_COLUMNS = frozenset({"queue_size"})
+
+
+#: Columns that hold a secret (masked in every output), whatever the entity type.
+SECRET_COLUMNS: frozenset[str] = frozenset(
+    column.name for spec in SCHEMA.values() for column in spec.columns if column.secret
+)
+
+
+def mask_secrets(cells: Mapping[str, str]) -> Mapping[str, str]:
+    """Cells as outputs may show them: every non-empty secret cell replaced by ``MASK``."""
+    if not any(cells.get(column) for column in SECRET_COLUMNS):
+        return cells
+    return {
+        column: MASK if column in SECRET_COLUMNS and text else text
+        for column, text in cells.items()
+    }
+
 
 #: Every column any entity type reads, plus ``entity_type``, in template order.
 KNOWN_COLUMNS: tuple[str, ...] = (
@@ -203,6 +286,13 @@ KNOWN_COLUMNS: tuple[str, ...] = (
     "mac",
     "model",
     "owner",
+    "originators",
+    "targets",
+    "recall",
+    "recall_hunt_group",
+    "park_extensions",
+    "passcode",
+    "notification_email",
 )
 
 
@@ -258,8 +348,14 @@ def _row_rules(spec: EntitySpec, values: dict[str, str], bad: set[str]) -> list[
         wanted = " and/or ".join(spec.one_of)
         found.append(Problem(Reason.MISSING_FIELD, spec.one_of[0], f"give {wanted}"))
     named = "first_name" in values and "last_name" in values
-    if spec.entity_type is EntityType.USER and "display_name" not in values and named:
+    with_names = (EntityType.USER, EntityType.VIRTUAL_LINE)
+    if spec.entity_type in with_names and "display_name" not in values and named:
         values["display_name"] = f"{values['first_name']} {values['last_name']}"
+    recall = values.get("recall", "parking_user_only")
+    needs_group = spec.entity_type is EntityType.CALL_PARK and recall != "parking_user_only"
+    if needs_group and "recall_hunt_group" not in values and "recall_hunt_group" not in bad:
+        text = f"required when recall is {recall}"
+        found.append(Problem(Reason.MISSING_FIELD, "recall_hunt_group", text))
     if spec.entity_type is EntityType.DEVICE and "location" not in values and "location" not in bad:
         owner = values.get("owner", "")
         if owner and "@" not in owner:
@@ -330,5 +426,44 @@ EXAMPLES: Mapping[EntityType, Mapping[str, str]] = {
         "model": "DMS Cisco 8851",
         "owner": "alice.jones@example.com",
         "location": "San Jose HQ",
+    },
+    EntityType.VIRTUAL_LINE: {
+        "display_name": "Front Desk Line",
+        "location": "San Jose HQ",
+        "first_name": "Front",
+        "last_name": "Desk",
+        "extension": "1950",
+    },
+    EntityType.CALL_PARK_EXTENSION: {
+        "name": "Park 1",
+        "location": "San Jose HQ",
+        "extension": "3101",
+    },
+    EntityType.CALL_PARK: {
+        "name": "Sales Park",
+        "location": "San Jose HQ",
+        "members": "alice.jones@example.com;Front Desk Line",
+        "recall": "parking_user_first_then_hunt_group",
+        "recall_hunt_group": "Sales",
+        "park_extensions": "Park 1",
+    },
+    EntityType.CALL_PICKUP: {
+        "name": "Sales Pickup",
+        "location": "San Jose HQ",
+        "members": "alice.jones@example.com;Lobby Phone",
+    },
+    EntityType.PAGING_GROUP: {
+        "name": "All Staff Paging",
+        "location": "San Jose HQ",
+        "extension": "3200",
+        "originators": "alice.jones@example.com",
+        "targets": "Lobby Phone;Front Desk Line",
+    },
+    EntityType.VOICEMAIL_GROUP: {
+        "name": "Sales Voicemail",
+        "location": "San Jose HQ",
+        "extension": "3300",
+        "passcode": "740218",
+        "notification_email": "sales.voicemail@example.com",
     },
 }
