@@ -8,6 +8,7 @@ cannot forge a log line.
 from __future__ import annotations
 
 import base64
+import csv
 import json
 import os
 import subprocess
@@ -108,6 +109,32 @@ def add_hostile_rows(csv_path: Path) -> None:
         handle.write(",".join('"' + bad[c].replace('"', '""') + '"' for c in columns) + "\n")
 
 
+def passcode_canary() -> str:
+    """A fresh voicemail passcode (digits only, as the API wants): a secret of the input."""
+    return str(uuid.uuid4().int)[:24]
+
+
+def add_voicemail_rows(csv_path: Path, passcode: str) -> None:
+    """Add a ``passcode`` column and two voicemail groups holding the canary: one valid, one
+    rejected by validation (its cells go to rejected.csv)."""
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header = [*rows[0], "passcode"]
+    body = [[*row, ""] for row in rows[1:]]
+    for name, extension in (("Canary VM", "997000"), ("Broken VM", "99x")):
+        cells = dict.fromkeys(header, "")
+        cells.update(
+            entity_type="voicemail_group",
+            name=name,
+            location="Site 000",
+            extension=extension,
+            passcode=passcode,
+        )
+        body.append([cells[column] for column in header])
+    with csv_path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows([header, *body])
+
+
 def assert_log_lines_are_whole(text: str, where: str) -> None:
     """Every line of a JSON log is one object, and none was written by a CSV value."""
     for line in text.splitlines():
@@ -164,12 +191,14 @@ def cli(args: list[str], env: Mapping[str, str], cwd: Path) -> subprocess.Comple
 def test_canaries_never_leave_the_process_through_the_cli(tmp_path: Path, figures: Any) -> None:
     """plan, run (with 5xx, 423/429, dropped answers, 400-but-created, a token expiring every
     2 s and a rotating refresh token), status, a resume, and runs whose refresh is refused or
-    whose token is wrong, all at debug level: no secret — nor any token minted on a refresh —
-    in any byte of stdout, stderr or any file of the run directories; every log line is one
-    JSON object, whatever CR/LF the CSV cells hold."""
+    whose token is wrong, all at debug level: no secret — nor any token minted on a refresh,
+    nor the voicemail passcode of the input — in any byte of stdout, stderr or any file of the
+    run directories; every log line is one JSON object, whatever CR/LF the CSV cells hold."""
     secrets = canaries()
+    passcode = passcode_canary()
     rows = scale(60, 600)
     csv_path = write_mixed_file(tmp_path / "tenant.csv", rows, seed=31)
+    add_voicemail_rows(csv_path, passcode)
     add_hostile_rows(csv_path)
     config = SimConfig(
         seed=31,
@@ -229,7 +258,8 @@ def test_canaries_never_leave_the_process_through_the_cli(tmp_path: Path, figure
     outputs.update(files_under(runs))
     for path in sorted(runs.rglob("events.log")):
         assert_log_lines_are_whole(path.read_text(encoding="utf-8"), str(path))
-    assert leaks(outputs, [*secrets.values(), *wrong_secret.values()]) == []
+    assert leaks(outputs, [*secrets.values(), *wrong_secret.values(), passcode]) == []
+    assert b"****" in outputs[str(runs / "main" / "success.csv")]
     figures(
         rows=rows,
         bytes_scanned=sum(len(blob) for blob in outputs.values()),
