@@ -52,6 +52,7 @@ PURE = frozenset(
         "actions.compare",
         "actions.export_rows",
         "actions.feature_bodies",
+        "actions.group_bodies",
         "http.retry",
         "http.rate",
         "http.answers",
