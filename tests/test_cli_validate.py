@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from webex_bulk import __version__
 from webex_bulk.cli.commands import main
 from webex_bulk.input.data_pipeline import OUTPUT_COLUMNS
+from webex_bulk.models import EntityType
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tenant.csv"
 HEADER = "entity_type,email,first_name,last_name,location,extension,phone_number,title"
@@ -139,7 +140,7 @@ def test_template_for_one_type(tmp_path: Path) -> None:
 def test_template_marks_required_columns_of_every_type() -> None:
     """The full template has one # line per entity type naming its required columns."""
     comments = [line for line in invoke("template").stdout.splitlines() if line.startswith("#")]
-    assert len(comments) == 9
+    assert len(comments) == len(EntityType)
     assert (
         "# required for user: entity_type, email, first_name, last_name, location, "
         "extension and/or phone_number"
@@ -164,14 +165,14 @@ def test_xlsx_template_has_one_sheet_header_and_drop_down_lists(tmp_path: Path) 
     assert len(book.sheetnames) == 1
     sheet = book.active
     assert sheet is not None
-    header = [cell.value for cell in sheet[10]]
+    header = [cell.value for cell in sheet[len(EntityType) + 1]]  # under one # line per type
     assert header[0] == "entity_type"
     lists = {
         header[cell_range.min_col - 1]: validation.formula1
         for validation in sheet.data_validations.dataValidation
         for cell_range in validation.sqref.ranges
     }
-    assert set(lists) == {"entity_type", "policy", "license"}
+    assert set(lists) == {"entity_type", "policy", "license", "recall"}
     assert "hunt_group" in lists["entity_type"]
     assert lists["license"] == '"professional,basic"'
     assert invoke("validate", str(path)).exit_code == 0

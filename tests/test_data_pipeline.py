@@ -22,7 +22,8 @@ from webex_bulk.input.data_pipeline import (
     scan,
     unescape_cell,
 )
-from webex_bulk.input.schema import EXAMPLES, KNOWN_COLUMNS, SCHEMA
+from webex_bulk.input.examples import EXAMPLES
+from webex_bulk.input.schema import KNOWN_COLUMNS, SCHEMA
 from webex_bulk.models import EntityType, Outcome, Row
 
 HEADER = ",".join(KNOWN_COLUMNS)

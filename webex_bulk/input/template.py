@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TextIO
 
 from webex_bulk.input.csv_source import header_name
+from webex_bulk.input.examples import EXAMPLES
 from webex_bulk.input.near_match import did_you_mean
-from webex_bulk.input.schema import EXAMPLES, KNOWN_COLUMNS, SCHEMA
+from webex_bulk.input.schema import KNOWN_COLUMNS, SCHEMA
 from webex_bulk.models import EntityType
 
 #: The data rows of the workbook template that carry the drop-down lists.
