@@ -23,7 +23,7 @@ from typing import IO
 import attrs
 
 from webex_bulk import __version__
-from webex_bulk.actions import ActionContext, TenantReader
+from webex_bulk.actions import EXPORTS, ActionContext, TenantReader
 from webex_bulk.config import Settings
 from webex_bulk.credentials import Credentials
 from webex_bulk.engine.batch_iterator import PHASES
@@ -49,8 +49,8 @@ class ExportRequest:
     location: str | None = None
 
     def types(self) -> list[EntityType]:
-        """The entity types to write, in phase order."""
-        ordered = [kind for phase in PHASES for kind in phase.types]
+        """The entity types to write, in phase order (those the export can convert yet)."""
+        ordered = [kind for phase in PHASES for kind in phase.types if kind in EXPORTS]
         return [kind for kind in ordered if self.only is None or kind in self.only]
 
 
