@@ -25,6 +25,7 @@ Exception tree (every exception the tool raises on purpose derives from ``WebexB
 from __future__ import annotations
 
 import enum
+import os
 from typing import Any
 
 
@@ -196,9 +197,10 @@ class LockError(FatalError):
         self.holder = holder
 
     def __str__(self) -> str:
+        run_dir = os.path.dirname(self.path) or "."
         return (
-            f"{self.path} is locked by {self.holder} — wait for that run to end, "
-            "or remove the lock file if that process is gone"
+            f"{self.path} is locked by {self.holder} — wait for that run to end; if that "
+            f"process is gone, run: webex-bulk unlock {run_dir} --lock-id ID (the lock id above)"
         )
 
 

@@ -39,6 +39,7 @@ from webex_bulk.cli.options import (
     settings_from,
 )
 from webex_bulk.cli.report import ValidateReport, outcome_files
+from webex_bulk.cli.unlock import unlock_command
 from webex_bulk.engine import (
     StopControl,
     export_tenant,
@@ -349,3 +350,4 @@ def export(
 
 
 main.add_command(simulator_command)
+main.add_command(unlock_command)

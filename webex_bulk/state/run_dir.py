@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from webex_bulk.state.journal import (
     JournalPrefix,
     read_journal,
 )
-from webex_bulk.state.lock import pid_alive, read_lock_holder
+from webex_bulk.state.lock import lock_state
 from webex_bulk.state.persistence import (
     TEMP_SUFFIX,
     decode_record,
@@ -300,10 +299,10 @@ def read_status(run_dir: Path) -> dict[str, Any]:
         status["run"] = None
         notes.append(f"{RUN_FILE} unreadable: {first_error(exc)}")
     status.update(_status_checkpoint(run_dir, converter, notes))
-    holder = read_lock_holder(run_dir)
-    alive = holder is not None and (holder.host != socket.gethostname() or pid_alive(holder.pid))
-    status["running"] = alive
-    status["holder"] = holder.describe() if holder is not None and alive else None
+    lock, holder = lock_state(run_dir)
+    status["running"] = lock == "running"
+    status["lock"] = lock or None  # "running", "stale" (a dead holder: the next run takes over)
+    status["holder"] = holder.describe() if holder is not None else None
     status["summary"] = _read_json(run_dir / SUMMARY_FILE, notes)
     return status
 
