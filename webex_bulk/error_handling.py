@@ -83,6 +83,11 @@ class Reason(enum.StrEnum):
 _PENDING_REASONS = frozenset(
     {Reason.OUT_OF_SCOPE, Reason.DEPENDENCY_FAILED, Reason.RETRIES_EXHAUSTED, Reason.CIRCUIT_OPEN}
 )
+#: Pending reasons that time may cure: a resumed run tries these rows again. ``out_of_scope``
+#: waits for a person (another tool, a manual step), so it stays pending until then.
+TRANSIENT_PENDING_REASONS = frozenset(
+    {Reason.DEPENDENCY_FAILED, Reason.RETRIES_EXHAUSTED, Reason.CIRCUIT_OPEN}
+)
 
 
 class ExitCode(enum.IntEnum):
