@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import errno
+import fcntl
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
@@ -121,17 +125,18 @@ def test_a_live_lease_of_another_host_is_respected(tmp_path: Path) -> None:
     assert read_status_lock(tmp_path) == "running"
 
 
-def test_renewal_moves_the_lease_forward(tmp_path: Path) -> None:
-    """Renewing rewrites the lease in place with a later expiry, the lock id unchanged."""
-    with RunLock(tmp_path, lease_seconds=30) as lock:
+def test_renewal_keeps_the_lock_id_and_extends_the_lease(tmp_path: Path) -> None:
+    """A renewal rewrites the lease in place: same lock id, valid a lease's length from now."""
+    with RunLock(tmp_path, lease_seconds=600) as lock:
         first = read_lock_holder(tmp_path)
-        lock.renew()  # within the same second the expiry stays; the id must not change
+        lock.renew()
         second = read_lock_holder(tmp_path)
+        assert (tmp_path / LOCK_FILE).stat().st_size == 1024  # one fixed-size record
     assert first is not None
     assert second is not None
     assert second.token == first.token
-    assert second.expires >= first.expires
-    assert second.heartbeat >= first.heartbeat
+    assert not second.expired(time.time() + 500)
+    assert second.expired(time.time() + 700)
 
 
 def test_unlock_needs_the_lock_id_and_removes_the_lock(tmp_path: Path) -> None:
@@ -164,3 +169,30 @@ def read_status_lock(run_dir: Path) -> str | None:
     (run_dir / "run.json").write_text("{}")
     lock: str | None = read_status(run_dir)["lock"]
     return lock
+
+
+def test_without_flock_the_pid_and_the_lease_decide(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the file system refuses flock, a live pid of this host is respected, a dead one not."""
+
+    def no_flock(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_flock)
+    live = attrs.evolve(
+        _write_foreign_lock(tmp_path, expires_in=600), host=socket.gethostname(), pid=os.getppid()
+    )
+    (tmp_path / LOCK_FILE).write_bytes(canonical_json(make_converter().unstructure(live)))
+    with pytest.raises(LockError, match=live.token), RunLock(tmp_path):
+        pass
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = attrs.evolve(live, pid=int(gone.stdout))
+    (tmp_path / LOCK_FILE).write_bytes(canonical_json(make_converter().unstructure(dead)))
+    with RunLock(tmp_path) as lock:
+        assert any("no longer running" in note for note in lock.notes)

@@ -83,6 +83,7 @@ class RunLock:
         self._write_lock = threading.Lock()
         self._stop_heartbeat = threading.Event()
         self._heartbeat: threading.Thread | None = None
+        self._os_locked = True  # False where the file system refuses flock
 
     def __enter__(self) -> RunLock:
         self.acquire()
@@ -157,6 +158,7 @@ class RunLock:
             ) from None
         except OSError:
             # No flock on this file system (some network mounts): the lease alone decides.
+            self._os_locked = False
             log.warning("lock.no_flock", extra={"event_fields": {"path": str(self.path)}})
         if not _same_file(fd, self.path):  # released and removed between our open and flock
             os.close(fd)
@@ -185,7 +187,7 @@ class RunLock:
             holder: LockHolder | None = decode_record(self._converter, raw, LockHolder)
         except ValueError:
             holder = None
-        stale = _stale_reason(holder, self.path, time.time())
+        stale = _stale_reason(holder, self.path, time.time(), os_locked=self._os_locked)
         if stale is None:
             described = holder.describe() if holder else "unknown"
             if holder is not None and holder.expires:
@@ -302,8 +304,11 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def _stale_reason(holder: LockHolder | None, path: Path, now: float) -> str | None:
-    """Why a lock file whose OS lock we now hold names no live run (None: it may)."""
+def _stale_reason(
+    holder: LockHolder | None, path: Path, now: float, *, os_locked: bool = True
+) -> str | None:
+    """Why a lock file whose OS lock we now hold (``os_locked``; else flock is not available
+    there) names no live run (None: it may)."""
     if holder is None:
         try:
             age = now - path.stat().st_mtime
@@ -311,8 +316,11 @@ def _stale_reason(holder: LockHolder | None, path: Path, now: float) -> str | No
             return None
         return f"unreadable lock file, {age:.0f} s old" if age > _UNREADABLE_LOCK_GRACE else None
     if holder.host == socket.gethostname():
-        # Same kernel: a live holder would still hold the flock we were just given.
-        return f"{holder.describe()} no longer holds it (the process ended)"
+        if os_locked:
+            # Same kernel: a live holder would still hold the flock we were just given.
+            return f"{holder.describe()} no longer holds it (the process ended)"
+        if not pid_alive(holder.pid):
+            return f"{holder.describe()} is no longer running"
     if holder.expired(now):
         return f"{holder.describe()} let its lease expire at {holder.expires}"
     return None  # another host with a live (or no) lease: its processes cannot be seen from here
