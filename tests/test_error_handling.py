@@ -108,7 +108,7 @@ def test_messages_carry_what_to_do() -> None:
     """Fatal errors say what is wrong and what to do; request errors carry the tracking id."""
     assert "known" in str(eh.ConfigError("x", "flag --x", "unknown; known settings: a"))
     assert str(eh.PreflightError("auth", "token refused", "log in")).startswith("preflight auth")
-    assert "remove the lock file" in str(eh.LockError("runs/x", "pid 1 on host"))
+    assert "webex-bulk unlock runs/x --lock-id" in str(eh.LockError("runs/x/run.lock", "pid 1"))
     assert "resume" in str(eh.StorageError("runs/x/journal", "fsync", "ENOSPC"))
     api = eh.ApiError("POST", "/people", "T1", 400, "bad", 4910)
     assert str(api) == "POST /people → 400: bad (error code 4910) [tracking id T1]"

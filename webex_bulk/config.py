@@ -183,6 +183,9 @@ class Settings:
     checkpoint_interval: float = attrs.field(
         default=2.0, converter=_number, metadata=_about("seconds between commits", 0.01, 3600.0)
     )
+    keep_runs: int = attrs.field(
+        default=10, converter=_whole, metadata=_about("passes a run directory keeps", 1, 1000)
+    )
     shutdown_grace: float = attrs.field(
         default=30.0, converter=_number, metadata=_about("grace on a signal, seconds", 0.0, 3600.0)
     )

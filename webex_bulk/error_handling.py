@@ -25,6 +25,7 @@ Exception tree (every exception the tool raises on purpose derives from ``WebexB
 from __future__ import annotations
 
 import enum
+import os
 from typing import Any
 
 
@@ -81,6 +82,11 @@ class Reason(enum.StrEnum):
 
 _PENDING_REASONS = frozenset(
     {Reason.OUT_OF_SCOPE, Reason.DEPENDENCY_FAILED, Reason.RETRIES_EXHAUSTED, Reason.CIRCUIT_OPEN}
+)
+#: Pending reasons that time may cure: a resumed run tries these rows again. ``out_of_scope``
+#: waits for a person (another tool, a manual step), so it stays pending until then.
+TRANSIENT_PENDING_REASONS = frozenset(
+    {Reason.DEPENDENCY_FAILED, Reason.RETRIES_EXHAUSTED, Reason.CIRCUIT_OPEN}
 )
 
 
@@ -196,9 +202,10 @@ class LockError(FatalError):
         self.holder = holder
 
     def __str__(self) -> str:
+        run_dir = os.path.dirname(self.path) or "."
         return (
-            f"{self.path} is locked by {self.holder} — wait for that run to end, "
-            "or remove the lock file if that process is gone"
+            f"{self.path} is locked by {self.holder} — wait for that run to end; if that "
+            f"process is gone, run: webex-bulk unlock {run_dir} --lock-id ID (the lock id above)"
         )
 
 

@@ -39,6 +39,7 @@ from webex_bulk.cli.options import (
     settings_from,
 )
 from webex_bulk.cli.report import ValidateReport, outcome_files
+from webex_bulk.cli.unlock import unlock_command
 from webex_bulk.engine import (
     StopControl,
     export_tenant,
@@ -217,6 +218,12 @@ def _run_async(work: Callable[[StopControl], Awaitable[T]]) -> T:
 @engine_options
 @click.option("--fresh", is_flag=True, help="Set the old run directory aside and start anew.")
 @click.option(
+    "--keep-runs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Passes a run directory keeps, the current one included [default: 10].",
+)
+@click.option(
     "--deadline",
     default=None,
     metavar="HH:MM",
@@ -233,7 +240,8 @@ def run(
 ) -> None:
     """Provision the tenant from FILE: idempotent, resumable, within the API's rate limit.
 
-    Running the same command again resumes where it stopped. Exit 0 every row success,
+    Running the same command again resumes where it stopped; after a complete run it starts a
+    new pass that looks every row up again. Exit 0 every row success,
     3 some rows rejected or pending, 4 stopped early, 129/130/143 interrupted, 1 fatal.
     """
     try:
@@ -349,3 +357,4 @@ def export(
 
 
 main.add_command(simulator_command)
+main.add_command(unlock_command)

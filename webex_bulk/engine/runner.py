@@ -18,7 +18,7 @@ import attrs
 
 from webex_bulk import __version__
 from webex_bulk.actions import ActionContext
-from webex_bulk.engine.batch_iterator import RowSelection
+from webex_bulk.engine.batch_iterator import PHASES, RowSelection
 from webex_bulk.engine.deadline import deadline_watch
 from webex_bulk.engine.executor import Engine, StopControl
 from webex_bulk.engine.progress import Progress
@@ -30,7 +30,7 @@ from webex_bulk.engine.session import (
     resolve_run_dir,
 )
 from webex_bulk.engine.summary import build_summary
-from webex_bulk.error_handling import ExitCode
+from webex_bulk.error_handling import TRANSIENT_PENDING_REASONS, ExitCode
 from webex_bulk.http import WebexClient
 from webex_bulk.input import InputFile, scan
 from webex_bulk.log import setup_logging
@@ -84,7 +84,14 @@ async def run_file(
             run_id=run_id,
             scope=request.caps.scope,
         )
-        resume = open_run(run_dir, info, fresh=request.fresh)
+        resume = open_run(
+            run_dir,
+            info,
+            fresh=request.fresh,
+            complete_phase=PHASES[-1].name,
+            keep_runs=settings.keep_runs,
+            retry_reasons=TRANSIENT_PENDING_REASONS,
+        )
         for note in resume.notes:
             log.warning("resume.note", extra={"event_fields": {"note": note}})
         if resume.run_info is not None:  # a resumed directory keeps its run id (state_store.md)

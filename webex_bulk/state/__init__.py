@@ -4,7 +4,7 @@ The face of the package: what the engine and the command line use. Everything el
 to ``state``.
 """
 
-from webex_bulk.state.lock import RunLock
+from webex_bulk.state.lock import RunLock, force_unlock
 from webex_bulk.state.persistence import write_atomic
 from webex_bulk.state.run_dir import (
     EVENTS_FILE,
@@ -33,6 +33,7 @@ __all__ = [
     "RunLock",
     "csv_table",
     "default_run_dir",
+    "force_unlock",
     "open_run",
     "outcome_cells",
     "output_columns",

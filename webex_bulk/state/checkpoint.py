@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +169,25 @@ def output_mismatch(path: Path, prefix: JournalPrefix, status: Status, offset: i
         end = ends[len(wanted) - 1]
         return f"{path.name}: its committed rows end at byte {end}, the checkpoint says {offset}"
     return ""
+
+
+def rows_without(path: Path, offset: int, drop: Collection[int]) -> bytes:
+    """An output CSV's committed bytes (up to ``offset``) without the rows of input lines
+    ``drop``; the header and every other row unchanged, in order."""
+    lines, ends, _ = _scan_csv(path)
+    with storage(path, "read"), open(path, "rb") as handle:
+        data = handle.read(offset)
+    if not data:
+        return data
+    start = data.index(b"\n") + 1  # output headers are column names: one physical line
+    pieces = [data[:start]]
+    for line, end in zip(lines, ends, strict=True):
+        if end > offset:
+            break
+        if line not in drop:
+            pieces.append(data[start:end])
+        start = end
+    return b"".join(pieces)
 
 
 def _ends_a_line(path: Path, offset: int) -> bool:

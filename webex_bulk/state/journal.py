@@ -81,6 +81,13 @@ def new_journal_entry(
     return attrs.evolve(entry, crc=zlib.crc32(canonical_json(fields)))
 
 
+def reseal_entry(converter: cattrs.Converter, entry: JournalEntry, seq: int) -> JournalEntry:
+    """The same outcome under another sequence number, sealed again (a compacted journal)."""
+    fields = converter.unstructure(attrs.evolve(entry, seq=seq, crc=0))
+    del fields["crc"]
+    return attrs.evolve(entry, seq=seq, crc=zlib.crc32(canonical_json(fields)))
+
+
 def encode_entry(converter: cattrs.Converter, entry: JournalEntry) -> bytes:
     """One journal line: canonical JSON of the entry (crc included) and a newline."""
     return canonical_json(converter.unstructure(entry)) + b"\n"

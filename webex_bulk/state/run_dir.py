@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 import cattrs
 
-from webex_bulk.error_handling import StateError, Status
+from webex_bulk.error_handling import Reason, StateError, Status
 from webex_bulk.state.checkpoint import (
     CHECKPOINT_FILE,
     OUTPUT_FILES,
@@ -34,7 +33,8 @@ from webex_bulk.state.journal import (
     JournalPrefix,
     read_journal,
 )
-from webex_bulk.state.lock import pid_alive, read_lock_holder
+from webex_bulk.state.lock import lock_state
+from webex_bulk.state.passes import archive_pass, reopen_transient
 from webex_bulk.state.persistence import (
     TEMP_SUFFIX,
     decode_record,
@@ -75,6 +75,8 @@ class RunInfo:
     #: Which rows the run may touch: "" for the whole file, else e.g. ``limit-20`` or
     #: ``only-user`` (``Caps.scope``). Outcomes of a subset are final for that subset only.
     scope: str = ""
+    #: 1 for the first pass over the file; a complete pass makes the same command start the next.
+    pass_number: int = 1
 
 
 @attrs.frozen
@@ -101,13 +103,24 @@ def default_run_dir(input_path: Path, input_sha256: str, runs_root: Path, scope:
     return runs_root / (f"{name}-{scope}" if scope else name)
 
 
-def open_run(run_dir: Path, info: RunInfo, *, fresh: bool) -> ResumeState:
+def open_run(
+    run_dir: Path,
+    info: RunInfo,
+    *,
+    fresh: bool,
+    complete_phase: str = "",
+    keep_runs: int = 10,
+    retry_reasons: Collection[Reason] = (),
+) -> ResumeState:
     """Create the run directory or resume it; the caller holds the ``RunLock``.
 
     Resume: read the checkpoint (``.prev`` when it is unusable; neither → rebuild from the
     journal's valid lines and the CSVs), truncate the journal and CSVs to the committed offsets,
     commit that state again, and report the journal's rows as done. A changed input file or
     tenant fingerprint raises ``StateError``. ``fresh`` moves an existing run aside first.
+    A pass whose checkpoint names ``complete_phase`` is archived and a new pass starts (at most
+    ``keep_runs`` passes are kept); in an incomplete one, ``pending`` rows of ``retry_reasons``
+    are opened again so that they run once more.
     """
     converter = make_converter()
     notes: list[str] = []
@@ -119,6 +132,16 @@ def open_run(run_dir: Path, info: RunInfo, *, fresh: bool) -> ResumeState:
     run_info = _run_info(run_dir, info, converter, notes)
     checkpoint, prefix = _committed_state(run_dir, converter, run_info.run_id, notes)
     _truncate(run_dir, checkpoint.offsets)
+    if complete_phase and checkpoint.phase == complete_phase:
+        notes += archive_pass(run_dir, RUN_FILES, run_info.pass_number, run_info.run_id, keep_runs)
+        next_pass = attrs.evolve(info, pass_number=run_info.pass_number + 1)
+        run_info = _run_info(run_dir, next_pass, converter, notes)
+        checkpoint, prefix = _committed_state(run_dir, converter, run_info.run_id, notes)
+    else:
+        checkpoint, prefix, reopened = reopen_transient(
+            run_dir, converter, checkpoint, prefix, retry_reasons
+        )
+        notes += reopened
     checkpoint = attrs.evolve(checkpoint, counts=count_statuses(prefix.done))
     # Both files name the state just truncated to, so either one is a valid fallback.
     write_checkpoint(run_dir, converter, checkpoint, previous=checkpoint)
@@ -300,10 +323,10 @@ def read_status(run_dir: Path) -> dict[str, Any]:
         status["run"] = None
         notes.append(f"{RUN_FILE} unreadable: {first_error(exc)}")
     status.update(_status_checkpoint(run_dir, converter, notes))
-    holder = read_lock_holder(run_dir)
-    alive = holder is not None and (holder.host != socket.gethostname() or pid_alive(holder.pid))
-    status["running"] = alive
-    status["holder"] = holder.describe() if holder is not None and alive else None
+    lock, holder = lock_state(run_dir)
+    status["running"] = lock == "running"
+    status["lock"] = lock or None  # "running", "stale" (a dead holder: the next run takes over)
+    status["holder"] = holder.describe() if holder is not None else None
     status["summary"] = _read_json(run_dir / SUMMARY_FILE, notes)
     return status
 
