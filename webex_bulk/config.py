@@ -228,6 +228,11 @@ class Settings:
     runs_root: str = attrs.field(
         default="runs", converter=_text, metadata=_about("folder that holds run directories")
     )
+    ca_bundle: str | None = attrs.field(
+        default=None,
+        converter=_optional_text,
+        metadata=_about("PEM file of extra CA certificates trusted for HTTPS (a corporate proxy)"),
+    )
     log_format: str = attrs.field(
         default="human",
         converter=_text,

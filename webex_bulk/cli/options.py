@@ -116,6 +116,13 @@ run_dir_option = click.option(
     default=None,
     help="Run directory [default: runs/<file stem>-<sha256[:12]>].",
 )
+ca_bundle_option = click.option(
+    "--ca-bundle",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="PEM file of CA certificates to trust besides the system's, e.g. a corporate "
+    "proxy's (SSL_CERT_FILE is honoured too; HTTPS_PROXY and NO_PROXY as well).",
+)
 only_option = click.option(
     "--only", default=None, metavar="TYPES", help="Only these entity types, e.g. user,workspace."
 )
@@ -134,6 +141,7 @@ def engine_options(function: F) -> F:
         log_level_option,
         log_format_option,
         base_url_option,
+        ca_bundle_option,
         org_option,
         rate_option,
         concurrency_option,

@@ -21,7 +21,7 @@ from webex_bulk.config import Settings
 from webex_bulk.credentials import Credentials
 from webex_bulk.engine.batch_iterator import Caps, RowSelection
 from webex_bulk.engine.preflight import Check, raise_on_failure, run_checks
-from webex_bulk.http import CircuitBreaker, WebexClient
+from webex_bulk.http import CircuitBreaker, WebexClient, ssl_context
 from webex_bulk.input import InputFile, scan
 from webex_bulk.state import default_run_dir, write_atomic
 
@@ -58,8 +58,13 @@ async def open_client(
     timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
     )
-    connector = aiohttp.TCPConnector(limit=max(settings.concurrency * 2, 10))
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+    connector = aiohttp.TCPConnector(
+        limit=max(settings.concurrency * 2, 10), ssl=ssl_context(settings.ca_bundle)
+    )
+    # trust_env: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and ~/.netrc) as on a corporate network.
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=connector, trust_env=True
+    ) as session:
         client = WebexClient(
             settings,
             credentials,
