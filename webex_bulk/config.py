@@ -7,8 +7,8 @@ Bottom layer: reads files it is given, never the network or the clock.
 
 from __future__ import annotations
 
-import enum
 import difflib
+import enum
 import os
 import re
 import tomllib
