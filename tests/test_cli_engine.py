@@ -41,11 +41,11 @@ def invoke(sim: SimulatorProcess, tmp_path: Path, *args: str, token: str | None 
 
 
 def test_plan_run_plan_status_on_the_example(sim: SimulatorProcess, tmp_path: Path) -> None:
-    """plan says changes (2), run finishes with bad rows (3), plan then says nothing (0)."""
+    """plan --detailed-exitcode says changes (2), run ends with bad rows (3), then nothing (0)."""
     sim.side("reset", {})
-    before = invoke(sim, tmp_path, "plan", str(EXAMPLE))
+    before = invoke(sim, tmp_path, "plan", "--detailed-exitcode", str(EXAMPLE))
     run = invoke(sim, tmp_path, "run", str(EXAMPLE))
-    after = invoke(sim, tmp_path, "plan", str(EXAMPLE))
+    after = invoke(sim, tmp_path, "plan", "--detailed-exitcode", str(EXAMPLE))
     status = invoke(sim, tmp_path, "status")
     assert before.exit_code == 2, before.output
     assert "create 80" in before.output
@@ -118,9 +118,9 @@ def test_only_runs_the_named_entity_types(sim: SimulatorProcess, tmp_path: Path)
 
 
 def test_bad_only_value_is_a_usage_error(sim: SimulatorProcess, tmp_path: Path) -> None:
-    """--only with an unknown type is a usage error naming the type (exit 2)."""
+    """--only with an unknown type is a usage error naming the type (exit 64)."""
     result = invoke(sim, tmp_path, "run", str(EXAMPLE), "--only", "usr")
-    assert result.exit_code == 2
+    assert result.exit_code == 64
     assert "usr" in result.output
 
 

@@ -292,8 +292,10 @@ def test_bad_setting_exits_1_naming_its_source(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
-    """A path that does not exist is a usage error (exit 2)."""
-    assert invoke("validate", str(tmp_path / "nope.csv")).exit_code == 2
+    """A path that does not exist is a usage error (exit 64, EX_USAGE), not plan's 2."""
+    result = invoke("validate", str(tmp_path / "nope.csv"))
+    assert result.exit_code == 64
+    assert "nope.csv" in result.stderr
 
 
 def test_version() -> None:

@@ -310,9 +310,9 @@ def load_settings(
         for key, value in read_config_file(config_file).items():
             values[key] = _check(key, value, f"config file {config_file}")
     for name, value in (env if env is not None else os.environ).items():
-        key = _setting_key(name)
-        if key in SPECS:
-            values[key] = _check(key, value, f"environment variable {name}")
+        setting = _setting_key(name)
+        if setting is not None and setting in SPECS:
+            values[setting] = _check(setting, value, f"environment variable {name}")
     for key, value in (flags or {}).items():
         if value is not None:
             values[key] = _check(key, value, f"flag --{key.replace('_', '-')}")

@@ -133,6 +133,9 @@ def exit_code_for(error: BaseException) -> ExitCode:
 class WebexBulkError(Exception):
     """Base of every error the tool raises on purpose."""
 
+    #: Already logged as a ``run.fatal`` event (stderr and ``events.log``): not printed twice.
+    reported: bool = False
+
 
 class FatalError(WebexBulkError):
     """An error that stops the whole run with exit 1."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -38,7 +39,9 @@ from webex_bulk.cli.options import (
     request_from,
     settings_from,
 )
-from webex_bulk.cli.report import ValidateReport, outcome_files
+from webex_bulk.cli.output import META_KEY, Output, counts_of, http_of, output_options
+from webex_bulk.cli.report import RUN_STATES, ValidateReport, outcome_files, run_state
+from webex_bulk.config import env_warnings
 from webex_bulk.engine import (
     StopControl,
     export_tenant,
@@ -47,6 +50,7 @@ from webex_bulk.engine import (
     raise_on_failure,
     render_summary,
     run_file,
+    stop_note,
     window_seconds,
 )
 from webex_bulk.error_handling import ExitCode, InputFileError, WebexBulkError, exit_code_for
@@ -64,17 +68,43 @@ from webex_bulk.state import read_status
 T = TypeVar("T")
 
 
+class _UsageError(click.UsageError):
+    """A usage error of any command, exiting 64 (EX_USAGE) rather than click's 2."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.format_message(), error.ctx)
+
+
 class _Group(click.Group):
-    """The command group that turns domain errors into a message on stderr and an exit code."""
+    """The command group that turns domain errors into a message on stderr and an exit code.
+
+    A usage error (unknown flag, bad value, missing input file) exits 64 (EX_USAGE), so that 2
+    can mean "changes pending" for ``plan --detailed-exitcode`` alone.
+    """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            raise _UsageError(error) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _UsageError(error) from None
         except WebexBulkError as error:
             # An input file error reads ``FILE:LINE: …`` so that editors can jump to it.
             message = str(error) if isinstance(error, InputFileError) else f"webex-bulk: {error}"
-            click.echo(message, err=True)
-            ctx.exit(exit_code_for(error))
+            code = exit_code_for(error)
+            output = ctx.meta.get(META_KEY)
+            if isinstance(output, Output):
+                output.error(message, code, reported=error.reported)
+            else:
+                click.echo(message, err=True)
+            ctx.exit(code)
         except KeyboardInterrupt:
             click.echo("webex-bulk: interrupted", err=True)
             ctx.exit(ExitCode.SIGINT)
@@ -107,8 +137,9 @@ def finish(code: ExitCode) -> NoReturn:
 def main() -> None:
     """Provision Webex Calling for a whole tenant from one CSV file.
 
-    Exit codes: 0 all rows fine, 1 fatal error, 2 usage error, 3 some rows rejected or
-    pending, 4 stopped before the end (run again to resume), 129/130/143 interrupted.
+    Exit codes: 0 all rows fine, 1 fatal error, 2 changes pending (plan --detailed-exitcode
+    only), 3 some rows rejected or pending, 4 stopped before the end (run again to resume),
+    5 no run yet (status), 64 usage error, 129/130/143 interrupted.
     """
 
 
@@ -117,13 +148,19 @@ def main() -> None:
 @input_options
 @out_option
 @config_option
+@output_options
 def validate(file: Path, out_dir: Path | None, config_file: Path | None, **flags: Any) -> None:
     """Check FILE offline: file format, every row, duplicates and conflicts; no API call.
 
     Prints rows per entity type and rejections per reason with their first line numbers.
     Exit 0 when every row is valid, 3 when some are rejected or pending, 1 when the file
-    itself cannot be read.
+    itself cannot be read, 64 when it does not exist.
     """
+    output = Output.take("validate", flags)
+    flags.pop("log_level", None)
+    if not output.quiet:
+        for note in env_warnings(os.environ):
+            click.echo(f"warning: {note}", err=True)
     settings = settings_from(flags, config_file)
     source = scan(file, settings)
     report = ValidateReport()
@@ -132,8 +169,10 @@ def validate(file: Path, out_dir: Path | None, config_file: Path | None, **flags
             report.add(item)
             if isinstance(item, Outcome):
                 write(item)
-    click.echo(report.render(source, details=out_dir is None))
-    finish(ExitCode.ROWS_FAILED if report.failed else ExitCode.OK)
+    code = ExitCode.ROWS_FAILED if report.failed else ExitCode.OK
+    output.text(report.render(source, details=out_dir is None))
+    output.document(code, counts=report.counts(), state="valid" if not report.failed else None)
+    finish(code)
 
 
 def _entity_type(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
@@ -228,38 +267,82 @@ def _run_async(work: Callable[[StopControl], Awaitable[T]]) -> T:
     metavar="DURATION",
     help="Stop cleanly after this long, e.g. 8h or 90m (exit 4; run again to resume).",
 )
+@output_options
 def run(
     file: Path, fresh: bool, deadline: str | None, max_duration: str | None, **flags: Any
 ) -> None:
     """Provision the tenant from FILE: idempotent, resumable, within the API's rate limit.
 
     Running the same command again resumes where it stopped. Exit 0 every row success,
-    3 some rows rejected or pending, 4 stopped early, 129/130/143 interrupted, 1 fatal.
+    3 some rows rejected or pending, 4 stopped early, 129/130/143 interrupted, 1 fatal,
+    64 usage error.
     """
+    output = Output.take("run", flags)
+    now = datetime.datetime.now()
     try:
-        seconds_left = window_seconds(deadline, max_duration, datetime.datetime.now())
+        seconds_left = window_seconds(deadline, max_duration, now)
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
-    request = request_from(file, flags, fresh=fresh, seconds_left=seconds_left)
-    result = _run_async(lambda stop: run_file(request, stop, sys.stdout))
-    click.echo(render_summary(result.summary, result.run_dir))
+    note = stop_note(deadline, seconds_left, now) if seconds_left is not None else ""
+    request = request_from(
+        file, flags, fresh=fresh, seconds_left=seconds_left, stop_note=note, quiet=output.quiet
+    )
+    result = _run_async(lambda stop: run_file(request, stop, output.stream))
+    output.text(render_summary(result.summary, result.run_dir))
+    output.document(
+        result.exit_code,
+        run_dir=str(result.run_dir),
+        state=_RUN_END.get(result.exit_code, "incomplete"),
+        counts=counts_of(result.summary),
+        http=http_of(result.summary),
+        stopped=result.summary.get("stopped"),
+        duration_seconds=result.summary.get("duration_seconds"),
+    )
     finish(result.exit_code)
+
+
+#: The state a run's exit code leaves it in (the same names as ``status``).
+_RUN_END = {ExitCode.OK: "complete", ExitCode.ROWS_FAILED: "complete_with_rejections"}
 
 
 @main.command()
 @file_argument
 @engine_options
-def plan(file: Path, **flags: Any) -> None:
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when changes are pending, 0 when nothing would change [default: 0 for both].",
+)
+@output_options
+def plan(file: Path, detailed_exitcode: bool, **flags: Any) -> None:
     """Compare FILE with the tenant, row by row, without sending a single write.
 
     Writes plan.csv (create / update with the fields / unchanged / pending / rejected) into
-    the run directory. Exit 0 when nothing would change, 2 when changes are pending.
+    the run directory. Exit 0 when the plan is made (with --detailed-exitcode: 0 when nothing
+    would change, 2 when changes are pending), 1 fatal, 64 usage error.
     """
-    request = request_from(file, flags)
-    result = _run_async(lambda _stop: plan_file(request, sys.stdout))
+    output = Output.take("plan", flags)
+    request = request_from(file, flags, quiet=output.quiet)
+    result = _run_async(lambda _stop: plan_file(request, output.stream))
+    code = result.exit_code
+    if code is ExitCode.CHANGES_PENDING and not detailed_exitcode:
+        code = ExitCode.OK
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())) or "no rows"
-    click.echo(f"plan: {counts}\nplan.csv: {result.path}")
-    finish(result.exit_code)
+    output.text(f"plan: {counts}\nplan.csv: {result.path}")
+    pending = result.exit_code is ExitCode.CHANGES_PENDING
+    output.document(
+        code,
+        run_dir=str(result.path.parent),
+        state="changes_pending" if pending else "no_changes",
+        counts={
+            "by_status": dict(result.counts),
+            "by_reason": dict(result.by_reason),
+            "by_entity_type": {k: dict(v) for k, v in result.by_entity_type.items()},
+        },
+        http=dict(result.http),
+        plan_file=str(result.path),
+    )
+    finish(code)
 
 
 @main.command()
@@ -282,21 +365,44 @@ def preflight(file: Path, **flags: Any) -> None:
     "run_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
 @config_option
-def status(run_dir: Path | None, config_file: Path | None) -> None:
+@output_options
+def status(run_dir: Path | None, config_file: Path | None, **flags: Any) -> None:
     """Show where a run stands: counts, phase, whether it is running (works mid-run).
 
-    RUN_DIR defaults to the most recently changed run directory under runs/.
+    RUN_DIR defaults to the most recently changed run directory under runs/. Exit 0 complete,
+    3 complete with rejected or pending rows, 4 incomplete or still running, 5 no run yet.
     """
+    output = Output.take("status", flags)
     if run_dir is None:
         run_dir = latest_run_dir(Path(settings_from({}, config_file).runs_root))
-    click.echo(json.dumps(read_status(run_dir), indent=2, default=str))
+    if run_dir is None:
+        if not output.json:
+            click.echo("webex-bulk: no run yet (no run directory under runs/)", err=True)
+        output.document(ExitCode.NO_RUN, state="no_run")
+        finish(ExitCode.NO_RUN)
+    found = read_status(run_dir)
+    state = run_state(found)
+    code = RUN_STATES[state]
+    summary = found.get("summary") or {}
+    output.text(json.dumps({**found, "state": state}, indent=2, default=str))
+    counts = counts_of(summary) if summary else counts_of({"by_status": found.get("counts")})
+    output.document(
+        code,
+        run_dir=str(run_dir),
+        state=state,
+        counts=counts,
+        http=http_of(summary),
+        stopped=summary.get("stopped"),
+        duration_seconds=summary.get("duration_seconds"),
+    )
+    finish(code)
 
 
-def latest_run_dir(runs_root: Path) -> Path:
-    """The most recently changed run directory, or a usage error when there is none."""
+def latest_run_dir(runs_root: Path) -> Path | None:
+    """The most recently changed run directory, or None when there is none."""
     candidates = [p for p in runs_root.glob("*") if (p / "run.json").exists()]
     if not candidates:
-        raise click.UsageError(f"no run directory under {runs_root}/; name one")
+        return None
     return max(candidates, key=lambda p: p.stat().st_mtime)
 
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from webex_bulk.config import Settings, load_settings
+from webex_bulk.config import Settings, env_warnings, load_settings
 from webex_bulk.credentials import Credentials, load_credentials
 from webex_bulk.engine import Caps, RunRequest, parse_only
 from webex_bulk.error_handling import ConfigError
@@ -160,6 +160,8 @@ def request_from(
     *,
     fresh: bool = False,
     seconds_left: float | None = None,
+    stop_note: str = "",
+    quiet: bool = False,
 ) -> RunRequest:
     """Settings, credentials and caps of an engine command; errors name the flag or variable."""
     config_file = flags.pop("config_file")
@@ -176,6 +178,9 @@ def request_from(
         run_dir=run_dir,
         fresh=fresh,
         seconds_left=seconds_left,
+        stop_note=stop_note,
+        notes=tuple(env_warnings(os.environ)),
+        display=not quiet,
     )
 
 

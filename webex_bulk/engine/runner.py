@@ -24,6 +24,8 @@ from webex_bulk.engine.executor import Engine, StopControl
 from webex_bulk.engine.progress import Progress
 from webex_bulk.engine.session import (
     RunRequest,
+    log_end,
+    logged_command,
     new_run_id,
     open_client,
     pass_preflight,
@@ -33,9 +35,7 @@ from webex_bulk.engine.summary import build_summary
 from webex_bulk.error_handling import ExitCode
 from webex_bulk.http import WebexClient
 from webex_bulk.input import InputFile, scan
-from webex_bulk.log import setup_logging
 from webex_bulk.state import (
-    EVENTS_FILE,
     OutcomeWriter,
     ResumeState,
     RunInfo,
@@ -66,12 +66,9 @@ async def run_file(
     settings = request.settings
     source = scan(request.input_path, settings)
     run_dir = resolve_run_dir(request, source)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    secrets = request.credentials.secrets()
-    with (
-        setup_logging(run_dir / EVENTS_FILE, settings.log_format, settings.log_level, secrets),
-        RunLock(run_dir) as lock,
-    ):
+    with logged_command(request, run_dir, "run"), RunLock(run_dir) as lock:
+        if request.stop_note:
+            log.info("run.window", extra={"event_fields": {"note": request.stop_note}})
         for note in lock.notes:
             log.warning("lock.note", extra={"event_fields": {"note": note}})
         run_id = new_run_id()
@@ -89,7 +86,9 @@ async def run_file(
             log.warning("resume.note", extra={"event_fields": {"note": note}})
         if resume.run_info is not None:  # a resumed directory keeps its run id (state_store.md)
             run_id = resume.run_info.run_id
-        return await _run_with_session(request, source, run_dir, run_id, resume, stop, out, timer)
+        result = await _run_with_session(request, source, run_dir, run_id, resume, stop, out, timer)
+        log_end("run", result.exit_code, stopped=result.summary.get("stopped"))
+        return result
 
 
 async def _run_with_session(

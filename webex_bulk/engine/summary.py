@@ -56,6 +56,13 @@ def build_summary(
         **tally.as_dict(),
         "duration_seconds": round(duration, 3),
         "stopped": stopped or None,
+        **http_figures(stats),
+    }
+
+
+def http_figures(stats: ClientStats) -> dict[str, Any]:
+    """The client's figures of a command: requests, writes, 429s, retries, breaker trips."""
+    return {
         "requests": stats.requests,
         "writes": stats.writes,
         "rate_limited": stats.rate_limited,
