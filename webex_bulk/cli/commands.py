@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+import attrs
 import click
 
 from webex_bulk import __version__
@@ -267,9 +268,21 @@ def _run_async(work: Callable[[StopControl], Awaitable[T]]) -> T:
     metavar="DURATION",
     help="Stop cleanly after this long, e.g. 8h or 90m (exit 4; run again to resume).",
 )
+@click.option(
+    "--metrics-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the run's figures here in the Prometheus text format every few seconds and "
+    "at the end (atomically; for node_exporter's textfile collector, name it *.prom).",
+)
 @output_options
 def run(
-    file: Path, fresh: bool, deadline: str | None, max_duration: str | None, **flags: Any
+    file: Path,
+    fresh: bool,
+    deadline: str | None,
+    max_duration: str | None,
+    metrics_file: Path | None,
+    **flags: Any,
 ) -> None:
     """Provision the tenant from FILE: idempotent, resumable, within the API's rate limit.
 
@@ -284,8 +297,11 @@ def run(
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
     note = stop_note(deadline, seconds_left, now) if seconds_left is not None else ""
-    request = request_from(
-        file, flags, fresh=fresh, seconds_left=seconds_left, stop_note=note, quiet=output.quiet
+    request = attrs.evolve(
+        request_from(
+            file, flags, fresh=fresh, seconds_left=seconds_left, stop_note=note, quiet=output.quiet
+        ),
+        metrics_file=metrics_file,
     )
     result = _run_async(lambda stop: run_file(request, stop, output.stream))
     output.text(render_summary(result.summary, result.run_dir))

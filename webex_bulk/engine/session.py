@@ -46,6 +46,7 @@ class RunRequest:
     stop_note: str = ""  # when the window ends, in words (logged as ``run.window``)
     notes: tuple[str, ...] = ()  # warnings found before logging was set up (unknown variables)
     display: bool = True  # a live progress display on a terminal (off with --quiet)
+    metrics_file: Path | None = None  # --metrics-file: the Prometheus textfile of the run
 
 
 def resolve_run_dir(request: RunRequest, source: InputFile) -> Path:
