@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 class LiveDisplay:
     """Two bars on ``stream``: the run (with rate, 429s, ETA) and its current phase."""
 
-    def __init__(self, stream: TextIO) -> None:
-        console = Console(file=stream, highlight=False)
+    def __init__(
+        self, stream: TextIO, *, width: int | None = None, terminal: bool | None = None
+    ) -> None:
+        console = Console(file=stream, highlight=False, width=width, force_terminal=terminal)
         self._bars = RichProgress(
             TextColumn("{task.description}", table_column=Column(width=9, no_wrap=True)),
             BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=8)),
