@@ -161,7 +161,7 @@ def test_the_stop_time_is_said_and_a_past_deadline_means_tomorrow() -> None:
     )
 
 
-def test_a_run_with_a_deadline_logs_its_stop_time(sim: SimulatorProcess, tmp_path: Path) -> None:
+def test_a_run_with_a_time_window_logs_its_stop_time(sim: SimulatorProcess, tmp_path: Path) -> None:
     """run --max-duration logs run.window with the resolved stop time before the first row."""
     sim.side("reset", {})
     result = invoke(
