@@ -149,7 +149,7 @@ def test_template_marks_required_columns_of_every_type() -> None:
 def test_template_unknown_type_suggests_the_closest() -> None:
     """A misspelt --entity-type is a usage error that names the closest type."""
     result = invoke("template", "--entity-type", "hunt-grop")
-    assert result.exit_code == 2
+    assert result.exit_code == 64
     assert "did you mean 'hunt_group'?" in result.output
 
 
@@ -180,7 +180,7 @@ def test_xlsx_template_has_one_sheet_header_and_drop_down_lists(tmp_path: Path) 
 def test_xlsx_template_needs_out() -> None:
     """A workbook is not printed: --format xlsx without --out is a usage error."""
     result = invoke("template", "--format", "xlsx")
-    assert result.exit_code == 2
+    assert result.exit_code == 64
     assert "--out" in result.output
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import json
 import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import click
@@ -22,6 +21,7 @@ import click
 from webex_bulk import __version__
 from webex_bulk.cli.demo import run_demo
 from webex_bulk.cli.export import export_request, location_option, out_file_option, render_export
+from webex_bulk.cli.group import CommandGroup, finish
 from webex_bulk.cli.options import (
     base_url_option,
     concurrency_option,
@@ -40,8 +40,9 @@ from webex_bulk.cli.options import (
     request_from,
     settings_from,
 )
-from webex_bulk.cli.output import META_KEY, Output, counts_of, http_of, output_options
-from webex_bulk.cli.report import RUN_STATES, ValidateReport, outcome_files, run_state
+from webex_bulk.cli.output import Output, counts_of, http_of, output_options
+from webex_bulk.cli.report import ValidateReport, outcome_files
+from webex_bulk.cli.status import status_command
 from webex_bulk.config import env_warnings
 from webex_bulk.engine import (
     StopControl,
@@ -54,7 +55,7 @@ from webex_bulk.engine import (
     stop_note,
     window_seconds,
 )
-from webex_bulk.error_handling import ExitCode, InputFileError, WebexBulkError, exit_code_for
+from webex_bulk.error_handling import ExitCode
 from webex_bulk.input import (
     read_rows,
     scan,
@@ -64,76 +65,14 @@ from webex_bulk.input import (
 )
 from webex_bulk.models import EntityType, Outcome
 from webex_bulk.simulator.cli import simulator_command
-from webex_bulk.state import read_status
 
 T = TypeVar("T")
-
-
-class _UsageError(click.UsageError):
-    """A usage error of any command, exiting 64 (EX_USAGE) rather than click's 2."""
-
-    exit_code = ExitCode.USAGE
-
-    def __init__(self, error: click.UsageError) -> None:
-        super().__init__(error.format_message(), error.ctx)
-
-
-class _Group(click.Group):
-    """The command group that turns domain errors into a message on stderr and an exit code.
-
-    A usage error (unknown flag, bad value, missing input file) exits 64 (EX_USAGE), so that 2
-    can mean "changes pending" for ``plan --detailed-exitcode`` alone.
-    """
-
-    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        try:
-            return super().make_context(*args, **kwargs)
-        except click.UsageError as error:
-            raise _UsageError(error) from None
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except click.UsageError as error:
-            raise _UsageError(error) from None
-        except WebexBulkError as error:
-            # An input file error reads ``FILE:LINE: …`` so that editors can jump to it.
-            message = str(error) if isinstance(error, InputFileError) else f"webex-bulk: {error}"
-            code = exit_code_for(error)
-            output = ctx.meta.get(META_KEY)
-            if isinstance(output, Output):
-                output.error(message, code, reported=error.reported)
-            else:
-                click.echo(message, err=True)
-            ctx.exit(code)
-        except KeyboardInterrupt:
-            click.echo("webex-bulk: interrupted", err=True)
-            ctx.exit(ExitCode.SIGINT)
-        except OSError as error:  # a path the command cannot create or write (read-only, …)
-            click.echo(f"webex-bulk: {os_error_line(error)}", err=True)
-            ctx.exit(ExitCode.FATAL)
-
-
-def os_error_line(error: OSError) -> str:
-    """One line for a file-system error: the path, the cause, what to do."""
-    cause = error.strerror or str(error) or type(error).__name__
-    if not error.filename:
-        return f"{cause} ({type(error).__name__})"
-    return (
-        f"{error.filename}: {cause} — make the path writable (or choose another --run-dir / "
-        "--out), then run the same command again"
-    )
-
-
-def finish(code: ExitCode) -> NoReturn:
-    """End the command with an exit code."""
-    raise click.exceptions.Exit(int(code))
 
 
 # -- commands --------------------------------------------------------------------------------
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="webex-bulk")
 def main() -> None:
     """Provision Webex Calling for a whole tenant from one CSV file.
@@ -377,52 +316,6 @@ def preflight(file: Path, **flags: Any) -> None:
 
 
 @main.command()
-@click.argument(
-    "run_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
-@config_option
-@output_options
-def status(run_dir: Path | None, config_file: Path | None, **flags: Any) -> None:
-    """Show where a run stands: counts, phase, whether it is running (works mid-run).
-
-    RUN_DIR defaults to the most recently changed run directory under runs/. Exit 0 complete,
-    3 complete with rejected or pending rows, 4 incomplete or still running, 5 no run yet.
-    """
-    output = Output.take("status", flags)
-    if run_dir is None:
-        run_dir = latest_run_dir(Path(settings_from({}, config_file).runs_root))
-    if run_dir is None:
-        if not output.json:
-            click.echo("webex-bulk: no run yet (no run directory under runs/)", err=True)
-        output.document(ExitCode.NO_RUN, state="no_run")
-        finish(ExitCode.NO_RUN)
-    found = read_status(run_dir)
-    state = run_state(found)
-    code = RUN_STATES[state]
-    summary = found.get("summary") or {}
-    output.text(json.dumps({**found, "state": state}, indent=2, default=str))
-    counts = counts_of(summary) if summary else counts_of({"by_status": found.get("counts")})
-    output.document(
-        code,
-        run_dir=str(run_dir),
-        state=state,
-        counts=counts,
-        http=http_of(summary),
-        stopped=summary.get("stopped"),
-        duration_seconds=summary.get("duration_seconds"),
-    )
-    finish(code)
-
-
-def latest_run_dir(runs_root: Path) -> Path | None:
-    """The most recently changed run directory, or None when there is none."""
-    candidates = [p for p in runs_root.glob("*") if (p / "run.json").exists()]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda p: p.stat().st_mtime)
-
-
-@main.command()
 @click.option(
     "--keep",
     type=click.Path(file_okay=False, path_type=Path),
@@ -470,4 +363,5 @@ def export(
     click.echo(render_export(result), err=True)
 
 
+main.add_command(status_command)
 main.add_command(simulator_command)
