@@ -41,19 +41,21 @@ class CommandGroup(click.Group):
         except WebexBulkError as error:
             # An input file error reads ``FILE:LINE: …`` so that editors can jump to it.
             message = str(error) if isinstance(error, InputFileError) else f"webex-bulk: {error}"
-            code = exit_code_for(error)
-            output = ctx.meta.get(META_KEY)
-            if isinstance(output, Output):
-                output.error(message, code, reported=error.reported)
-            else:
-                click.echo(message, err=True)
-            ctx.exit(code)
+            _report(ctx, message, exit_code_for(error), reported=error.reported)
         except KeyboardInterrupt:
-            click.echo("webex-bulk: interrupted", err=True)
-            ctx.exit(ExitCode.SIGINT)
+            _report(ctx, "webex-bulk: interrupted", ExitCode.SIGINT, reported=False)
         except OSError as error:  # a path the command cannot create or write (read-only, …)
-            click.echo(f"webex-bulk: {os_error_line(error)}", err=True)
-            ctx.exit(ExitCode.FATAL)
+            _report(ctx, f"webex-bulk: {os_error_line(error)}", ExitCode.FATAL, reported=False)
+
+
+def _report(ctx: click.Context, message: str, code: ExitCode, *, reported: bool) -> NoReturn:
+    """The error once on stderr (as the command's output mode wants it), then its exit code."""
+    output = ctx.meta.get(META_KEY)
+    if isinstance(output, Output):
+        output.error(message, code, reported=reported)
+    else:
+        click.echo(message, err=True)
+    ctx.exit(code)
 
 
 def os_error_line(error: OSError) -> str:
