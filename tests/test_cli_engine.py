@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from webex_bulk.cli.commands import main
-from webex_bulk.engine import window_seconds
+from webex_bulk.engine import stop_note, window_seconds
 from webex_bulk.simulator import SimulatorProcess, simulator_process
 from webex_bulk.state import RunLock
 
@@ -41,11 +41,11 @@ def invoke(sim: SimulatorProcess, tmp_path: Path, *args: str, token: str | None 
 
 
 def test_plan_run_plan_status_on_the_example(sim: SimulatorProcess, tmp_path: Path) -> None:
-    """plan says changes (2), run finishes with bad rows (3), plan then says nothing (0)."""
+    """plan --detailed-exitcode says changes (2), run ends with bad rows (3), then nothing (0)."""
     sim.side("reset", {})
-    before = invoke(sim, tmp_path, "plan", str(EXAMPLE))
+    before = invoke(sim, tmp_path, "plan", "--detailed-exitcode", str(EXAMPLE))
     run = invoke(sim, tmp_path, "run", str(EXAMPLE))
-    after = invoke(sim, tmp_path, "plan", str(EXAMPLE))
+    after = invoke(sim, tmp_path, "plan", "--detailed-exitcode", str(EXAMPLE))
     status = invoke(sim, tmp_path, "status")
     assert before.exit_code == 2, before.output
     assert "create 89" in before.output
@@ -118,9 +118,9 @@ def test_only_runs_the_named_entity_types(sim: SimulatorProcess, tmp_path: Path)
 
 
 def test_bad_only_value_is_a_usage_error(sim: SimulatorProcess, tmp_path: Path) -> None:
-    """--only with an unknown type is a usage error naming the type (exit 2)."""
+    """--only with an unknown type is a usage error naming the type (exit 64)."""
     result = invoke(sim, tmp_path, "run", str(EXAMPLE), "--only", "usr")
-    assert result.exit_code == 2
+    assert result.exit_code == 64
     assert "usr" in result.output
 
 
@@ -148,3 +148,25 @@ def test_window_seconds_refuses_unreadable_values(
     """An unreadable --deadline or --max-duration is an error saying how to write it."""
     with pytest.raises(ValueError, match="write it"):
         window_seconds(deadline, duration, datetime.datetime(2026, 1, 1))
+
+
+def test_the_stop_time_is_said_and_a_past_deadline_means_tomorrow() -> None:
+    """--deadline 04:00 at 05:00 stops at 04:00 tomorrow, and the note says so."""
+    now = datetime.datetime(2026, 1, 1, 5, 0)
+    later = stop_note("06:00", window_seconds("06:00", None, now) or 0, now)
+    past = stop_note("04:00", window_seconds("04:00", None, now) or 0, now)
+    assert later == "the run stops by 2026-01-01 06:00 local time"
+    assert past == (
+        "the run stops by 2026-01-02 04:00 local time (04:00 has already passed today, so tomorrow)"
+    )
+
+
+def test_a_run_with_a_time_window_logs_its_stop_time(sim: SimulatorProcess, tmp_path: Path) -> None:
+    """run --max-duration logs run.window with the resolved stop time before the first row."""
+    sim.side("reset", {})
+    result = invoke(
+        sim, tmp_path, "run", str(EXAMPLE), "--only", "location", "--max-duration", "8h"
+    )
+    assert result.exit_code == 3, result.output
+    assert "run.window" in result.stderr
+    assert "the run stops by" in result.stderr

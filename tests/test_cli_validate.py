@@ -150,7 +150,7 @@ def test_template_marks_required_columns_of_every_type() -> None:
 def test_template_unknown_type_suggests_the_closest() -> None:
     """A misspelt --entity-type is a usage error that names the closest type."""
     result = invoke("template", "--entity-type", "hunt-grop")
-    assert result.exit_code == 2
+    assert result.exit_code == 64
     assert "did you mean 'hunt_group'?" in result.output
 
 
@@ -181,7 +181,7 @@ def test_xlsx_template_has_one_sheet_header_and_drop_down_lists(tmp_path: Path) 
 def test_xlsx_template_needs_out() -> None:
     """A workbook is not printed: --format xlsx without --out is a usage error."""
     result = invoke("template", "--format", "xlsx")
-    assert result.exit_code == 2
+    assert result.exit_code == 64
     assert "--out" in result.output
 
 
@@ -293,8 +293,10 @@ def test_bad_setting_exits_1_naming_its_source(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
-    """A path that does not exist is a usage error (exit 2)."""
-    assert invoke("validate", str(tmp_path / "nope.csv")).exit_code == 2
+    """A path that does not exist is a usage error (exit 64, EX_USAGE), not plan's 2."""
+    result = invoke("validate", str(tmp_path / "nope.csv"))
+    assert result.exit_code == 64
+    assert "nope.csv" in result.stderr
 
 
 def test_version() -> None:

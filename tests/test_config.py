@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from webex_bulk.config import AUTO, SPECS, Settings, load_settings
+from webex_bulk.config import AUTO, SPECS, Settings, env_warnings, load_settings
 from webex_bulk.credentials import load_credentials
 from webex_bulk.error_handling import ConfigError
 
@@ -54,10 +54,31 @@ def test_unknown_key_in_the_file_names_key_and_file(tmp_path: Path) -> None:
     assert "known settings" in str(caught.value)
 
 
-def test_unknown_environment_variable_is_named() -> None:
-    """An unknown WEBEX_BULK_* variable is an error naming the variable."""
-    with pytest.raises(ConfigError, match="WEBEX_BULK_SPEED"):
-        load_settings({}, {"WEBEX_BULK_SPEED": "9"}, None)
+def test_unknown_environment_variable_is_a_warning_naming_the_closest_key() -> None:
+    """An unknown WEBEX_BULK_* variable is ignored with a warning that suggests a known key."""
+    env = {"WEBEX_BULK_CONCURENCY": "9"}
+    assert load_settings({}, env, None) == load_settings({}, {}, None)
+    assert env_warnings(env) == [
+        "environment variable WEBEX_BULK_CONCURENCY is not a setting and is ignored; "
+        "did you mean WEBEX_BULK_CONCURRENCY?"
+    ]
+
+
+def test_kubernetes_service_link_variables_are_ignored_silently() -> None:
+    """Variables Kubernetes injects for a Service named webex-bulk are no settings, no warnings."""
+    env = {
+        "WEBEX_BULK_PORT": "tcp://10.0.0.7:443",
+        "WEBEX_BULK_SERVICE_HOST": "10.0.0.7",
+        "WEBEX_BULK_SERVICE_PORT": "443",
+        "WEBEX_BULK_SERVICE_PORT_HTTPS": "443",
+        "WEBEX_BULK_PORT_443_TCP": "tcp://10.0.0.7:443",
+        "WEBEX_BULK_PORT_443_TCP_PROTO": "tcp",
+        "WEBEX_BULK_PORT_443_TCP_PORT": "443",
+        "WEBEX_BULK_PORT_443_TCP_ADDR": "10.0.0.7",
+        "WEBEX_BULK_RATE": "7",
+    }
+    assert load_settings({}, env, None).rate == 7
+    assert env_warnings(env) == []
 
 
 @pytest.mark.parametrize(

@@ -298,7 +298,7 @@ def parse_run(args: list[str], root: Path) -> click.Context:
 def settings_of(context: click.Context, env: dict[str, str]) -> Settings:
     """The settings a parsed ``run`` would use: its flags > the environment > its --config."""
     not_settings = {"file", "fresh", "deadline", "max_duration", "config_file", "run_dir"}
-    not_settings |= {"only", "limit"}
+    not_settings |= {"only", "limit", "output_format", "quiet", "metrics_file"}
     flags = {k: v for k, v in context.params.items() if k not in not_settings}
     env = {k: v for k, v in env.items() if k not in SECRET_ENV_VARS}
     return load_settings(flags, env, context.params["config_file"])

@@ -150,6 +150,23 @@ def edge_violation(owner: str, target: str) -> str | None:
 
 #: The one module that may catch or test for aiohttp's exceptions (the rest see ``Failure``).
 TRANSLATOR = "http.transport"
+#: Libraries that one module owns: the terminal display, the metrics textfile format.
+OWNED_LIBRARIES = {"rich": "engine.display", "prometheus_client": "engine.metrics"}
+
+
+def library_roots(tree: ast.AST) -> set[str]:
+    """The top-level names of the absolute imports of a module."""
+    roots = {
+        alias.name.split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Import)
+        for alias in n.names
+    }
+    return roots | {
+        n.module.split(".")[0]
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and n.module and not n.level
+    }
 
 
 def aiohttp_exception_checks(tree: ast.AST) -> list[int]:
@@ -179,17 +196,7 @@ def violations(owner: str, source: str) -> list[str]:
                 if problem:
                     found.append(f"{owner} (line {node.lineno}) imports {target}: {problem}")
     if is_pure(owner):
-        roots = {
-            alias.name.split(".")[0]
-            for n in ast.walk(tree)
-            if isinstance(n, ast.Import)
-            for alias in n.names
-        }
-        roots |= {
-            n.module.split(".")[0]
-            for n in ast.walk(tree)
-            if isinstance(n, ast.ImportFrom) and n.module and not n.level
-        }
+        roots = library_roots(tree)
         found.extend(f"{owner}: a pure module imports {m}" for m in sorted(roots & IMPURE_IMPORTS))
         found.extend(f"{owner}: a pure module reads the clock: {c}" for c in clock_reads(tree))
     if unit_of(owner) != SIMULATOR and owner != TRANSLATOR:
@@ -197,6 +204,10 @@ def violations(owner: str, source: str) -> list[str]:
             f"{owner} (line {line}): aiohttp exceptions are translated in {TRANSLATOR} only"
             for line in aiohttp_exception_checks(tree)
         )
+    for library in sorted(library_roots(tree)):
+        keeper = OWNED_LIBRARIES.get(library)
+        if keeper is not None and owner != keeper:
+            found.append(f"{owner}: {library} is used in {keeper} alone")
     if unit_of(owner) not in {"cli", SIMULATOR} and "asyncio.run(" in source:
         found.append(f"{owner}: asyncio.run belongs to cli alone")
     return found
@@ -281,6 +292,8 @@ def test_no_module_import_cycle() -> None:
             "translated in http.transport only",
         ),
         ("engine.executor", "import aiohttp\nisinstance(e, aiohttp.ClientError)", "translated"),
+        ("engine.progress", "from rich.console import Console", "rich is used in engine.display"),
+        ("cli.commands", "import prometheus_client", "used in engine.metrics alone"),
     ],
 )
 def test_the_checker_catches_each_kind_of_violation(owner: str, source: str, expected: str) -> None:

@@ -7,8 +7,10 @@ Bottom layer: reads files it is given, never the network or the clock.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -229,6 +231,11 @@ class Settings:
     runs_root: str = attrs.field(
         default="runs", converter=_text, metadata=_about("folder that holds run directories")
     )
+    ca_bundle: str | None = attrs.field(
+        default=None,
+        converter=_optional_text,
+        metadata=_about("PEM file of extra CA certificates trusted for HTTPS (a corporate proxy)"),
+    )
     log_format: str = attrs.field(
         default="human",
         converter=_text,
@@ -298,18 +305,17 @@ def load_settings(
 ) -> Settings:
     """Build the settings: flags > ``WEBEX_BULK_*`` env vars > TOML file > defaults.
 
-    ``flags`` holds only the flags the user actually gave (None values are ignored).
+    ``flags`` holds only the flags the user actually gave (None values are ignored). A
+    ``WEBEX_BULK_*`` variable that is no setting is left out here; ``env_warnings`` names it.
     """
     values: dict[str, object] = {}
     if config_file is not None:
         for key, value in read_config_file(config_file).items():
             values[key] = _check(key, value, f"config file {config_file}")
     for name, value in (env if env is not None else os.environ).items():
-        if name.startswith(ENV_PREFIX) and name not in SECRET_ENV_VARS:
-            key = name[len(ENV_PREFIX) :].lower()
-            if key in NON_SETTING_ENV_KEYS:
-                continue
-            values[key] = _check(key, value, f"environment variable {name}")
+        setting = _setting_key(name)
+        if setting is not None and setting in SPECS:
+            values[setting] = _check(setting, value, f"environment variable {name}")
     for key, value in (flags or {}).items():
         if value is not None:
             values[key] = _check(key, value, f"flag --{key.replace('_', '-')}")
@@ -329,3 +335,29 @@ SECRET_ENV_VARS = frozenset(
 )
 #: Other ``WEBEX_BULK_*`` variables that are not settings (read elsewhere).
 NON_SETTING_ENV_KEYS = frozenset({"config"})
+
+# Kubernetes injects these for a Service named ``webex-bulk`` (service links): never settings.
+_SERVICE_LINK = re.compile(
+    r"WEBEX_BULK_(SERVICE_HOST|SERVICE_PORT(_\w+)?|PORT(_\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)"
+)
+
+
+def _setting_key(name: str) -> str | None:
+    """The setting a variable names, or None for a variable that is not a candidate setting."""
+    if not name.startswith(ENV_PREFIX) or name in SECRET_ENV_VARS or _SERVICE_LINK.fullmatch(name):
+        return None
+    key = name[len(ENV_PREFIX) :].lower()
+    return None if key in NON_SETTING_ENV_KEYS else key
+
+
+def env_warnings(env: Mapping[str, str]) -> list[str]:
+    """One line per ``WEBEX_BULK_*`` variable that is no setting, naming the closest known one."""
+    notes = []
+    for name in sorted(env):
+        key = _setting_key(name)
+        if key is None or key in SPECS:
+            continue
+        close = difflib.get_close_matches(key, list(SPECS), n=1)
+        hint = f"; did you mean {ENV_PREFIX}{close[0].upper()}?" if close else ""
+        notes.append(f"environment variable {name} is not a setting and is ignored{hint}")
+    return notes

@@ -93,12 +93,13 @@ TRANSIENT_PENDING_REASONS = frozenset(
 class ExitCode(enum.IntEnum):
     """The exit codes of every command (DESIGN §13): an external contract, like the reason codes."""
 
-    OK = 0  # every row success (plan: nothing to change)
+    OK = 0  # every row success (plan: done; status: the run is complete)
     FATAL = 1  # config, input file, auth, preflight, lock, file system
-    CHANGES_PENDING = 2  # plan only: the tenant differs from the file
-    USAGE = 2  # bad command line: click's own exit code for a usage error
+    CHANGES_PENDING = 2  # plan --detailed-exitcode only: the tenant differs from the file
     ROWS_FAILED = 3  # finished, some rows rejected or pending
     STOPPED = 4  # stopped before the end (breaker, deadline); run again to resume
+    NO_RUN = 5  # status only: no run directory holds a run yet
+    USAGE = 64  # bad command line or missing input file (sysexits.h EX_USAGE)
     SIGHUP = 129  # interrupted (128 + the signal's number); run again to resume
     SIGINT = 130
     SIGTERM = 143
@@ -137,6 +138,9 @@ def exit_code_for(error: BaseException) -> ExitCode:
 
 class WebexBulkError(Exception):
     """Base of every error the tool raises on purpose."""
+
+    #: Already logged as a ``run.fatal`` event (stderr and ``events.log``): not printed twice.
+    reported: bool = False
 
 
 class FatalError(WebexBulkError):

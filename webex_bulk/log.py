@@ -176,11 +176,9 @@ class JsonFormatter(logging.Formatter):
 class HumanFormatter(logging.Formatter):
     """``12:03:04 warning request.retry path=/people attempt=2``: one line per record."""
 
-    def __init__(self, redactor: Redactor, *, clear_line: bool = False) -> None:
+    def __init__(self, redactor: Redactor) -> None:
         super().__init__()
         self._redactor = redactor
-        # On a terminal, wipe a live progress line first so the record does not run into it.
-        self._prefix = "\r\x1b[K" if clear_line else ""
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as one human line; traceback details stay in ``events.log``."""
@@ -190,7 +188,7 @@ class HumanFormatter(logging.Formatter):
         parts += [f"{key}={_human(value)}" for key, value in fields.items()]
         if getattr(record, "exc_summary", None):
             parts.append(f"error={_human(record.__dict__['exc_summary'])}")
-        return self._prefix + self._redactor.exact(" ".join(parts))
+        return self._redactor.exact(" ".join(parts))
 
 
 def _human(value: Any) -> str:
@@ -202,6 +200,24 @@ def _human(value: Any) -> str:
 
 def _not_progress(record: logging.LogRecord) -> bool:
     return record.msg != "progress"
+
+
+def _not_fatal(record: logging.LogRecord) -> bool:
+    # A human reads a fatal error once, as the command line's own ``webex-bulk: …`` line.
+    return record.msg != "run.fatal"
+
+
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is now: a live display may route it above itself."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return is_tty(sys.stderr)
 
 
 @contextlib.contextmanager
@@ -219,23 +235,23 @@ def setup_logging(
     events whatever ``level`` says; stderr shows ``level`` and up, human or ``json``. Yields the
     redactor so secrets learned later (a refreshed token) can be added; see also ``add_secret``.
     """
-    stream = stream if stream is not None else sys.stderr
+    console_stream: Any = stream if stream is not None else _CurrentStderr()
     redactor = Redactor(secrets)
     redacting = RedactingFilter(redactor)
     threshold = logging.getLevelName(level.upper())
     if not isinstance(threshold, int):
         raise ValueError(f"unknown log level {level!r}")
-    tty = is_tty(stream)
-    console = logging.StreamHandler(stream)
+    tty = is_tty(console_stream)
+    console = logging.StreamHandler(console_stream)
     console.setLevel(threshold)
     console.addFilter(redacting)
     if tty:  # the live progress display already shows what a progress event would say
         console.addFilter(_not_progress)
-    console.setFormatter(
-        JsonFormatter(redactor)
-        if log_format == "json"
-        else HumanFormatter(redactor, clear_line=tty)
-    )
+    if log_format == "json":
+        console.setFormatter(JsonFormatter(redactor))
+    else:
+        console.addFilter(_not_fatal)
+        console.setFormatter(HumanFormatter(redactor))
     handlers: list[logging.Handler] = [console]
     package_level = threshold
     if events_file is not None:

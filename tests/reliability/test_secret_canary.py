@@ -222,7 +222,10 @@ def test_canaries_never_leave_the_process_through_the_cli(tmp_path: Path, figure
     with simulator_process(config) as sim:
         env = child_env(sim.base_url, secrets["access_token"], token_file)
         steps = [
-            ("plan", ["plan", str(csv_path), "--run-dir", str(runs / "plan")]),
+            (
+                "plan",
+                ["plan", "--detailed-exitcode", str(csv_path), "--run-dir", str(runs / "plan")],
+            ),
             ("run", ["run", str(csv_path), "--run-dir", str(runs / "main")]),
             ("status", ["status", str(runs / "main")]),
             ("rerun", ["run", str(csv_path), "--run-dir", str(runs / "main"), "--fresh"]),
@@ -251,7 +254,7 @@ def test_canaries_never_leave_the_process_through_the_cli(tmp_path: Path, figure
         outputs["refused:stdout"] = refused.stdout
         outputs["refused:stderr"] = refused.stderr
         counts = sim.side("counts")
-    assert codes == {"plan": 2, "run": 3, "status": 0, "rerun": 3, "preflight": 0}, outputs
+    assert codes == {"plan": 2, "run": 3, "status": 3, "rerun": 3, "preflight": 0}, outputs
     assert refused.returncode == 1
     assert b"refresh" in refused.stderr
     assert counts["by_route"].get("POST /v1/access_token", 0) >= 2  # tokens did expire

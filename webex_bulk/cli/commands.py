@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import json
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
+import attrs
 import click
 
 from webex_bulk import __version__
 from webex_bulk.cli.demo import run_demo
 from webex_bulk.cli.export import export_request, location_option, out_file_option, render_export
+from webex_bulk.cli.group import CommandGroup, finish
 from webex_bulk.cli.options import (
     base_url_option,
     concurrency_option,
@@ -38,8 +40,11 @@ from webex_bulk.cli.options import (
     request_from,
     settings_from,
 )
+from webex_bulk.cli.output import Output, counts_of, http_of, output_options
 from webex_bulk.cli.report import ValidateReport, outcome_files
+from webex_bulk.cli.status import status_command
 from webex_bulk.cli.unlock import unlock_command
+from webex_bulk.config import env_warnings
 from webex_bulk.engine import (
     StopControl,
     export_tenant,
@@ -48,9 +53,10 @@ from webex_bulk.engine import (
     raise_on_failure,
     render_summary,
     run_file,
+    stop_note,
     window_seconds,
 )
-from webex_bulk.error_handling import ExitCode, InputFileError, WebexBulkError, exit_code_for
+from webex_bulk.error_handling import ExitCode
 from webex_bulk.input import (
     read_rows,
     scan,
@@ -60,56 +66,21 @@ from webex_bulk.input import (
 )
 from webex_bulk.models import EntityType, Outcome
 from webex_bulk.simulator.cli import simulator_command
-from webex_bulk.state import read_status
 
 T = TypeVar("T")
-
-
-class _Group(click.Group):
-    """The command group that turns domain errors into a message on stderr and an exit code."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except WebexBulkError as error:
-            # An input file error reads ``FILE:LINE: …`` so that editors can jump to it.
-            message = str(error) if isinstance(error, InputFileError) else f"webex-bulk: {error}"
-            click.echo(message, err=True)
-            ctx.exit(exit_code_for(error))
-        except KeyboardInterrupt:
-            click.echo("webex-bulk: interrupted", err=True)
-            ctx.exit(ExitCode.SIGINT)
-        except OSError as error:  # a path the command cannot create or write (read-only, …)
-            click.echo(f"webex-bulk: {os_error_line(error)}", err=True)
-            ctx.exit(ExitCode.FATAL)
-
-
-def os_error_line(error: OSError) -> str:
-    """One line for a file-system error: the path, the cause, what to do."""
-    cause = error.strerror or str(error) or type(error).__name__
-    if not error.filename:
-        return f"{cause} ({type(error).__name__})"
-    return (
-        f"{error.filename}: {cause} — make the path writable (or choose another --run-dir / "
-        "--out), then run the same command again"
-    )
-
-
-def finish(code: ExitCode) -> NoReturn:
-    """End the command with an exit code."""
-    raise click.exceptions.Exit(int(code))
 
 
 # -- commands --------------------------------------------------------------------------------
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="webex-bulk")
 def main() -> None:
     """Provision Webex Calling for a whole tenant from one CSV file.
 
-    Exit codes: 0 all rows fine, 1 fatal error, 2 usage error, 3 some rows rejected or
-    pending, 4 stopped before the end (run again to resume), 129/130/143 interrupted.
+    Exit codes: 0 all rows fine, 1 fatal error, 2 changes pending (plan --detailed-exitcode
+    only), 3 some rows rejected or pending, 4 stopped before the end (run again to resume),
+    5 no run yet (status), 64 usage error, 129/130/143 interrupted.
     """
 
 
@@ -118,13 +89,19 @@ def main() -> None:
 @input_options
 @out_option
 @config_option
+@output_options
 def validate(file: Path, out_dir: Path | None, config_file: Path | None, **flags: Any) -> None:
     """Check FILE offline: file format, every row, duplicates and conflicts; no API call.
 
     Prints rows per entity type and rejections per reason with their first line numbers.
     Exit 0 when every row is valid, 3 when some are rejected or pending, 1 when the file
-    itself cannot be read.
+    itself cannot be read, 64 when it does not exist.
     """
+    output = Output.take("validate", flags)
+    flags.pop("log_level", None)
+    if not output.quiet:
+        for note in env_warnings(os.environ):
+            click.echo(f"warning: {note}", err=True)
     settings = settings_from(flags, config_file)
     source = scan(file, settings)
     report = ValidateReport()
@@ -133,8 +110,10 @@ def validate(file: Path, out_dir: Path | None, config_file: Path | None, **flags
             report.add(item)
             if isinstance(item, Outcome):
                 write(item)
-    click.echo(report.render(source, details=out_dir is None))
-    finish(ExitCode.ROWS_FAILED if report.failed else ExitCode.OK)
+    code = ExitCode.ROWS_FAILED if report.failed else ExitCode.OK
+    output.text(report.render(source, details=out_dir is None))
+    output.document(code, counts=report.counts(), state="valid" if not report.failed else None)
+    finish(code)
 
 
 def _entity_type(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
@@ -235,39 +214,98 @@ def _run_async(work: Callable[[StopControl], Awaitable[T]]) -> T:
     metavar="DURATION",
     help="Stop cleanly after this long, e.g. 8h or 90m (exit 4; run again to resume).",
 )
+@click.option(
+    "--metrics-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the run's figures here in the Prometheus text format every few seconds and "
+    "at the end (atomically; for node_exporter's textfile collector, name it *.prom).",
+)
+@output_options
 def run(
-    file: Path, fresh: bool, deadline: str | None, max_duration: str | None, **flags: Any
+    file: Path,
+    fresh: bool,
+    deadline: str | None,
+    max_duration: str | None,
+    metrics_file: Path | None,
+    **flags: Any,
 ) -> None:
     """Provision the tenant from FILE: idempotent, resumable, within the API's rate limit.
 
     Running the same command again resumes where it stopped; after a complete run it starts a
     new pass that looks every row up again. Exit 0 every row success,
-    3 some rows rejected or pending, 4 stopped early, 129/130/143 interrupted, 1 fatal.
+    3 some rows rejected or pending, 4 stopped early, 129/130/143 interrupted, 1 fatal,
+    64 usage error.
     """
+    output = Output.take("run", flags)
+    now = datetime.datetime.now()
     try:
-        seconds_left = window_seconds(deadline, max_duration, datetime.datetime.now())
+        seconds_left = window_seconds(deadline, max_duration, now)
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
-    request = request_from(file, flags, fresh=fresh, seconds_left=seconds_left)
-    result = _run_async(lambda stop: run_file(request, stop, sys.stdout))
-    click.echo(render_summary(result.summary, result.run_dir))
+    note = stop_note(deadline, seconds_left, now) if seconds_left is not None else ""
+    request = attrs.evolve(
+        request_from(
+            file, flags, fresh=fresh, seconds_left=seconds_left, stop_note=note, quiet=output.quiet
+        ),
+        metrics_file=metrics_file,
+    )
+    result = _run_async(lambda stop: run_file(request, stop, output.stream))
+    output.text(render_summary(result.summary, result.run_dir))
+    output.document(
+        result.exit_code,
+        run_dir=str(result.run_dir),
+        state=_RUN_END.get(result.exit_code, "incomplete"),
+        counts=counts_of(result.summary),
+        http=http_of(result.summary),
+        stopped=result.summary.get("stopped"),
+        duration_seconds=result.summary.get("duration_seconds"),
+    )
     finish(result.exit_code)
+
+
+#: The state a run's exit code leaves it in (the same names as ``status``).
+_RUN_END = {ExitCode.OK: "complete", ExitCode.ROWS_FAILED: "complete_with_rejections"}
 
 
 @main.command()
 @file_argument
 @engine_options
-def plan(file: Path, **flags: Any) -> None:
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when changes are pending, 0 when nothing would change [default: 0 for both].",
+)
+@output_options
+def plan(file: Path, detailed_exitcode: bool, **flags: Any) -> None:
     """Compare FILE with the tenant, row by row, without sending a single write.
 
     Writes plan.csv (create / update with the fields / unchanged / pending / rejected) into
-    the run directory. Exit 0 when nothing would change, 2 when changes are pending.
+    the run directory. Exit 0 when the plan is made (with --detailed-exitcode: 0 when nothing
+    would change, 2 when changes are pending), 1 fatal, 64 usage error.
     """
-    request = request_from(file, flags)
-    result = _run_async(lambda _stop: plan_file(request, sys.stdout))
+    output = Output.take("plan", flags)
+    request = request_from(file, flags, quiet=output.quiet)
+    result = _run_async(lambda _stop: plan_file(request, output.stream))
+    code = result.exit_code
+    if code is ExitCode.CHANGES_PENDING and not detailed_exitcode:
+        code = ExitCode.OK
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())) or "no rows"
-    click.echo(f"plan: {counts}\nplan.csv: {result.path}")
-    finish(result.exit_code)
+    output.text(f"plan: {counts}\nplan.csv: {result.path}")
+    pending = result.exit_code is ExitCode.CHANGES_PENDING
+    output.document(
+        code,
+        run_dir=str(result.path.parent),
+        state="changes_pending" if pending else "no_changes",
+        counts={
+            "by_status": dict(result.counts),
+            "by_reason": dict(result.by_reason),
+            "by_entity_type": {k: dict(v) for k, v in result.by_entity_type.items()},
+        },
+        http=dict(result.http),
+        plan_file=str(result.path),
+    )
+    finish(code)
 
 
 @main.command()
@@ -283,29 +321,6 @@ def preflight(file: Path, **flags: Any) -> None:
     for check in checks:
         click.echo(check.line())
     raise_on_failure(checks)
-
-
-@main.command()
-@click.argument(
-    "run_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
-@config_option
-def status(run_dir: Path | None, config_file: Path | None) -> None:
-    """Show where a run stands: counts, phase, whether it is running (works mid-run).
-
-    RUN_DIR defaults to the most recently changed run directory under runs/.
-    """
-    if run_dir is None:
-        run_dir = latest_run_dir(Path(settings_from({}, config_file).runs_root))
-    click.echo(json.dumps(read_status(run_dir), indent=2, default=str))
-
-
-def latest_run_dir(runs_root: Path) -> Path:
-    """The most recently changed run directory, or a usage error when there is none."""
-    candidates = [p for p in runs_root.glob("*") if (p / "run.json").exists()]
-    if not candidates:
-        raise click.UsageError(f"no run directory under {runs_root}/; name one")
-    return max(candidates, key=lambda p: p.stat().st_mtime)
 
 
 @main.command()
@@ -356,5 +371,6 @@ def export(
     click.echo(render_export(result), err=True)
 
 
+main.add_command(status_command)
 main.add_command(simulator_command)
 main.add_command(unlock_command)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from webex_bulk.config import Settings, load_settings
+from webex_bulk.config import Settings, env_warnings, load_settings
 from webex_bulk.credentials import Credentials, load_credentials
 from webex_bulk.engine import Caps, RunRequest, parse_only
 from webex_bulk.error_handling import ConfigError
@@ -116,6 +116,13 @@ run_dir_option = click.option(
     default=None,
     help="Run directory [default: runs/<file stem>-<sha256[:12]>].",
 )
+ca_bundle_option = click.option(
+    "--ca-bundle",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="PEM file of CA certificates to trust besides the system's, e.g. a corporate "
+    "proxy's (SSL_CERT_FILE is honoured too; HTTPS_PROXY and NO_PROXY as well).",
+)
 only_option = click.option(
     "--only", default=None, metavar="TYPES", help="Only these entity types, e.g. user,workspace."
 )
@@ -134,6 +141,7 @@ def engine_options(function: F) -> F:
         log_level_option,
         log_format_option,
         base_url_option,
+        ca_bundle_option,
         org_option,
         rate_option,
         concurrency_option,
@@ -152,6 +160,8 @@ def request_from(
     *,
     fresh: bool = False,
     seconds_left: float | None = None,
+    stop_note: str = "",
+    quiet: bool = False,
 ) -> RunRequest:
     """Settings, credentials and caps of an engine command; errors name the flag or variable."""
     config_file = flags.pop("config_file")
@@ -168,6 +178,9 @@ def request_from(
         run_dir=run_dir,
         fresh=fresh,
         seconds_left=seconds_left,
+        stop_note=stop_note,
+        notes=tuple(env_warnings(os.environ)),
+        display=not quiet,
     )
 
 

@@ -1,5 +1,6 @@
 """``validate``'s report: rows per entity type and status, rejections per reason with their
-first line numbers; and its ``--out`` files, written like a run's ``rejected.csv``/``pending.csv``.
+first line numbers; its ``--out`` files, written like a run's ``rejected.csv``/``pending.csv``;
+and the state of a run as ``status`` reports it.
 """
 
 from __future__ import annotations
@@ -8,8 +9,9 @@ import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-from webex_bulk.error_handling import Status
+from webex_bulk.error_handling import ExitCode, Status
 from webex_bulk.input import OUTPUT_COLUMNS, InputFile
 from webex_bulk.models import EntityType, Outcome, Row
 from webex_bulk.state import csv_table, outcome_cells, output_columns
@@ -42,6 +44,20 @@ class ValidateReport:
         lines = self.by_reason.setdefault(reason, [])
         if len(lines) < _FIRST_LINES:
             lines.append(item.line)
+
+    def counts(self) -> dict[str, Any]:
+        """The counts as the JSON document's ``counts``: valid / rejected / pending."""
+        by_status: Counter[str] = Counter()
+        for counts in self.by_type.values():
+            by_status.update(counts)
+        by_reason: Counter[str] = Counter()
+        for (_status, reason), count in self.reason_counts.items():
+            by_reason[reason] += count
+        return {
+            "by_status": {s: by_status[s] for s in ("valid", "rejected", "pending")},
+            "by_reason": dict(sorted(by_reason.items())),
+            "by_entity_type": {t: dict(c) for t, c in sorted(self.by_type.items())},
+        }
 
     def render(self, source: InputFile, *, details: bool = False) -> str:
         """The report as text; ``details`` adds the first rejections with their reasons."""
@@ -116,3 +132,31 @@ def outcome_files(
             tables[outcome.status](outcome_cells(columns, outcome))
 
         yield write
+
+
+#: ``status``: the state of a run and its exit code (README "Exit codes").
+RUN_STATES: dict[str, ExitCode] = {
+    "complete": ExitCode.OK,
+    "complete_with_rejections": ExitCode.ROWS_FAILED,
+    "incomplete": ExitCode.STOPPED,
+    "running": ExitCode.STOPPED,
+    "no_run": ExitCode.NO_RUN,
+}
+
+
+def run_state(status: dict[str, Any]) -> str:
+    """Where a run stands, from what ``read_status`` found.
+
+    Complete means its last pass wrote a summary without a stop and counted every row the
+    checkpoint holds (a stale summary of an earlier pass does not count).
+    """
+    if status.get("running"):
+        return "running"
+    summary = status.get("summary")
+    if not isinstance(summary, dict) or summary.get("stopped"):
+        return "incomplete"
+    by_status = summary.get("by_status") or {}
+    if sum(by_status.values()) != status.get("done", 0):
+        return "incomplete"
+    failed = by_status.get(Status.REJECTED.value, 0) + by_status.get(Status.PENDING.value, 0)
+    return "complete_with_rejections" if failed else "complete"

@@ -4,7 +4,7 @@ The face of the package: what the command line uses. Everything else is private 
 """
 
 from webex_bulk.engine.batch_iterator import Caps, parse_only
-from webex_bulk.engine.deadline import window_seconds
+from webex_bulk.engine.deadline import stop_note, window_seconds
 from webex_bulk.engine.executor import StopControl
 from webex_bulk.engine.export import ExportRequest, ExportResult, export_tenant
 from webex_bulk.engine.planner import PlanResult, plan_file
@@ -30,5 +30,6 @@ __all__ = [
     "raise_on_failure",
     "render_summary",
     "run_file",
+    "stop_note",
     "window_seconds",
 ]

@@ -38,6 +38,17 @@ def window_seconds(
     return min(limits) if limits else None
 
 
+def stop_note(deadline: str | None, seconds_left: float, now: datetime.datetime) -> str:
+    """When the window ends, in words; a ``--deadline`` already past today says "tomorrow"."""
+    stop_at = now + datetime.timedelta(seconds=seconds_left)
+    note = f"the run stops by {stop_at:%Y-%m-%d %H:%M} local time"
+    if deadline:
+        at = datetime.datetime.strptime(deadline.strip(), "%H:%M").time()
+        if datetime.datetime.combine(now.date(), at) <= now:
+            note += f" ({deadline.strip()} has already passed today, so tomorrow)"
+    return note
+
+
 async def deadline_watch(
     stop: StopControl,
     seconds_left: float,

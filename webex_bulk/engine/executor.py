@@ -63,13 +63,25 @@ class StopControl:
         """SIGINT → 130, SIGTERM → 143, SIGHUP → 129 (128 + the signal's number); a second
         signal skips the grace period."""
         code = ExitCode(128 + signum)
-        log.warning("run.signal", extra={"event_fields": {"signal": signal.Signals(signum).name}})
-        self.request(f"interrupted by {signal.Signals(signum).name}", code)
+        name = signal.Signals(signum).name
+        # Say what each signal does: an admin pressing Ctrl-C twice should know what follows.
+        action = _SECOND_SIGNAL if self.stopped else _FIRST_SIGNAL
+        log.warning("run.signal", extra={"event_fields": {"signal": name, "action": action}})
+        self.request(f"interrupted by {name}", code)
 
     @property
     def stopped(self) -> bool:
         """Whether a stop was requested."""
         return self.intake_closed.is_set()
+
+
+_FIRST_SIGNAL = (
+    "stopping: no new rows; rows in flight may finish during the grace period "
+    "(press Ctrl-C again to cancel them now)"
+)
+_SECOND_SIGNAL = (
+    "cancelling the rows in flight now; they stay unrecorded and the same command resumes them"
+)
 
 
 @attrs.frozen
@@ -107,6 +119,7 @@ class Engine:
         for done in resume.done.values():
             self._dependencies.record(done.key, done.status is Status.SUCCESS)
             self.tally.add(done.entity_type, done.status, done.reason)
+            progress.earlier(done.entity_type, done.status.value)
         self._queue: asyncio.Queue[Outcome | PhaseDone | None] = asyncio.Queue(
             maxsize=max(64, 4 * settings.concurrency)
         )
@@ -119,6 +132,7 @@ class Engine:
     async def run(self) -> None:
         """Process every phase, then let the writer drain and commit; re-raise a fatal error."""
         writer_task = asyncio.create_task(self._write_all(), name="writer")
+        self._progress.set_total(sum(self._selection.count(phase) for phase in PHASES))
         try:
             await self._emit_pre_api()
             for phase in PHASES:
@@ -154,7 +168,7 @@ class Engine:
         await self._queue.put(outcome)
         self._dependencies.record(outcome.key, outcome.status is Status.SUCCESS)
         self.tally.add(outcome.entity_type, outcome.status, outcome.reason)
-        self._progress.row_done(outcome.status.value)
+        self._progress.row_done(outcome.status.value, outcome.entity_type)
 
     async def _emit_pre_api(self) -> None:
         self._progress.start_phase(VALIDATION_PHASE, 0)
@@ -167,7 +181,7 @@ class Engine:
 
     async def _run_phase(self, phase: Phase) -> None:
         total = self._selection.count(phase)
-        self._progress.start_phase(phase.name, total)
+        self._progress.start_phase(phase.name, total, [kind.value for kind in phase.types])
         if total == 0:
             return
         log.info("phase.start", extra={"event_fields": {"phase": phase.name, "rows": total}})

@@ -11,7 +11,7 @@ import collections
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import attrs
 
@@ -21,13 +21,16 @@ from webex_bulk.engine.batch_iterator import PHASES, Phase, RowSelection
 from webex_bulk.engine.dependencies import Dependencies
 from webex_bulk.engine.session import (
     RunRequest,
+    log_end,
+    logged_command,
     new_run_id,
     open_client,
     pass_preflight,
     resolve_run_dir,
 )
+from webex_bulk.engine.summary import http_figures
 from webex_bulk.error_handling import ExitCode, Reason
-from webex_bulk.input import dependencies, scan
+from webex_bulk.input import InputFile, dependencies, scan
 from webex_bulk.models import Outcome, Row
 from webex_bulk.state import csv_table, output_columns, row_cells
 
@@ -45,6 +48,9 @@ class PlanResult:
     exit_code: ExitCode
     path: Path
     counts: Mapping[str, int]
+    by_reason: Mapping[str, int] = attrs.field(factory=dict)
+    by_entity_type: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
+    http: Mapping[str, Any] = attrs.field(factory=dict)  # the client's figures (no write)
 
 
 @attrs.frozen
@@ -76,39 +82,48 @@ class Planner:
         self._dependencies = Dependencies()
         self._creates: set[str] = set()
         self.counts: collections.Counter[str] = collections.Counter()
+        self.by_reason: collections.Counter[str] = collections.Counter()
+        self.by_type: dict[str, collections.Counter[str]] = collections.defaultdict(
+            collections.Counter
+        )
 
     def pre_api(self, outcome: Outcome) -> Verdict:
         """A row that ends before any API call: rejected or pending."""
         self._dependencies.record(outcome.key, ok=False)
-        return self._count(Verdict.ended(outcome))
+        return self._count(Verdict.ended(outcome), outcome.entity_type)
 
     async def row(self, row: Row) -> Verdict:
         """The verdict of one valid row."""
         blocked = self._dependencies.blocked(row)
         if blocked is not None:
             self._dependencies.record(row.key, ok=False)
-            return self._count(Verdict.ended(blocked))
+            return self._count(Verdict.ended(blocked), row.entity_type.value)
         waiting = next((k for k in dependencies(row) if k in self._creates), None)
         if waiting is not None:
             self._planned(row.key, "create")
-            return self._count(Verdict("create", detail=f"after {waiting} is created"))
+            verdict = Verdict("create", detail=f"after {waiting} is created")
+            return self._count(verdict, row.entity_type.value)
         item = await REGISTRY[row.entity_type].plan(self.context, row)
         if item.change is None:
             outcome = item.outcome
             assert outcome is not None  # a PlanItem holds a change or an outcome
             self._dependencies.record(row.key, ok=False)
-            return self._count(Verdict.ended(outcome))
+            return self._count(Verdict.ended(outcome), row.entity_type.value)
         change = item.change
         self._planned(row.key, change.kind)
-        return self._count(Verdict(change.kind, tuple(change.fields), remote_id=change.remote_id))
+        verdict = Verdict(change.kind, tuple(change.fields), remote_id=change.remote_id)
+        return self._count(verdict, row.entity_type.value)
 
     def _planned(self, key: str, kind: str) -> None:
         self._dependencies.record(key, ok=True)
         if kind == "create":
             self._creates.add(key)
 
-    def _count(self, verdict: Verdict) -> Verdict:
+    def _count(self, verdict: Verdict, entity_type: str) -> Verdict:
         self.counts[verdict.plan] += 1
+        self.by_type[entity_type][verdict.plan] += 1
+        if verdict.reason is not None:
+            self.by_reason[verdict.reason.value] += 1
         return verdict
 
 
@@ -119,6 +134,21 @@ async def plan_file(request: RunRequest, out: TextIO) -> PlanResult:
     run_dir = resolve_run_dir(attrs.evolve(request, fresh=False), source)
     selection = RowSelection(source, settings, request.caps)
     columns = output_columns(source.header)
+    with logged_command(request, run_dir, "plan"):
+        result = await _plan(request, source, run_dir, selection, columns, out)
+        log_end("plan", result.exit_code, **result.counts)
+        return result
+
+
+async def _plan(
+    request: RunRequest,
+    source: InputFile,
+    run_dir: Path,
+    selection: RowSelection,
+    columns: Sequence[str],
+    out: TextIO,
+) -> PlanResult:
+    settings = request.settings
     async with open_client(settings, request.credentials, new_run_id()) as client:
         await pass_preflight(client, source, selection, run_dir, settings, out)
         planner = Planner(ActionContext(client=client, settings=settings))
@@ -133,7 +163,14 @@ async def plan_file(request: RunRequest, out: TextIO) -> PlanResult:
             raise AssertionError(f"plan sent {client.stats.writes} writes")  # a bug, never data
     changes = planner.counts["create"] + planner.counts["update"]
     code = ExitCode.CHANGES_PENDING if changes else ExitCode.OK
-    return PlanResult(code, path, dict(planner.counts))
+    return PlanResult(
+        code,
+        path,
+        dict(planner.counts),
+        dict(sorted(planner.by_reason.items())),
+        {kind: dict(counts) for kind, counts in sorted(planner.by_type.items())},
+        http_figures(client.stats),
+    )
 
 
 async def _plan_phase(

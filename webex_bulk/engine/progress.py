@@ -1,4 +1,5 @@
-"""Where a run stands: a live line per phase on a terminal, a ``progress`` event elsewhere.
+"""Where a run stands: the figures of a run (rows across passes, the current phase, request
+rate), shown live on a terminal (``display``) and logged as a ``progress`` event elsewhere.
 
 Fed by the engine (rows done) and the run's background ticker (HTTP counters); reads the clock
 it is given.
@@ -6,26 +7,36 @@ it is given.
 
 from __future__ import annotations
 
+import collections
 import logging
-import math
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TextIO
 
 import attrs
 
+from webex_bulk.engine.display import LiveDisplay
 from webex_bulk.log import is_tty
+
+#: Seconds of request history behind the requests-per-second figure.
+RATE_WINDOW = 10.0
 
 
 @attrs.frozen
 class Figures:
-    """The figures of one ``progress`` event (also what the live line shows)."""
+    """The figures of one ``progress`` event (also what the live display shows).
+
+    ``done``/``total`` are the current phase's rows, ``overall_done``/``overall_total`` the
+    run's; both count rows finished in earlier passes and rows rejected before the API.
+    """
 
     phase: str
     done: int
     total: int
+    overall_done: int
+    overall_total: int
     success: int
     rejected: int
     pending: int
@@ -36,130 +47,143 @@ class Figures:
 
 
 class Progress:
-    """A run's progress display and its ``progress`` events.
+    """A run's figures, its live display on a terminal and its ``progress`` events.
 
-    On a TTY the line is redrawn at most every ``redraw_interval`` seconds; a ``progress`` event
-    (the same figures) is logged every ``interval`` seconds in both cases (stderr hides it on a
-    terminal; ``events.log`` keeps it). All terminal output goes to ``stream``.
+    On a TTY (and with ``display``) the live display is refreshed at most every
+    ``redraw_interval`` seconds; a ``progress`` event is logged every ``interval`` seconds in
+    both cases (stderr hides it on a terminal; ``events.log`` keeps it).
     """
 
     def __init__(
         self,
         *,
         interval: float,
+        display: bool = True,
         stream: TextIO | None = None,
         tty: bool | None = None,
         clock: Callable[[], float] = time.monotonic,
         redraw_interval: float = 0.25,
         logger: logging.Logger | None = None,
     ) -> None:
-        self._stream = stream if stream is not None else sys.stderr
-        self._tty = is_tty(self._stream) if tty is None else tty
+        stream = stream if stream is not None else sys.stderr
+        live = display and (is_tty(stream) if tty is None else tty)
+        self._display = LiveDisplay(stream) if live else None
         self._clock = clock
         self._interval = interval
         self._redraw = redraw_interval
         self._log = logger or logging.getLogger("webex_bulk.progress")
         now = clock()
+        self._started = now
         self._phase = ""
-        self._total = 0
+        self._phase_total = 0
+        self._phase_types: frozenset[str] = frozenset()
+        self._phase_base = 0  # rows done when a phase without types started
+        self._overall_total = 0
+        self._by_type: Counter[str] = Counter()
         self._by_status: Counter[str] = Counter()
+        self._earlier = 0
         self._requests = 0
+        self._samples: collections.deque[tuple[float, int]] = collections.deque()
         self._rate_limited = 0
         self._breaker = "closed"
-        self._phase_started = now
-        self._phase_requests = 0
-        self._last_draw = -math.inf
+        self._last_draw = -float("inf")
         self._last_event = now
-        self._line_open = False
 
-    def start_phase(self, name: str, total: int) -> None:
-        """A new phase begins; on a terminal the previous phase's last line stays visible."""
-        now = self._clock()
-        self._close_line(now)
+    # -- what the engine reports --------------------------------------------------------------
+
+    def set_total(self, total: int) -> None:
+        """How many rows the run has in all (its overall bar)."""
+        self._overall_total = total
+
+    def earlier(self, entity_type: str, status: str) -> None:
+        """A row that an earlier pass finished (a resume): it counts as done."""
+        self._count(entity_type, status)
+        self._earlier += 1
+
+    def start_phase(self, name: str, total: int, types: Collection[str] = ()) -> None:
+        """A new phase of ``total`` rows of ``types`` begins (a phase of 0 rows is not shown)."""
         self._phase = name
-        self._total = total
-        self._by_status = Counter()
-        self._phase_started = now
-        self._phase_requests = self._requests
-        self._last_draw = -math.inf
-        self.tick(now)
+        self._phase_total = total
+        self._phase_types = frozenset(types)
+        self._phase_base = sum(self._by_status.values())
+        self._last_draw = -float("inf")
+        self.tick()
 
-    def row_done(self, status: str) -> None:
-        """One row of the current phase reached a terminal state."""
-        self._by_status[str(status)] += 1
+    def row_done(self, status: str, entity_type: str = "") -> None:
+        """One row reached a terminal state."""
+        self._count(entity_type, str(status))
         self.tick()
 
     def update_http(self, requests: int, rate_limited: int, breaker_state: str) -> None:
         """The connection client's counters (whole run) and the breaker's state."""
+        now = self._clock()
         self._requests = requests
         self._rate_limited = rate_limited
         self._breaker = str(breaker_state)
+        self._samples.append((now, requests))
+        while len(self._samples) > 2 and now - self._samples[0][0] > RATE_WINDOW:
+            self._samples.popleft()
+
+    def _count(self, entity_type: str, status: str) -> None:
+        self._by_type[entity_type] += 1
+        self._by_status[status] += 1
+        if self._overall_total and sum(self._by_status.values()) > self._overall_total:
+            self._overall_total += 1  # a row of no known type: the total grows with it
+
+    # -- figures, display, events -------------------------------------------------------------
 
     def snapshot(self, now: float | None = None) -> dict[str, object]:
         """The current figures as event fields."""
         return attrs.asdict(self._figures(self._clock() if now is None else now))
 
-    def render(self, now: float | None = None) -> str:
-        """The one-line display of the current phase."""
-        f = self._figures(self._clock() if now is None else now)
-        share = f" {100 * f.done / f.total:5.1f}%" if f.total else ""
-        eta = _clock_text(f.eta_seconds) if f.eta_seconds is not None else "--:--:--"
-        return (
-            f"{f.phase or '-'} {f.done}/{f.total}{share} | success {f.success} "
-            f"rejected {f.rejected} pending {f.pending} | {f.requests_per_second:.1f} "
-            f"req/s | 429s {f.rate_limited} | breaker {f.breaker} | ETA {eta}"
-        )
-
     def _figures(self, now: float) -> Figures:
-        elapsed = max(now - self._phase_started, 0.0)
-        done = sum(self._by_status.values())
-        rate = (self._requests - self._phase_requests) / elapsed if elapsed > 0 else 0.0
+        overall = sum(self._by_status.values())
+        if self._phase_types:
+            done = sum(self._by_type[kind] for kind in self._phase_types)
+        else:
+            done = overall - self._phase_base
+        this_pass = overall - self._earlier
+        elapsed = max(now - self._started, 0.0)
+        left = self._overall_total - overall
         eta = None
-        if 0 < done < self._total and elapsed > 0:
-            eta = round((self._total - done) * elapsed / done)
+        if this_pass > 0 and left > 0 and elapsed > 0:
+            eta = round(left * elapsed / this_pass)
         return Figures(
             phase=self._phase,
-            done=done,
-            total=self._total,
+            done=min(done, self._phase_total) if self._phase_total else done,
+            total=self._phase_total,
+            overall_done=overall,
+            overall_total=max(self._overall_total, overall),
             success=self._by_status["success"],
             rejected=self._by_status["rejected"],
             pending=self._by_status["pending"],
-            requests_per_second=round(rate, 2),
+            requests_per_second=round(self._rate(), 2),
             rate_limited=self._rate_limited,
             breaker=self._breaker,
             eta_seconds=eta,
         )
 
+    def _rate(self) -> float:
+        if len(self._samples) < 2:
+            return 0.0
+        (first_at, first), (last_at, last) = self._samples[0], self._samples[-1]
+        return (last - first) / (last_at - first_at) if last_at > first_at else 0.0
+
     def tick(self, now: float | None = None) -> None:
-        """Redraw (terminal, throttled) and log a ``progress`` event when one is due."""
+        """Refresh the display (throttled) and log a ``progress`` event when one is due."""
         now = self._clock() if now is None else now
-        if self._tty and self._phase and now - self._last_draw >= self._redraw:
-            self._draw(now)
+        if self._display is not None and now - self._last_draw >= self._redraw:
+            self._last_draw = now
+            self._display.show(self._figures(now))
         if now - self._last_event >= self._interval:
             self._last_event = now
             self._log.info("progress", extra={"event_fields": self.snapshot(now)})
 
     def finish(self) -> None:
-        """End of the run: leave the last line on the terminal and log a final event."""
+        """End of the run: leave the last figures on the terminal and log a final event."""
         now = self._clock()
-        self._close_line(now)
+        if self._display is not None:
+            self._display.show(self._figures(now))
+            self._display.close()
         self._last_event = now
         self._log.info("progress", extra={"event_fields": self.snapshot(now)})
-
-    def _draw(self, now: float) -> None:
-        self._stream.write("\r\x1b[K" + self.render(now))
-        self._stream.flush()
-        self._last_draw = now
-        self._line_open = True
-
-    def _close_line(self, now: float) -> None:
-        if self._tty and self._line_open:
-            self._draw(now)
-            self._stream.write("\n")
-            self._stream.flush()
-            self._line_open = False
-
-
-def _clock_text(seconds: int) -> str:
-    hours, rest = divmod(int(seconds), 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"

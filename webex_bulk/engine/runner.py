@@ -21,21 +21,22 @@ from webex_bulk.actions import ActionContext
 from webex_bulk.engine.batch_iterator import PHASES, RowSelection
 from webex_bulk.engine.deadline import deadline_watch
 from webex_bulk.engine.executor import Engine, StopControl
+from webex_bulk.engine.metrics import MetricsFile
 from webex_bulk.engine.progress import Progress
 from webex_bulk.engine.session import (
     RunRequest,
+    log_end,
+    logged_command,
     new_run_id,
     open_client,
     pass_preflight,
     resolve_run_dir,
 )
 from webex_bulk.engine.summary import build_summary
-from webex_bulk.error_handling import TRANSIENT_PENDING_REASONS, ExitCode
+from webex_bulk.error_handling import TRANSIENT_PENDING_REASONS, ExitCode, exit_code_for
 from webex_bulk.http import WebexClient
 from webex_bulk.input import InputFile, scan
-from webex_bulk.log import setup_logging
 from webex_bulk.state import (
-    EVENTS_FILE,
     OutcomeWriter,
     ResumeState,
     RunInfo,
@@ -66,12 +67,9 @@ async def run_file(
     settings = request.settings
     source = scan(request.input_path, settings)
     run_dir = resolve_run_dir(request, source)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    secrets = request.credentials.secrets()
-    with (
-        setup_logging(run_dir / EVENTS_FILE, settings.log_format, settings.log_level, secrets),
-        RunLock(run_dir) as lock,
-    ):
+    with logged_command(request, run_dir, "run"), RunLock(run_dir) as lock:
+        if request.stop_note:
+            log.info("run.window", extra={"event_fields": {"note": request.stop_note}})
         for note in lock.notes:
             log.warning("lock.note", extra={"event_fields": {"note": note}})
         run_id = new_run_id()
@@ -96,7 +94,9 @@ async def run_file(
             log.warning("resume.note", extra={"event_fields": {"note": note}})
         if resume.run_info is not None:  # a resumed directory keeps its run id (state_store.md)
             run_id = resume.run_info.run_id
-        return await _run_with_session(request, source, run_dir, run_id, resume, stop, out, timer)
+        result = await _run_with_session(request, source, run_dir, run_id, resume, stop, out, timer)
+        log_end("run", result.exit_code, stopped=result.summary.get("stopped"))
+        return result
 
 
 async def _run_with_session(
@@ -115,7 +115,7 @@ async def _run_with_session(
     async with open_client(settings, request.credentials, run_id) as client:
         await pass_preflight(client, source, selection, run_dir, settings, out)
         writer = OutcomeWriter(run_dir, source.header, settings, run_id, resume)
-        progress = Progress(interval=settings.progress_interval)
+        progress = Progress(interval=settings.progress_interval, display=request.display)
         engine = Engine(
             selection=selection,
             settings=settings,
@@ -125,11 +125,41 @@ async def _run_with_session(
             stop=stop,
             progress=progress,
         )
-        async with _background(progress, client, stop, request.seconds_left, timer):
-            await engine.run()
+        metrics = _Metrics(request.metrics_file, engine, client, started)
+        async with _background(progress, client, stop, request.seconds_left, timer, metrics):
+            try:
+                await engine.run()
+            except Exception as error:
+                metrics.write(exit_code_for(error))
+                raise
         summary = build_summary(engine.tally, client.stats, time.monotonic() - started, stop.why)
         write_summary(run_dir, summary)
-        return RunResult(engine.tally.exit_code(stop.exit_code), run_dir, summary)
+        code = engine.tally.exit_code(stop.exit_code)
+        metrics.write(code)
+        return RunResult(code, run_dir, summary)
+
+
+class _Metrics:
+    """The run's ``--metrics-file`` (or nothing), fed from the engine's tally and the client."""
+
+    def __init__(
+        self, path: Path | None, engine: Engine, client: WebexClient, started: float
+    ) -> None:
+        self._file = MetricsFile(path) if path is not None else None
+        self._engine = engine
+        self._client = client
+        self._started = started
+
+    def write(self, exit_code: ExitCode | None = None) -> None:
+        """Rewrite the file with the current figures; with ``exit_code`` once the run ended."""
+        if self._file is None:
+            return
+        client = self._client
+        duration = time.monotonic() - self._started
+        self._file.update(self._engine.tally, client.stats, client.rate, duration)
+        if exit_code is not None:
+            self._file.end(exit_code)
+        self._file.write()
 
 
 @contextlib.asynccontextmanager
@@ -139,13 +169,15 @@ async def _background(
     stop: StopControl,
     seconds_left: float | None,
     timer: Timer,
+    metrics: _Metrics,
 ) -> AsyncIterator[None]:
-    """Progress ticks and the deadline watch, for as long as the engine runs.
+    """Progress ticks, metrics and the deadline watch, for as long as the engine runs.
 
     Not a TaskGroup: an error of the engine must reach the caller as itself, not wrapped in an
     exception group; the helpers are cancelled and awaited here whatever happens.
     """
-    helpers = [asyncio.create_task(_tick_progress(progress, client), name="progress")]
+    ticker = _tick(progress, client, metrics)
+    helpers = [asyncio.create_task(ticker, name="progress")]
     if seconds_left is not None:
         watch = deadline_watch(stop, seconds_left, timer)
         helpers.append(asyncio.create_task(watch, name="deadline"))
@@ -158,9 +190,18 @@ async def _background(
         progress.finish()
 
 
-async def _tick_progress(progress: Progress, client: WebexClient) -> None:
+#: Seconds between two rewrites of the metrics file during a run.
+METRICS_EVERY = 5.0
+
+
+async def _tick(progress: Progress, client: WebexClient, metrics: _Metrics) -> None:
+    next_metrics = time.monotonic()
     while True:
         stats = client.stats
+        now = time.monotonic()
         progress.update_http(stats.requests, stats.rate_limited, client.breaker_state())
-        progress.tick(time.monotonic())
+        progress.tick(now)
+        if now >= next_metrics:
+            next_metrics = now + METRICS_EVERY
+            metrics.write()
         await asyncio.sleep(0.25)

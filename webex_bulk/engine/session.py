@@ -9,21 +9,27 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
+import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TextIO
 
 import aiohttp
 import attrs
 
+from webex_bulk import __version__
 from webex_bulk.config import Settings
 from webex_bulk.credentials import Credentials
 from webex_bulk.engine.batch_iterator import Caps, RowSelection
-from webex_bulk.engine.preflight import Check, raise_on_failure, run_checks
-from webex_bulk.http import CircuitBreaker, WebexClient
+from webex_bulk.engine.preflight import Check, Level, raise_on_failure, run_checks
+from webex_bulk.error_handling import ExitCode, WebexBulkError, exit_code_for
+from webex_bulk.http import CircuitBreaker, WebexClient, ssl_context
 from webex_bulk.input import InputFile, scan
-from webex_bulk.state import default_run_dir, write_atomic
+from webex_bulk.log import setup_logging
+from webex_bulk.state import EVENTS_FILE, default_run_dir, write_atomic
+
+log = logging.getLogger("webex_bulk.engine.session")
 
 
 @attrs.frozen
@@ -37,6 +43,10 @@ class RunRequest:
     run_dir: Path | None = None
     fresh: bool = False
     seconds_left: float | None = None  # --deadline / --max-duration, as seconds from now
+    stop_note: str = ""  # when the window ends, in words (logged as ``run.window``)
+    notes: tuple[str, ...] = ()  # warnings found before logging was set up (unknown variables)
+    display: bool = True  # a live progress display on a terminal (off with --quiet)
+    metrics_file: Path | None = None  # --metrics-file: the Prometheus textfile of the run
 
 
 def resolve_run_dir(request: RunRequest, source: InputFile) -> Path:
@@ -58,8 +68,13 @@ async def open_client(
     timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
     )
-    connector = aiohttp.TCPConnector(limit=max(settings.concurrency * 2, 10))
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+    connector = aiohttp.TCPConnector(
+        limit=max(settings.concurrency * 2, 10), ssl=ssl_context(settings.ca_bundle)
+    )
+    # trust_env: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and ~/.netrc) as on a corporate network.
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=connector, trust_env=True
+    ) as session:
         client = WebexClient(
             settings,
             credentials,
@@ -94,8 +109,46 @@ async def preflight_file(request: RunRequest) -> list[Check]:
     source = scan(request.input_path, settings)
     run_dir = resolve_run_dir(attrs.evolve(request, fresh=False), source)
     selection = RowSelection(source, settings, request.caps)
-    async with open_client(settings, request.credentials, new_run_id()) as client:
-        return await run_checks(client, source, selection, run_dir, settings.org_id)
+    with logged_command(request, run_dir, "preflight"):
+        async with open_client(settings, request.credentials, new_run_id()) as client:
+            checks = await run_checks(client, source, selection, run_dir, settings.org_id)
+        failed = any(check.level is Level.FAIL for check in checks)
+        log_end("preflight", ExitCode.FATAL if failed else ExitCode.OK)
+        return checks
+
+
+@contextlib.contextmanager
+def logged_command(request: RunRequest, run_dir: Path, command: str) -> Iterator[None]:
+    """Logging of one command to stderr and ``events.log``: ``run.start``, then ``run.fatal``
+    for an error that ends it (marked as reported so the command line does not print it twice).
+    """
+    settings = request.settings
+    run_dir.mkdir(parents=True, exist_ok=True)
+    secrets = request.credentials.secrets()
+    with setup_logging(run_dir / EVENTS_FILE, settings.log_format, settings.log_level, secrets):
+        for note in request.notes:
+            log.warning("config.note", extra={"event_fields": {"note": note}})
+        start = {
+            "command": command,
+            "input": str(request.input_path),
+            "run_dir": str(run_dir),
+            "version": __version__,
+        }
+        log.info("run.start", extra={"event_fields": start})
+        try:
+            yield
+        except Exception as error:
+            fields = {"command": command, "exit_code": int(exit_code_for(error))}
+            log.error("run.fatal", exc_info=error, extra={"event_fields": fields})
+            if isinstance(error, WebexBulkError):
+                error.reported = True
+            raise
+
+
+def log_end(command: str, exit_code: ExitCode, **fields: object) -> None:
+    """The ``run.end`` event of a command that ended without a fatal error."""
+    end = {"command": command, "exit_code": int(exit_code), **fields}
+    log.info("run.end", extra={"event_fields": end})
 
 
 def new_run_id() -> str:

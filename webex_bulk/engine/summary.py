@@ -24,6 +24,8 @@ class Tally:
         self.by_type: dict[str, collections.Counter[str]] = collections.defaultdict(
             collections.Counter
         )
+        #: (entity type, status, reason or "") → rows: the metrics file's labels.
+        self.by_all: collections.Counter[tuple[str, str, str]] = collections.Counter()
 
     def add(self, entity_type: str, status: Status, reason: Reason | None) -> None:
         """Count one terminal row."""
@@ -31,6 +33,7 @@ class Tally:
         if reason:
             self.by_reason[reason.value] += 1
         self.by_type[entity_type][status.value] += 1
+        self.by_all[(entity_type, status.value, reason.value if reason else "")] += 1
 
     def exit_code(self, stopped: ExitCode | None) -> ExitCode:
         """The exit code of a run that ended without a fatal error (DESIGN §13)."""
@@ -56,6 +59,13 @@ def build_summary(
         **tally.as_dict(),
         "duration_seconds": round(duration, 3),
         "stopped": stopped or None,
+        **http_figures(stats),
+    }
+
+
+def http_figures(stats: ClientStats) -> dict[str, Any]:
+    """The client's figures of a command: requests, writes, 429s, retries, breaker trips."""
+    return {
         "requests": stats.requests,
         "writes": stats.writes,
         "rate_limited": stats.rate_limited,

@@ -8,6 +8,7 @@ from webex_bulk.http.auth import SaveFile
 from webex_bulk.http.breaker import BreakerState, CircuitBreaker
 from webex_bulk.http.client import WebexClient
 from webex_bulk.http.stats import ClientStats
+from webex_bulk.http.tls import ssl_context
 
 __all__ = [
     "BreakerState",
@@ -16,4 +17,5 @@ __all__ = [
     "Response",
     "SaveFile",
     "WebexClient",
+    "ssl_context",
 ]
