@@ -108,7 +108,7 @@ class Engine:
             self._dependencies.record(done.key, done.status is Status.SUCCESS)
             self.tally.add(done.entity_type, done.status, done.reason)
         self._queue: asyncio.Queue[Outcome | PhaseDone | None] = asyncio.Queue(
-            maxsize=max(64, 4 * settings.concurrency)
+            maxsize=max(64, 4 * settings.workers)
         )
         self._writer_error: BaseException | None = None
         self._fatal: BaseException | None = None
@@ -171,7 +171,7 @@ class Engine:
         if total == 0:
             return
         log.info("phase.start", extra={"event_fields": {"phase": phase.name, "rows": total}})
-        work: asyncio.Queue[WorkItem | None] = asyncio.Queue(maxsize=2 * self._settings.concurrency)
+        work: asyncio.Queue[WorkItem | None] = asyncio.Queue(maxsize=2 * self._settings.workers)
         # Everything of the phase that talks to the API; the stop watchdog cancels what is left
         # of it once the grace period is over.
         running: list[asyncio.Task[None]] = []
@@ -210,7 +210,7 @@ class Engine:
         """Feed the phase's rows to ``concurrency`` workers and wait for them."""
         workers = [
             group.create_task(self._worker(work), name=f"worker-{index}")
-            for index in range(self._settings.concurrency)
+            for index in range(self._settings.workers)
         ]
         running.extend(workers)
         try:

@@ -58,7 +58,7 @@ async def open_client(
     timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
     )
-    connector = aiohttp.TCPConnector(limit=max(settings.concurrency * 2, 10))
+    connector = aiohttp.TCPConnector(limit=max(settings.workers * 2, 10))
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         client = WebexClient(
             settings,

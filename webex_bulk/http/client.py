@@ -193,14 +193,14 @@ class WebexClient:
         self, method: str, url: yarl.URL, label: str, json: Any, form: Mapping[str, str] | None
     ) -> Response:
         attempts = rate_limited = sends = 0
-        refreshed = False
-        started = self._clock()
+        refreshed, started = False, self._clock()
         while True:
-            await self._gate()
-            ours = self._new_tracking_id()
-            sent_at = self._clock()
-            sends += 1
-            token, result = await self._attempt(method, url, ours, json, form)
+            async with self._throttle.in_flight():  # the attempt only, never a backoff sleep
+                await self._gate()
+                ours = self._new_tracking_id()
+                sent_at = self._clock()
+                sends += 1
+                token, result = await self._attempt(method, url, ours, json, form)
             now = self._clock()
             if isinstance(result, Answer):
                 body = parse_json(result.raw)
@@ -360,6 +360,7 @@ class WebexClient:
         if isinstance(answer, Failure):
             self.stats.transport_errors += 1
             return token, answer
+        self._throttle.answered(self._clock() - started)
         self.stats.by_status[answer.status] = self.stats.by_status.get(answer.status, 0) + 1
         _event(
             logging.DEBUG,
