@@ -94,3 +94,18 @@ async def test_a_cancelled_waiter_gives_its_place_back() -> None:
         await handed
     await queued
     assert gate.in_flight == 1
+
+
+async def test_a_row_holds_one_place_for_all_its_requests() -> None:
+    """Requests made inside a held place (a worker's row) take no second place, so a row never
+    waits on itself even when the gate is full; the place is free again afterwards."""
+
+    async def sleep(seconds: float) -> None:
+        raise AssertionError("no wait expected")
+
+    throttle = Throttle(Settings(rate=10.0, concurrency=1), clock=lambda: 0.0, sleep=sleep)
+    async with throttle.in_flight():
+        assert throttle.gate.in_flight == 1
+        async with throttle.in_flight():
+            assert throttle.gate.in_flight == 1
+    assert throttle.gate.in_flight == 0

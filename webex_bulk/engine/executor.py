@@ -7,6 +7,7 @@ The wiring around it (client, logging, lock, background tasks, summary) is ``run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping
@@ -94,8 +95,10 @@ class Engine:
         resume: ResumeState,
         stop: StopControl,
         progress: Progress,
+        places: Callable[[], contextlib.AbstractAsyncContextManager[None]] | None = None,
     ) -> None:
         self._selection = selection
+        self._places = places or contextlib.nullcontext
         self._settings = settings
         self._ctx = context
         self._writer = writer
@@ -262,11 +265,17 @@ class Engine:
             await work.put(WorkItem(REGISTRY[rows[0].entity_type], tuple(rows), key))
 
     async def _worker(self, work: asyncio.Queue[WorkItem | None]) -> None:
-        while (item := await work.get()) is not None:
-            if self._stop.stopped:
-                continue  # intake closed: leave the row for the next run
-            async with self._group_lock(item.group_key):
-                outcomes = await self._guard(self._run_item(item))
+        while True:
+            # A place in flight before the row is taken: rows in flight follow the client's
+            # limit, and a worker without a place holds no row when a stop comes.
+            async with self._places():
+                item = await work.get()
+                if item is None:
+                    return
+                if self._stop.stopped:
+                    continue  # intake closed: leave the row for the next run
+                async with self._group_lock(item.group_key):
+                    outcomes = await self._guard(self._run_item(item))
             for outcome in outcomes or ():
                 await self._emit(outcome)
 

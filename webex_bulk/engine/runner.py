@@ -124,6 +124,7 @@ async def _run_with_session(
             resume=resume,
             stop=stop,
             progress=progress,
+            places=client.in_flight,
         )
         async with _background(progress, client, stop, request.seconds_left, timer):
             await engine.run()

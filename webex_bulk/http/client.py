@@ -8,6 +8,7 @@ The parts it drives live beside it (``throttle``, ``auth``, ``transport``, ``ans
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -32,7 +33,13 @@ from webex_bulk.error_handling import (
 from webex_bulk.http.answers import Answer, Response, echoed_tracking_id, judge, parse_json
 from webex_bulk.http.auth import SaveFile, TokenKeeper
 from webex_bulk.http.breaker import BreakerState, CircuitBreaker
-from webex_bulk.http.pagination import OFFSET_PAGING, as_int, next_page_url, page_items
+from webex_bulk.http.pagination import (
+    OFFSET_PAGING,
+    as_int,
+    next_page_url,
+    page_items,
+    query_pairs,
+)
 from webex_bulk.http.retry import Decision, Failure, FailureKind, GiveUp, RetryAfter, decide_retry
 from webex_bulk.http.stats import ClientStats
 from webex_bulk.http.throttle import Throttle
@@ -45,19 +52,6 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def _event(level: int, name: str, **fields: Any) -> None:
     log.log(level, name, extra={"event_fields": fields})
-
-
-def query_pairs(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """Query parameters as text pairs: None dropped, booleans as true/false, lists repeated."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in (params or {}).items():
-        values = value if isinstance(value, list | tuple) else [value]
-        for item in values:
-            if item is None:
-                continue
-            text = ("true" if item else "false") if isinstance(item, bool) else str(item)
-            pairs.append((key, text))
-    return pairs
 
 
 class WebexClient:
@@ -120,6 +114,10 @@ class WebexClient:
     def rate(self) -> float:
         """The current request rate (requests per second) of the adaptive limiter."""
         return self._throttle.rate
+
+    def in_flight(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Hold one place in flight for a whole row: its requests take no other place."""
+        return self._throttle.in_flight()
 
     def breaker_state(self) -> BreakerState:
         """The breaker's state now (for progress display)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +20,8 @@ from webex_bulk.http.rate import AdaptiveRate, RetryBudget
 
 log = logging.getLogger("webex_bulk.http")
 
+#: Whether the running task already holds a place in flight (a whole row's place).
+_HOLDS_PLACE: contextvars.ContextVar[bool] = contextvars.ContextVar("holds_place", default=False)
 #: Largest burst, as a share of one second's requests (at least one request).
 LIMITER_BURST = 0.1
 
@@ -110,11 +113,20 @@ class Throttle:
 
     @contextlib.asynccontextmanager
     async def in_flight(self) -> AsyncIterator[None]:
-        """Hold one of the places in flight (pinned by --concurrency, else sized by latency)."""
+        """Hold one of the places in flight (pinned by --concurrency, else sized by latency).
+
+        A task that already holds one (a worker holds one for a whole row, so rows in flight
+        follow the same limit) takes no second place: nesting never waits on itself.
+        """
+        if _HOLDS_PLACE.get():
+            yield
+            return
         await self.gate.acquire()
+        held = _HOLDS_PLACE.set(True)
         try:
             yield
         finally:
+            _HOLDS_PLACE.reset(held)
             self.gate.release()
 
     def answered(self, latency: float) -> None:
