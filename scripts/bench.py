@@ -31,6 +31,7 @@ SCRIPTS = Path(__file__).resolve().parent
 ROOT = SCRIPTS.parent
 sys.path.insert(0, str(ROOT))
 
+import bench_auto as auto  # noqa: E402
 import bench_data as data  # noqa: E402
 import bench_kinds as kinds  # noqa: E402
 import bench_report as report  # noqa: E402
@@ -316,6 +317,13 @@ def run_all(mode: Mode, scratch: Path, only: list[str] | None) -> dict[str, Any]
         runs = [result for lane in lanes for result in lane.result()]
         mixed_result, resumed = mixed.result()
         ambiguous_result = ambiguous.result()
+    # After the side-by-side, so the fastest lanes (150/s) do not compete with nine others.
+    auto_names = [n for n in auto.AUTO_PROFILES if not only or n in only]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(auto_names) or 1) as pool:
+        fast = [pool.submit(auto.auto_lane, n, mode.auto_box, scratch) for n in auto_names]
+        auto_runs = [lane.result() for lane in fast]
+    for result in auto_runs:
+        log(f"{result['profile']} {result['client']} fresh: {report.one_line(result)}")
     return {
         "mode": attrs.asdict(mode),
         "machine": machine(),
@@ -327,6 +335,8 @@ def run_all(mode: Mode, scratch: Path, only: list[str] | None) -> dict[str, Any]
         "resume": resumed,
         "post_ldap": post_ldap,
         "ambiguous": ambiguous_result,
+        "auto": auto_runs,
+        "extra_sections": auto.render(auto_runs, mode.auto_box),
         "scale": scale,
         "elapsed_seconds": round(time.monotonic() - started, 1),
     }
@@ -347,7 +357,7 @@ def main() -> None:
         mode = attrs.evolve(mode, jobs=args.jobs)
     with tempfile.TemporaryDirectory(prefix="webex-bench-") as scratch:
         results = run_all(mode, Path(scratch), args.only.split(",") if args.only else None)
-    results["targets"] = report.targets(results)
+    results["targets"] = report.targets(results) + auto.targets(results, report._check)
     print(report.render(results))
     output = Path(args.output or ROOT / "bench" / "results" / f"bench-{mode.name}.json")
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -10,14 +10,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import attrs
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from support import make_client
+from support import aside, make_client
 
+from webex_bulk.config import Settings
 from webex_bulk.credentials import Credentials
 from webex_bulk.error_handling import RetriesExhausted, UnknownOutcome
-from webex_bulk.http import WebexClient
+from webex_bulk.http import CircuitBreaker, WebexClient
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -136,3 +138,30 @@ async def test_a_refused_connection_is_retried_even_for_a_post(
         await client.request("POST", "/people", json={})
     assert caught.value.attempts == 4
     assert client.stats.transport_errors == 4
+
+
+async def test_every_send_is_counted_when_the_server_drops_connections(
+    simulator: Callable[..., Any],
+) -> None:
+    """Against a simulator that drops some connections before answering, the client counts
+    exactly the GETs the server saw: aiohttp sends nothing on its own, and each drop is a retry
+    of the policy (counted in the stats and spent from the retry budget)."""
+    settings = Settings(
+        rate=1000.0, backoff_base=0.0, backoff_cap=0.0, max_attempts=10, retry_budget=1.0
+    )
+    async with simulator(drop_before_probability=0.3, seed=7) as sim:
+        async with aiohttp.ClientSession() as session:
+            client = WebexClient(
+                attrs.evolve(settings, base_url=sim.base_url),
+                Credentials(access_token=sim.token),
+                session,
+                CircuitBreaker.from_settings(settings),
+                run_id="drops",
+            )
+            for _ in range(20):
+                await client.request("GET", "/people/me")
+        counts = await aside(sim, "counts")
+    dropped = counts["by_status"].get("dropped", 0)
+    assert dropped >= 2
+    assert client.stats.requests == sum(counts["by_status"].values()) == 20 + dropped
+    assert client.stats.retries == client.stats.transport_errors == dropped

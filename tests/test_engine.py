@@ -42,6 +42,20 @@ async def test_example_tenant_provisions_every_valid_row(simulator, run_engine) 
     assert len(creates["people"]) == 39
 
 
+async def test_concurrency_sized_from_latency_provisions_the_same_rows(
+    simulator, run_engine
+) -> None:
+    """Without --concurrency (64 workers, requests in flight sized from the latency) the example
+    tenant ends exactly as with pinned workers: every row once, no duplicate object."""
+    async with simulator() as sim:
+        run = await run_engine(sim, EXAMPLE, concurrency="auto")
+        creates = await aside(sim, "creates")
+    assert set(lines_in_outputs(run).values()) == {1}
+    assert len(run.rows("success")) == 89
+    assert creates["duplicates"] == {}
+    assert len(creates["people"]) == 39
+
+
 async def test_rerun_of_a_provisioned_file_sends_zero_writes(simulator, run_engine) -> None:
     """A fresh run of an already provisioned file finds every row unchanged and writes nothing."""
     async with simulator() as sim:

@@ -55,6 +55,7 @@ PURE = frozenset(
         "actions.group_bodies",
         "http.retry",
         "http.rate",
+        "http.in_flight",
         "http.answers",
         "http.pagination",
         "http.breaker",

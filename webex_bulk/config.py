@@ -26,7 +26,8 @@ _SPEC = "webex_bulk.spec"
 
 
 class Auto(enum.Enum):
-    """``--rate auto``: probe the request rate upward instead of holding a fixed one."""
+    """``auto``: the rate probes upward instead of holding a fixed one; the concurrency follows
+    the measured latency instead of a fixed number of workers."""
 
     AUTO = "auto"
 
@@ -109,11 +110,22 @@ def _optional_text(value: object) -> str | None:
     return None if value is None else _text(value) or None
 
 
+def _is_auto(value: object) -> bool:
+    return value is AUTO or (isinstance(value, str) and value.strip().lower() == AUTO.value)
+
+
 def _rate(value: object) -> float | Auto:
     """A request rate, or ``auto``."""
-    if value is AUTO or (isinstance(value, str) and value.strip().lower() == AUTO.value):
-        return AUTO
-    return _number(value)
+    return AUTO if _is_auto(value) else _number(value)
+
+
+def _concurrency(value: object) -> int | Auto:
+    """A number of workers, or ``auto`` (not given: sized from the measured latency)."""
+    return AUTO if _is_auto(value) else _whole(value)
+
+
+#: The most worker tasks a phase runs, and the most requests in flight.
+MAX_CONCURRENCY = 64
 
 
 @attrs.frozen
@@ -125,8 +137,10 @@ class Settings:
     (``SPECS``) bind what a person gives (``load_settings``), not what code and tests build.
     """
 
-    concurrency: int = attrs.field(
-        default=8, converter=_whole, metadata=_about("worker tasks per phase", 1, 64)
+    concurrency: int | Auto = attrs.field(
+        default=AUTO,
+        converter=_concurrency,
+        metadata=_about("worker tasks per phase, or 'auto'", 1, MAX_CONCURRENCY),
     )
     rate: float | Auto = attrs.field(
         default=10.0,
@@ -252,6 +266,17 @@ class Settings:
     token_refresh_margin: float = attrs.field(
         default=300.0, converter=_number, metadata=_about("token refresh margin", 0.0, 86400.0)
     )
+
+    @property
+    def workers(self) -> int:
+        """Worker tasks per phase: the pinned ``concurrency``, else the most the in-flight
+        limit may grow to (requests in flight then follow the latency, not the workers)."""
+        return self.concurrency if isinstance(self.concurrency, int) else MAX_CONCURRENCY
+
+    @property
+    def concurrency_pinned(self) -> bool:
+        """Whether ``concurrency`` was given (else it is sized from the measured latency)."""
+        return isinstance(self.concurrency, int)
 
     @property
     def rate_auto(self) -> bool:

@@ -132,7 +132,7 @@ class TenantReader:
     ) -> list[Item | None]:
         """The details of a page's objects, ``concurrency`` at a time, in page order; an object
         deleted since it was listed (404) is None."""
-        gate = asyncio.Semaphore(max(1, self.ctx.settings.concurrency))
+        gate = asyncio.Semaphore(max(1, self.ctx.settings.workers))
 
         async def one(item: Item) -> Item | None:
             async with gate:

@@ -84,7 +84,11 @@ def settings_from(flags: Mapping[str, Any], config_file: Path | None) -> Setting
 
 
 concurrency_option = click.option(
-    "--concurrency", type=int, default=None, help="Worker tasks per phase [default: 8, max 64]."
+    "--concurrency",
+    default=None,
+    metavar="N|auto",
+    help="Worker tasks per phase, at most 64 [default: auto, requests in flight sized from the "
+    "measured latency].",
 )
 rate_option = click.option(
     "--rate",

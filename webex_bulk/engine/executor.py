@@ -7,6 +7,7 @@ The wiring around it (client, logging, lock, background tasks, summary) is ``run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping
@@ -106,8 +107,10 @@ class Engine:
         resume: ResumeState,
         stop: StopControl,
         progress: Progress,
+        places: Callable[[], contextlib.AbstractAsyncContextManager[None]] | None = None,
     ) -> None:
         self._selection = selection
+        self._places = places or contextlib.nullcontext
         self._settings = settings
         self._ctx = context
         self._writer = writer
@@ -121,7 +124,7 @@ class Engine:
             self.tally.add(done.entity_type, done.status, done.reason)
             progress.earlier(done.entity_type, done.status.value)
         self._queue: asyncio.Queue[Outcome | PhaseDone | None] = asyncio.Queue(
-            maxsize=max(64, 4 * settings.concurrency)
+            maxsize=max(64, 4 * settings.workers)
         )
         self._writer_error: BaseException | None = None
         self._fatal: BaseException | None = None
@@ -185,7 +188,7 @@ class Engine:
         if total == 0:
             return
         log.info("phase.start", extra={"event_fields": {"phase": phase.name, "rows": total}})
-        work: asyncio.Queue[WorkItem | None] = asyncio.Queue(maxsize=2 * self._settings.concurrency)
+        work: asyncio.Queue[WorkItem | None] = asyncio.Queue(maxsize=2 * self._settings.workers)
         # Everything of the phase that talks to the API; the stop watchdog cancels what is left
         # of it once the grace period is over.
         running: list[asyncio.Task[None]] = []
@@ -224,7 +227,7 @@ class Engine:
         """Feed the phase's rows to ``concurrency`` workers and wait for them."""
         workers = [
             group.create_task(self._worker(work), name=f"worker-{index}")
-            for index in range(self._settings.concurrency)
+            for index in range(self._settings.workers)
         ]
         running.extend(workers)
         try:
@@ -276,11 +279,17 @@ class Engine:
             await work.put(WorkItem(REGISTRY[rows[0].entity_type], tuple(rows), key))
 
     async def _worker(self, work: asyncio.Queue[WorkItem | None]) -> None:
-        while (item := await work.get()) is not None:
-            if self._stop.stopped:
-                continue  # intake closed: leave the row for the next run
-            async with self._group_lock(item.group_key):
-                outcomes = await self._guard(self._run_item(item))
+        while True:
+            # A place in flight before the row is taken: rows in flight follow the client's
+            # limit, and a worker without a place holds no row when a stop comes.
+            async with self._places():
+                item = await work.get()
+                if item is None:
+                    return
+                if self._stop.stopped:
+                    continue  # intake closed: leave the row for the next run
+                async with self._group_lock(item.group_key):
+                    outcomes = await self._guard(self._run_item(item))
             for outcome in outcomes or ():
                 await self._emit(outcome)
 

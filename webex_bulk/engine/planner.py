@@ -186,7 +186,7 @@ async def _plan_phase(
         if count:
             await REGISTRY[entity_type].prepare(planner.context, count)
     rows = selection.phase_rows(phase)
-    while chunk := list(itertools.islice(rows, settings.concurrency * 4)):
+    while chunk := list(itertools.islice(rows, settings.workers * 4)):
         verdicts = await asyncio.gather(*(planner.row(row) for row in chunk))
         for row, verdict in zip(chunk, verdicts, strict=True):
             write(row_cells(columns, row.cells, row.line, row.key, verdict.cells()))

@@ -124,6 +124,7 @@ async def _run_with_session(
             resume=resume,
             stop=stop,
             progress=progress,
+            places=client.in_flight,
         )
         metrics = _Metrics(request.metrics_file, engine, client, started)
         async with _background(progress, client, stop, request.seconds_left, timer, metrics):

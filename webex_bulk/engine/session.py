@@ -69,7 +69,7 @@ async def open_client(
         total=None, sock_connect=settings.connect_timeout, sock_read=settings.read_timeout
     )
     connector = aiohttp.TCPConnector(
-        limit=max(settings.concurrency * 2, 10), ssl=ssl_context(settings.ca_bundle)
+        limit=max(settings.workers * 2, 10), ssl=ssl_context(settings.ca_bundle)
     )
     # trust_env: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and ~/.netrc) as on a corporate network.
     async with aiohttp.ClientSession(

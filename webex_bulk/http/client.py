@@ -8,6 +8,7 @@ The parts it drives live beside it (``throttle``, ``auth``, ``transport``, ``ans
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -32,7 +33,13 @@ from webex_bulk.error_handling import (
 from webex_bulk.http.answers import Answer, Response, echoed_tracking_id, judge, parse_json
 from webex_bulk.http.auth import SaveFile, TokenKeeper
 from webex_bulk.http.breaker import BreakerState, CircuitBreaker
-from webex_bulk.http.pagination import OFFSET_PAGING, as_int, next_page_url, page_items
+from webex_bulk.http.pagination import (
+    OFFSET_PAGING,
+    as_int,
+    next_page_url,
+    page_items,
+    query_pairs,
+)
 from webex_bulk.http.retry import Decision, Failure, FailureKind, GiveUp, RetryAfter, decide_retry
 from webex_bulk.http.stats import ClientStats
 from webex_bulk.http.throttle import Throttle
@@ -45,19 +52,6 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def _event(level: int, name: str, **fields: Any) -> None:
     log.log(level, name, extra={"event_fields": fields})
-
-
-def query_pairs(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """Query parameters as text pairs: None dropped, booleans as true/false, lists repeated."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in (params or {}).items():
-        values = value if isinstance(value, list | tuple) else [value]
-        for item in values:
-            if item is None:
-                continue
-            text = ("true" if item else "false") if isinstance(item, bool) else str(item)
-            pairs.append((key, text))
-    return pairs
 
 
 class WebexClient:
@@ -120,6 +114,10 @@ class WebexClient:
     def rate(self) -> float:
         """The current request rate (requests per second) of the adaptive limiter."""
         return self._throttle.rate
+
+    def in_flight(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Hold one place in flight for a whole row: its requests take no other place."""
+        return self._throttle.in_flight()
 
     def breaker_state(self) -> BreakerState:
         """The breaker's state now (for progress display)."""
@@ -193,14 +191,14 @@ class WebexClient:
         self, method: str, url: yarl.URL, label: str, json: Any, form: Mapping[str, str] | None
     ) -> Response:
         attempts = rate_limited = sends = 0
-        refreshed = False
-        started = self._clock()
+        refreshed, started = False, self._clock()
         while True:
-            await self._gate()
-            ours = self._new_tracking_id()
-            sent_at = self._clock()
-            sends += 1
-            token, result = await self._attempt(method, url, ours, json, form)
+            async with self._throttle.in_flight():  # the attempt only, never a backoff sleep
+                await self._gate()
+                ours = self._new_tracking_id()
+                sent_at = self._clock()
+                sends += 1
+                token, result = await self._attempt(method, url, ours, json, form)
             now = self._clock()
             if isinstance(result, Answer):
                 body = parse_json(result.raw)
@@ -360,6 +358,7 @@ class WebexClient:
         if isinstance(answer, Failure):
             self.stats.transport_errors += 1
             return token, answer
+        self._throttle.answered(self._clock() - started)
         self.stats.by_status[answer.status] = self.stats.by_status.get(answer.status, 0) + 1
         _event(
             logging.DEBUG,

@@ -1,11 +1,12 @@
-"""Pagination, pure: RFC 8288 ``Link`` parsing, next-link repair and telephony offset paging.
+"""Query strings and pagination, pure: query pairs, RFC 8288 ``Link`` parsing, next-link repair
+and telephony offset paging.
 
 Builds URLs and reads page bodies only; ``client.WebexClient.pages`` sends the requests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -15,6 +16,19 @@ import yarl
 OFFSET_PAGING = ("/telephony/",)
 #: Query keys that belong to the paging itself and must never be copied onto a next link.
 PAGING_KEYS = frozenset({"start", "after", "before", "cursor", "next", "offset", "startIndex"})
+
+
+def query_pairs(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """Query parameters as text pairs: None dropped, booleans as true/false, lists repeated."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in (params or {}).items():
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            if item is None:
+                continue
+            text = ("true" if item else "false") if isinstance(item, bool) else str(item)
+            pairs.append((key, text))
+    return pairs
 
 
 def _split_outside(text: str, separator: str) -> list[str]:

@@ -19,11 +19,19 @@ RATE_INCREASE_INTERVAL = 2.0
 RATE_INCREASE_FRACTION = 0.05
 RATE_INCREASE_MIN_STEP = 0.1
 RATE_BUSY = 0.8
-#: ``--rate auto``: start here, climb by this much per calm interval, settle at 90 % of the
-#: rate that met the first 429.
-AUTO_START_RATE = 10.0
-AUTO_PROBE_STEP = 1.0
+#: ``--rate auto``: slow start. Start here and double the rate every busy calm second until the
+#: first 429; then resume at half the rate that met it (the last rate that ran a whole interval
+#: without a 429) under a ceiling of 90 % of it, and settle as a fixed rate does.
+AUTO_START_RATE = 4.0
+SLOW_START_FACTOR = 2.0
+SLOW_START_INTERVAL = 1.0
+SLOW_START_BACKOFF = 0.5
 AUTO_SETTLE = 0.9
+#: A burst that settles the ceiling lowers the rate ×0.85 rather than ×0.7: the limit was met
+#: just above the settled ceiling, so a deep cut would only cost throughput.
+SETTLED_DECREASE = 0.85
+#: Once ``auto`` has met the limit it climbs back to its ceiling every this many busy seconds.
+AUTO_INCREASE_INTERVAL = 1.0
 MAX_RATE = 1000.0
 #: A 429 burst less than this many seconds after the previous one shows that the server's limit
 #: is below the rate that met it: the ceiling settles at 90 % of that rate. After this long calm
@@ -77,11 +85,13 @@ class RetryBudget:
 class AdaptiveRate:
     """Additive increase, multiplicative decrease of the request rate, driven by 429/423 answers.
 
-    A fixed configured rate is the ceiling. ``auto`` (configured 0.0) starts at 10/s and climbs
-    until the first 429, then settles at 90 % of the rate that met it. A 429 burst within
-    ``SETTLE_MEMORY`` of the previous one settles the ceiling at 90 % of the rate that met it (a
-    fixed rate probes one step back up after ``SETTLE_MEMORY`` calm seconds). The rate only
-    climbs while the traffic actually uses it (``note_sent``), so it never runs away from reality.
+    A fixed configured rate is the ceiling. ``auto`` (configured 0.0) slow-starts: it doubles the
+    rate every busy calm second from 4/s until the first 429, then resumes at half the rate that
+    met it under a ceiling of 90 % of it, so each probe costs one global pause and the overshoot
+    is at most one doubling. A 429 burst within ``SETTLE_MEMORY`` of the previous one settles the
+    ceiling at 90 % of the rate that met it (a fixed rate probes one step back up after
+    ``SETTLE_MEMORY`` calm seconds). The rate only climbs while the traffic actually uses it
+    (``note_sent``), so it never runs away from reality.
     """
 
     def __init__(self, configured: float) -> None:
@@ -93,6 +103,11 @@ class AdaptiveRate:
         self._sent = 0  # requests sent since _calm_since
         self._last_decrease = -math.inf
         self._settled = -math.inf  # when the ceiling was last lowered or raised by a probe
+
+    @property
+    def slow_start(self) -> bool:
+        """Whether ``auto`` is still doubling (no 429 met yet)."""
+        return self.ceiling is None
 
     def note_sent(self, now: float) -> None:
         """Count one request sent at ``now``."""
@@ -111,18 +126,23 @@ class AdaptiveRate:
             return False
         settle = max(RATE_FLOOR, self.rate * AUTO_SETTLE)
         echo = sent_at < resumed_at + PAUSE_ECHO
+        factor = RATE_DECREASE
         if self.ceiling is None:
+            # The end of slow start: the rate before the last doubling ran a whole interval
+            # without a 429, the one that met it is at most twice the limit.
             self.ceiling = settle
             self._settled = now
+            factor = SLOW_START_BACKOFF
         elif not echo and now - self._last_decrease < SETTLE_MEMORY and settle < self.ceiling:
             # A second burst soon after the first: climbing back to the ceiling would meet the
             # same limit again, and each meeting costs a global pause (Retry-After).
             self.ceiling = settle
             self._settled = now
+            factor = SETTLED_DECREASE
         self._last_decrease = now
         self._calm_since = now
         self._sent = 0
-        lowered = max(RATE_FLOOR, self.rate * RATE_DECREASE)
+        lowered = max(RATE_FLOOR, self.rate * factor)
         changed = lowered != self.rate
         self.rate = lowered
         return changed
@@ -133,25 +153,34 @@ class AdaptiveRate:
             self._calm_since = now
             return False
         elapsed = now - self._calm_since
-        if elapsed < RATE_INCREASE_INTERVAL:
+        if elapsed < self._interval():
             return False
         busy = self._sent >= RATE_BUSY * self.rate * elapsed
         self._calm_since = now
         self._sent = 0
-        top = self.ceiling if self.ceiling is not None else MAX_RATE
-        if busy and self.rate >= top and self._may_probe(now):
+        if not busy:
+            return False
+        if self.ceiling is None:
+            doubled = min(self._limit, self.rate * SLOW_START_FACTOR)
+            changed = doubled != self.rate
+            self.rate = doubled
+            return changed
+        top = self.ceiling
+        if self.rate >= top and self._may_probe(now):
             step = max(RATE_INCREASE_MIN_STEP, top * RATE_INCREASE_FRACTION)
             self.ceiling = top = min(self._limit, top + step)
             self._settled = now
-        if not busy or self.rate >= top:
+        if self.rate >= top:
             return False
-        step = (
-            AUTO_PROBE_STEP
-            if self.ceiling is None
-            else max(RATE_INCREASE_MIN_STEP, self.ceiling * RATE_INCREASE_FRACTION)
-        )
+        step = max(RATE_INCREASE_MIN_STEP, self.ceiling * RATE_INCREASE_FRACTION)
         self.rate = min(top, self.rate + step)
         return True
+
+    def _interval(self) -> float:
+        """Seconds of calm traffic between two increases."""
+        if self.ceiling is None:
+            return SLOW_START_INTERVAL
+        return AUTO_INCREASE_INTERVAL if self.auto else RATE_INCREASE_INTERVAL
 
     def _may_probe(self, now: float) -> bool:
         """A settled ceiling below the configured rate, calm for ``SETTLE_MEMORY`` s: one step

@@ -1,19 +1,27 @@
 """How fast requests leave: the limiter (swapped when the adaptive rate changes), the global
-429/423 pause, and the retry budget. The decisions are ``rate``'s; this module applies them."""
+429/423 pause, the retry budget and the in-flight gate. The decisions are ``rate``'s and
+``in_flight``'s; this module applies them."""
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import contextlib
+import contextvars
 import logging
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiolimiter import AsyncLimiter
 
 from webex_bulk.config import Settings
+from webex_bulk.http.in_flight import INITIAL_IN_FLIGHT, LatencyWindow
 from webex_bulk.http.rate import AdaptiveRate, RetryBudget
 
 log = logging.getLogger("webex_bulk.http")
 
+#: Whether the running task already holds a place in flight (a whole row's place).
+_HOLDS_PLACE: contextvars.ContextVar[bool] = contextvars.ContextVar("holds_place", default=False)
 #: Largest burst, as a share of one second's requests (at least one request).
 LIMITER_BURST = 0.1
 
@@ -27,6 +35,48 @@ def new_limiter(rate: float) -> AsyncLimiter:
     """
     burst = max(1.0, rate * LIMITER_BURST)
     return AsyncLimiter(burst, burst / max(rate, 1e-3))
+
+
+class InFlightGate:
+    """A semaphore whose size can change: at most ``limit`` holders, first come first served."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_flight = 0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self) -> None:
+        """Wait for a place; cancelling the wait gives back a place already handed over."""
+        if self.in_flight < self.limit and not self._waiters:
+            self.in_flight += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        """Give one place back."""
+        self.in_flight -= 1
+        self._wake()
+
+    def resize(self, limit: int) -> None:
+        """Change the limit; holders above a lowered limit finish, newcomers then wait."""
+        self.limit = limit
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self.in_flight < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                self.in_flight += 1
+                waiter.set_result(None)
 
 
 class Throttle:
@@ -46,11 +96,52 @@ class Throttle:
         self._limiter = new_limiter(self._rate.rate)
         self._budget = RetryBudget(settings.retry_budget)
         self._pause_until = -math.inf
+        # --concurrency pins the requests in flight; otherwise they follow the latency.
+        self._latencies = None if settings.concurrency_pinned else LatencyWindow()
+        pinned = self._latencies is None
+        self.gate = InFlightGate(settings.workers if pinned else INITIAL_IN_FLIGHT)
 
     @property
     def rate(self) -> float:
         """The current request rate (requests per second)."""
         return self._rate.rate
+
+    @property
+    def in_flight_limit(self) -> int:
+        """The most requests in flight at once, now."""
+        return self.gate.limit
+
+    @contextlib.asynccontextmanager
+    async def in_flight(self) -> AsyncIterator[None]:
+        """Hold one of the places in flight (pinned by --concurrency, else sized by latency).
+
+        A task that already holds one (a worker holds one for a whole row, so rows in flight
+        follow the same limit) takes no second place: nesting never waits on itself.
+        """
+        if _HOLDS_PLACE.get():
+            yield
+            return
+        await self.gate.acquire()
+        held = _HOLDS_PLACE.set(True)
+        try:
+            yield
+        finally:
+            _HOLDS_PLACE.reset(held)
+            self.gate.release()
+
+    def answered(self, latency: float) -> None:
+        """One answer came ``latency`` s after its request left: maybe size the gate again."""
+        if self._latencies is not None and self._latencies.add(latency):
+            self._resize()
+
+    def _resize(self) -> None:
+        if self._latencies is None:
+            return
+        limit = self._latencies.limit(self._rate.rate)
+        if limit != self.gate.limit:
+            self.gate.resize(limit)
+            fields = {"limit": limit, "p95": round(self._latencies.quantile() or 0.0, 4)}
+            log.debug("http.in_flight_sized", extra={"event_fields": fields})
 
     async def wait_turn(self) -> None:
         """Wait for a limiter slot outside any global pause.
@@ -103,5 +194,6 @@ class Throttle:
         # Claiming the whole capacity of an empty limiter returns without suspending.
         await limiter.acquire(limiter.max_rate)
         self._limiter = limiter
+        self._resize()
         fields = {"old": before, "new": self._rate.rate, "why": why}
         log.info("http.rate_changed", extra={"event_fields": fields})

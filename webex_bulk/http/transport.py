@@ -39,7 +39,13 @@ async def exchange(
     form: Mapping[str, str] | None = None,
     timeouts: aiohttp.ClientTimeout,
 ) -> Answer | Failure:
-    """Send once (redirects not followed) and read the answer whole, or say why there is none."""
+    """Send once (redirects not followed) and read the answer whole, or say why there is none.
+
+    Once means once: aiohttp would silently send an idempotent request again after a reset of a
+    reused connection, a send that neither the stats nor the retry budget would see. Turned off,
+    the reset comes back as a ``Failure`` and the retry policy decides (and counts) the re-send.
+    """
+    session._retry_connection = False  # private: aiohttp has no public switch for it
     try:
         async with session.request(
             method,
