@@ -140,7 +140,7 @@ def feature_summary(tenant: Tenant, feature: Feature) -> dict[str, Any]:
         "locationName": location.name if location else "",
         "locationId": feature.location_id,
     }
-    _add_line(body, feature, location)
+    add_line(body, feature, location)
     if feature.kind == "AUTO_ATTENDANT":
         body["tollFreeNumber"] = False
     else:
@@ -165,7 +165,7 @@ def feature_details(tenant: Tenant, feature: Feature) -> dict[str, Any]:
         "id": feature.id,
         "name": feature.name,
     }
-    _add_line(body, feature, location)
+    add_line(body, feature, location)
     if feature.kind == "HUNT_GROUP":
         policies = dict(settings.get("callPolicies") or {})
         policies["noAnswer"] = {"systemMaxNumberOfRings": 20, **(policies.get("noAnswer") or {})}
@@ -199,7 +199,9 @@ def _kind_defaults(feature: Feature) -> Mapping[str, Any]:
     }
 
 
-def _add_line(body: dict[str, Any], feature: Feature, location: Location | None) -> None:
+def add_line(body: dict[str, Any], feature: Feature, location: Location | None) -> None:
+    """``phoneNumber``, ``extension`` and, with the location's routing prefix, ``routingPrefix``
+    and ``esn`` of a feature's line."""
     if feature.line.number:
         body["phoneNumber"] = feature.line.number
     if feature.line.extension:

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from webex_bulk.simulator import feature_shapes
 from webex_bulk.simulator.answers import json_response, offset_link, offset_page, page_size
 from webex_bulk.simulator.bodies import text
 from webex_bulk.simulator.errors import ApiError, Code, bad_request, conflict
@@ -133,14 +134,7 @@ def member_json(tenant: Tenant, member_id: str, numbers_key: str = "") -> dict[s
 
 def add_line_fields(body: dict[str, Any], tenant: Tenant, feature: Feature) -> None:
     """``phoneNumber``, ``extension`` and, with a routing prefix, ``routingPrefix`` and ``esn``."""
-    location = tenant.locations.get(feature.location_id)
-    if feature.line.number:
-        body["phoneNumber"] = feature.line.number
-    if feature.line.extension:
-        body["extension"] = feature.line.extension
-        if location is not None and location.routing_prefix:
-            body["routingPrefix"] = location.routing_prefix
-            body["esn"] = location.routing_prefix + feature.line.extension
+    feature_shapes.add_line(body, feature, tenant.locations.get(feature.location_id))
 
 
 def store(sim: Simulator, feature: Feature) -> None:
