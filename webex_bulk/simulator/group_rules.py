@@ -134,7 +134,7 @@ def member_json(tenant: Tenant, member_id: str, numbers_key: str = "") -> dict[s
 
 def add_line_fields(body: dict[str, Any], tenant: Tenant, feature: Feature) -> None:
     """``phoneNumber``, ``extension`` and, with a routing prefix, ``routingPrefix`` and ``esn``."""
-    feature_shapes.add_line(body, feature, tenant.locations.get(feature.location_id))
+    feature_shapes.add_line(body, feature.line, tenant.locations.get(feature.location_id))
 
 
 def store(sim: Simulator, feature: Feature) -> None:
