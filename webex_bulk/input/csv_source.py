@@ -10,7 +10,7 @@ import codecs
 import contextlib
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from webex_bulk.error_handling import ConfigError, InputFileError
@@ -59,6 +59,35 @@ def unescape_cell(text: str) -> str:
     if len(text) > 1 and text[0] == "'" and (text[1] in _FORMULA_START or text[1] == "'"):
         return text[1:]
     return text
+
+
+def cells_by_name(
+    header: Sequence[str],
+    indexes: Sequence[int],
+    cells: list[str],
+    *,
+    verbatim: type[str] | None = None,
+) -> dict[str, str]:
+    """The cells at ``indexes`` by header name ("" past the row's end), output escapes undone;
+    with ``verbatim``, cells of that type (values that were never text) are kept as read."""
+    size = len(cells)
+    found = {
+        name: cells[index] if index < size else ""
+        for name, index in zip(header, indexes, strict=True)
+    }
+    return unescaped(found, cells, verbatim=verbatim)
+
+
+def unescaped(
+    found: dict[str, str], cells: list[str], *, verbatim: type[str] | None = None
+) -> dict[str, str]:
+    """``found`` (the row ``cells`` by name) with output escapes undone by ``unescape_cell``, on
+    every cell but those of type ``verbatim``."""
+    if "'" in "".join(cells):  # rare: only then look for escaped cells one by one
+        for name, text in found.items():
+            if text.startswith("'") and (verbatim is None or not isinstance(text, verbatim)):
+                found[name] = unescape_cell(text)
+    return found
 
 
 def check_encoding(encoding: str) -> str:
@@ -221,17 +250,8 @@ class CsvSource:
         """The row's cells by header name (``_`` columns left out, output escapes undone)."""
         if self._plain and len(cells) >= self.width:
             found = dict(zip(self.header, cells, strict=False))  # extra cells: see extra_cells
-        else:
-            size = len(cells)
-            found = {
-                name: cells[index] if index < size else ""
-                for name, index in zip(self.header, self._indexes, strict=True)
-            }
-        if "'" in "".join(cells):  # rare: only then look for escaped cells one by one
-            for name, text in found.items():
-                if text.startswith("'"):
-                    found[name] = unescape_cell(text)
-        return found
+            return unescaped(found, cells)
+        return cells_by_name(self.header, self._indexes, cells)
 
     def extra_cells(self, cells: list[str]) -> str:
         """The non-empty cells past the header's width, joined; empty when there are none."""

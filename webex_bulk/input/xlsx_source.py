@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from webex_bulk.error_handling import InputFileError
-from webex_bulk.input.csv_source import Record, header_name, unescape_cell
+from webex_bulk.input.csv_source import Record, cells_by_name, header_name, unescape_cell
 from webex_bulk.input.near_match import did_you_mean
 from webex_bulk.input.schema import KNOWN_COLUMNS
 from webex_bulk.input.workbook import Book, ExcelValue, sheet_rows
@@ -167,16 +167,7 @@ class XlsxSource:
 
     def cells_by_column(self, cells: list[str]) -> dict[str, str]:
         """The row's cells by header name (``_`` columns left out, output escapes undone)."""
-        size = len(cells)
-        found = {
-            name: cells[index] if index < size else ""
-            for name, index in zip(self.header, self._indexes, strict=True)
-        }
-        if "'" in "".join(cells):  # rare: only then look for escaped cells one by one
-            for name, text in found.items():
-                if text.startswith("'") and not isinstance(text, ExcelValue):
-                    found[name] = unescape_cell(text)
-        return found
+        return cells_by_name(self.header, self._indexes, cells, verbatim=ExcelValue)
 
     def extra_cells(self, cells: list[str]) -> str:
         """The non-empty cells past the header's width, joined; empty when there are none."""

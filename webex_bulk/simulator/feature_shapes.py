@@ -1,5 +1,6 @@
 """What differs between hunt groups, call queues and auto attendants: paths, status codes,
-documented required body fields, defaults, and the JSON shapes of their lists and details."""
+documented required body fields, defaults, and the JSON shapes of their lists and details,
+down to a line's number, extension and ESN fields (which other features and virtual lines reuse)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from webex_bulk.simulator.records import Agent, Feature, Location
+from webex_bulk.simulator.records import Agent, Feature, Line, Location
 from webex_bulk.simulator.tenant import Tenant
 
 
@@ -140,7 +141,7 @@ def feature_summary(tenant: Tenant, feature: Feature) -> dict[str, Any]:
         "locationName": location.name if location else "",
         "locationId": feature.location_id,
     }
-    _add_line(body, feature, location)
+    add_line(body, feature.line, location)
     if feature.kind == "AUTO_ATTENDANT":
         body["tollFreeNumber"] = False
     else:
@@ -165,7 +166,7 @@ def feature_details(tenant: Tenant, feature: Feature) -> dict[str, Any]:
         "id": feature.id,
         "name": feature.name,
     }
-    _add_line(body, feature, location)
+    add_line(body, feature.line, location)
     if feature.kind == "HUNT_GROUP":
         policies = dict(settings.get("callPolicies") or {})
         policies["noAnswer"] = {"systemMaxNumberOfRings": 20, **(policies.get("noAnswer") or {})}
@@ -199,14 +200,18 @@ def _kind_defaults(feature: Feature) -> Mapping[str, Any]:
     }
 
 
-def _add_line(body: dict[str, Any], feature: Feature, location: Location | None) -> None:
-    if feature.line.number:
-        body["phoneNumber"] = feature.line.number
-    if feature.line.extension:
-        body["extension"] = feature.line.extension
+def add_line(
+    body: dict[str, Any], line: Line, location: Location | None, number_key: str = "phoneNumber"
+) -> None:
+    """A line's number (under ``number_key``), ``extension`` and, with the location's routing
+    prefix, ``routingPrefix`` and ``esn``."""
+    if line.number:
+        body[number_key] = line.number
+    if line.extension:
+        body["extension"] = line.extension
         if location is not None and location.routing_prefix:
             body["routingPrefix"] = location.routing_prefix
-            body["esn"] = location.routing_prefix + feature.line.extension
+            body["esn"] = location.routing_prefix + line.extension
 
 
 def _agent_json(tenant: Tenant, agent: Agent, kind: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """What call parks, call park extensions, call pickups, paging groups and voicemail groups share:
-unique names per location, members that must be calling users, workspaces or virtual lines,
-storing a feature under its name, list filters, and the JSON of a member."""
+finding one under its location, unique names per location, a line from a body, members that must
+be calling users, workspaces or virtual lines, storing a feature under its name, list filters,
+and the JSON of a member."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from webex_bulk.simulator import feature_shapes
 from webex_bulk.simulator.answers import json_response, offset_link, offset_page, page_size
+from webex_bulk.simulator.bodies import text
 from webex_bulk.simulator.errors import ApiError, Code, bad_request, conflict
-from webex_bulk.simulator.records import Agent, Feature, Location
+from webex_bulk.simulator.records import Agent, Feature, Line, Location
 from webex_bulk.simulator.runtime import Simulator
 from webex_bulk.simulator.tenant import Tenant
 
@@ -27,6 +30,37 @@ def check_name_free(tenant: Tenant, kind: str, location_id: str, name: str) -> N
         )
     if (kind, location_id, name) in tenant.feature_by_name:
         raise conflict(f"The name {name} is already in use.", Code.NAME_IN_USE, telephony=True)
+
+
+def located(sim: Simulator, request: web.Request, kind: str, id_param: str) -> Feature:
+    """The feature of a kind named by the path's ``locationId`` and ``id_param``; 404 otherwise."""
+    location = sim.tenant.calling_location(request.match_info["locationId"])
+    return sim.tenant.feature(kind, location.id, request.match_info[id_param])
+
+
+def new_name(tenant: Tenant, kind: str, location_id: str, body: dict[str, Any]) -> str:
+    """The body's ``name`` for a new feature; 400 when missing, 409 when taken in the location."""
+    name = text(body, "name")
+    check_name_free(tenant, kind, location_id, name)
+    return name
+
+
+def changed_name(tenant: Tenant, feature: Feature, body: dict[str, Any]) -> str:
+    """The body's ``name`` (the feature's own when absent); 409 when a new one is taken."""
+    name = text(body, "name", feature.name)
+    if name != feature.name:
+        check_name_free(tenant, feature.kind, feature.location_id, name)
+    return name
+
+
+def line_of(body: dict[str, Any], location_id: str, old: Line | None = None) -> Line:
+    """The ``extension`` and ``phoneNumber`` of a body as a line of the location; with ``old``,
+    a field the body leaves out keeps its old value."""
+    return Line(
+        location_id,
+        text(body, "extension") if old is None or "extension" in body else old.extension,
+        text(body, "phoneNumber") if old is None or "phoneNumber" in body else old.number,
+    )
 
 
 def member_ids(body_value: Any, field: str) -> list[str]:
@@ -100,14 +134,7 @@ def member_json(tenant: Tenant, member_id: str, numbers_key: str = "") -> dict[s
 
 def add_line_fields(body: dict[str, Any], tenant: Tenant, feature: Feature) -> None:
     """``phoneNumber``, ``extension`` and, with a routing prefix, ``routingPrefix`` and ``esn``."""
-    location = tenant.locations.get(feature.location_id)
-    if feature.line.number:
-        body["phoneNumber"] = feature.line.number
-    if feature.line.extension:
-        body["extension"] = feature.line.extension
-        if location is not None and location.routing_prefix:
-            body["routingPrefix"] = location.routing_prefix
-            body["esn"] = location.routing_prefix + feature.line.extension
+    feature_shapes.add_line(body, feature.line, tenant.locations.get(feature.location_id))
 
 
 def store(sim: Simulator, feature: Feature) -> None:

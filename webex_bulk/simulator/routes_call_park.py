@@ -13,7 +13,7 @@ from webex_bulk.simulator.answers import json_response
 from webex_bulk.simulator.bodies import read_json, require, text
 from webex_bulk.simulator.errors import ApiError, Code, bad_request
 from webex_bulk.simulator.records import Feature, Line, Location, Owner
-from webex_bulk.simulator.runtime import Simulator, simulator_of
+from webex_bulk.simulator.runtime import simulator_of
 from webex_bulk.simulator.tenant import Tenant
 
 routes = web.RouteTableDef()
@@ -59,8 +59,7 @@ async def create_extension(request: web.Request) -> web.Response:
     tenant = sim.tenant
     location = tenant.calling_location(request.match_info["locationId"])
     require(body, ("name", "extension"), telephony=True)
-    name = text(body, "name")
-    group_rules.check_name_free(tenant, EXTENSION, location.id, name)
+    name = group_rules.new_name(tenant, EXTENSION, location.id, body)
     feature_id = tenant.mint.id(EXTENSION)
     line = Line(location.id, text(body, "extension"))
     tenant.lines.check(Owner(EXTENSION, feature_id), line, location)
@@ -74,7 +73,7 @@ async def create_extension(request: web.Request) -> web.Response:
 async def get_extension(request: web.Request) -> web.Response:
     """One call park extension: name, extension (and ESN with a routing prefix)."""
     sim = simulator_of(request)
-    feature = _feature(sim, request, EXTENSION, "callParkExtensionId")
+    feature = group_rules.located(sim, request, EXTENSION, "callParkExtensionId")
     return json_response(_extension_json(sim.tenant, feature))
 
 
@@ -84,11 +83,9 @@ async def update_extension(request: web.Request) -> web.Response:
     sim = simulator_of(request)
     body = await read_json(request)
     tenant = sim.tenant
-    feature = _feature(sim, request, EXTENSION, "callParkExtensionId")
+    feature = group_rules.located(sim, request, EXTENSION, "callParkExtensionId")
     location = tenant.calling_location(feature.location_id)
-    name = text(body, "name", feature.name)
-    if name != feature.name:
-        group_rules.check_name_free(tenant, EXTENSION, location.id, name)
+    name = group_rules.changed_name(tenant, feature, body)
     owner = Owner(EXTENSION, feature.id)
     line = Line(location.id, text(body, "extension", feature.line.extension))
     tenant.lines.check(owner, line, location)
@@ -102,7 +99,7 @@ async def delete_extension(request: web.Request) -> web.Response:
     """Delete a call park extension (204); call parks that listed it drop it."""
     sim = simulator_of(request)
     tenant = sim.tenant
-    feature = _feature(sim, request, EXTENSION, "callParkExtensionId")
+    feature = group_rules.located(sim, request, EXTENSION, "callParkExtensionId")
     tenant.lines.release(Owner(EXTENSION, feature.id), feature.line)
     group_rules.remove(tenant, feature)
     for park in list(tenant.group_features(PARK)):
@@ -141,8 +138,7 @@ async def create_park(request: web.Request) -> web.Response:
     tenant = sim.tenant
     location = tenant.calling_location(request.match_info["locationId"])
     require(body, ("name", "recall", "recall.option"), telephony=True)
-    name = text(body, "name")
-    group_rules.check_name_free(tenant, PARK, location.id, name)
+    name = group_rules.new_name(tenant, PARK, location.id, body)
     feature = Feature(
         id=tenant.mint.id(PARK),
         kind=PARK,
@@ -161,7 +157,7 @@ async def get_park(request: web.Request) -> web.Response:
     """One call park with its recall settings, members and extensions."""
     sim = simulator_of(request)
     tenant = sim.tenant
-    feature = _feature(sim, request, PARK, "callParkId")
+    feature = group_rules.located(sim, request, PARK, "callParkId")
     settings = feature.settings
     recall = dict(settings.get("recall") or {"option": RECALL_OPTIONS[0]})
     hunt_group = tenant.features["HUNT_GROUP"].get(str(recall.get("huntGroupId", "")))
@@ -192,12 +188,10 @@ async def update_park(request: web.Request) -> web.Response:
     sim = simulator_of(request)
     body = await read_json(request)
     tenant = sim.tenant
-    feature = _feature(sim, request, PARK, "callParkId")
+    feature = group_rules.located(sim, request, PARK, "callParkId")
     location = tenant.calling_location(feature.location_id)
     require(body, ("recall.option",), telephony=True)
-    name = text(body, "name", feature.name)
-    if name != feature.name:
-        group_rules.check_name_free(tenant, PARK, location.id, name)
+    name = group_rules.changed_name(tenant, feature, body)
     agents = _agents(tenant, body["agents"], location) if "agents" in body else feature.agents
     settings = _park_settings(tenant, location, body, feature.settings)
     updated = attrs.evolve(
@@ -211,13 +205,8 @@ async def update_park(request: web.Request) -> web.Response:
 async def delete_park(request: web.Request) -> web.Response:
     """Delete a call park (204)."""
     sim = simulator_of(request)
-    group_rules.remove(sim.tenant, _feature(sim, request, PARK, "callParkId"))
+    group_rules.remove(sim.tenant, group_rules.located(sim, request, PARK, "callParkId"))
     return web.Response(status=204)
-
-
-def _feature(sim: Simulator, request: web.Request, kind: str, id_param: str) -> Feature:
-    location = sim.tenant.calling_location(request.match_info["locationId"])
-    return sim.tenant.feature(kind, location.id, request.match_info[id_param])
 
 
 def _agents(tenant: Tenant, value: Any, location: Location) -> tuple[Any, ...]:

@@ -11,10 +11,10 @@ from aiohttp import web
 
 from webex_bulk.simulator import group_rules
 from webex_bulk.simulator.answers import json_response
-from webex_bulk.simulator.bodies import read_json, require, text
+from webex_bulk.simulator.bodies import read_json, require
 from webex_bulk.simulator.errors import ApiError, Code, bad_request
 from webex_bulk.simulator.records import Agent, Feature, Line, Location, Owner
-from webex_bulk.simulator.runtime import Simulator, simulator_of
+from webex_bulk.simulator.runtime import simulator_of
 from webex_bulk.simulator.tenant import Tenant
 
 routes = web.RouteTableDef()
@@ -33,11 +33,6 @@ PAGING_SETTINGS = (
     "dialByName",
 )
 MAX_TARGETS = 75
-
-
-def _feature(sim: Simulator, request: web.Request, kind: str, id_param: str) -> Feature:
-    location = sim.tenant.calling_location(request.match_info["locationId"])
-    return sim.tenant.feature(kind, location.id, request.match_info[id_param])
 
 
 # Call pickups.
@@ -61,8 +56,7 @@ async def create_pickup(request: web.Request) -> web.Response:
     tenant = sim.tenant
     location = tenant.calling_location(request.match_info["locationId"])
     require(body, ("name",), telephony=True)
-    name = text(body, "name")
-    group_rules.check_name_free(tenant, PICKUP, location.id, name)
+    name = group_rules.new_name(tenant, PICKUP, location.id, body)
     feature = Feature(
         id=tenant.mint.id(PICKUP),
         kind=PICKUP,
@@ -80,7 +74,7 @@ async def create_pickup(request: web.Request) -> web.Response:
 async def get_pickup(request: web.Request) -> web.Response:
     """One call pickup with its notification settings and members."""
     sim = simulator_of(request)
-    feature = _feature(sim, request, PICKUP, "callPickupId")
+    feature = group_rules.located(sim, request, PICKUP, "callPickupId")
     agents = [
         group_rules.member_json(sim.tenant, agent.id, "phoneNumber") for agent in feature.agents
     ]
@@ -95,11 +89,9 @@ async def update_pickup(request: web.Request) -> web.Response:
     sim = simulator_of(request)
     body = await read_json(request)
     tenant = sim.tenant
-    feature = _feature(sim, request, PICKUP, "callPickupId")
+    feature = group_rules.located(sim, request, PICKUP, "callPickupId")
     location = tenant.calling_location(feature.location_id)
-    name = text(body, "name", feature.name)
-    if name != feature.name:
-        group_rules.check_name_free(tenant, PICKUP, location.id, name)
+    name = group_rules.changed_name(tenant, feature, body)
     agents = feature.agents
     if "agents" in body:
         agents = _pickup_agents(tenant, body["agents"], location, feature.id)
@@ -116,7 +108,7 @@ async def update_pickup(request: web.Request) -> web.Response:
 async def delete_pickup(request: web.Request) -> web.Response:
     """Delete a call pickup (204)."""
     sim = simulator_of(request)
-    group_rules.remove(sim.tenant, _feature(sim, request, PICKUP, "callPickupId"))
+    group_rules.remove(sim.tenant, group_rules.located(sim, request, PICKUP, "callPickupId"))
     return web.Response(status=204)
 
 
@@ -182,10 +174,9 @@ async def create_paging(request: web.Request) -> web.Response:
     tenant = sim.tenant
     location = tenant.calling_location(request.match_info["locationId"])
     require(body, ("name",), telephony=True)
-    name = text(body, "name")
-    group_rules.check_name_free(tenant, PAGING, location.id, name)
+    name = group_rules.new_name(tenant, PAGING, location.id, body)
     feature_id = tenant.mint.id(PAGING)
-    line = Line(location.id, text(body, "extension"), text(body, "phoneNumber"))
+    line = group_rules.line_of(body, location.id)
     tenant.lines.check(Owner(PAGING, feature_id), line, location)
     feature = Feature(
         id=feature_id,
@@ -206,7 +197,7 @@ async def get_paging(request: web.Request) -> web.Response:
     """One paging group with its originators and targets."""
     sim = simulator_of(request)
     tenant = sim.tenant
-    feature = _feature(sim, request, PAGING, "pagingId")
+    feature = group_rules.located(sim, request, PAGING, "pagingId")
     location = tenant.locations.get(feature.location_id)
     settings = dict(feature.settings)
     originators = settings.pop("originators", [])
@@ -234,17 +225,11 @@ async def update_paging(request: web.Request) -> web.Response:
     sim = simulator_of(request)
     body = await read_json(request)
     tenant = sim.tenant
-    feature = _feature(sim, request, PAGING, "pagingId")
+    feature = group_rules.located(sim, request, PAGING, "pagingId")
     location = tenant.calling_location(feature.location_id)
-    name = text(body, "name", feature.name)
-    if name != feature.name:
-        group_rules.check_name_free(tenant, PAGING, location.id, name)
+    name = group_rules.changed_name(tenant, feature, body)
     owner = Owner(PAGING, feature.id)
-    line = Line(
-        location.id,
-        text(body, "extension") if "extension" in body else feature.line.extension,
-        text(body, "phoneNumber") if "phoneNumber" in body else feature.line.number,
-    )
+    line = group_rules.line_of(body, location.id, feature.line)
     tenant.lines.check(owner, line, location)
     targets = _targets(tenant, body["targets"]) if "targets" in body else feature.agents
     settings = _paging_settings(tenant, body, feature.settings)
@@ -258,7 +243,7 @@ async def update_paging(request: web.Request) -> web.Response:
 async def delete_paging(request: web.Request) -> web.Response:
     """Delete a paging group (204), freeing its line."""
     sim = simulator_of(request)
-    feature = _feature(sim, request, PAGING, "pagingId")
+    feature = group_rules.located(sim, request, PAGING, "pagingId")
     sim.tenant.lines.release(Owner(PAGING, feature.id), feature.line)
     group_rules.remove(sim.tenant, feature)
     return web.Response(status=204)

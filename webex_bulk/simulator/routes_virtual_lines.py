@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from webex_bulk.simulator import group_rules
+from webex_bulk.simulator import feature_shapes, group_rules
 from webex_bulk.simulator.answers import json_response
 from webex_bulk.simulator.bodies import flag, read_json, require, text
 from webex_bulk.simulator.people import drop_member_everywhere
@@ -33,13 +33,7 @@ SETTINGS = (
 def _summary(tenant: Tenant, virtual: VirtualLine) -> dict[str, Any]:
     location = tenant.locations.get(virtual.location_id)
     number: dict[str, Any] = {"primary": True}
-    if virtual.line.number:
-        number["external"] = virtual.line.number
-    if virtual.line.extension:
-        number["extension"] = virtual.line.extension
-        if location is not None and location.routing_prefix:
-            number["routingPrefix"] = location.routing_prefix
-            number["esn"] = location.routing_prefix + virtual.line.extension
+    feature_shapes.add_line(number, virtual.line, location, number_key="external")
     return {
         "id": virtual.id,
         "firstName": virtual.first_name,

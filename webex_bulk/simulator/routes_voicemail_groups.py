@@ -12,8 +12,8 @@ from webex_bulk.simulator import group_rules
 from webex_bulk.simulator.answers import json_response
 from webex_bulk.simulator.bodies import read_json, require, text
 from webex_bulk.simulator.errors import Code, bad_request
-from webex_bulk.simulator.records import Feature, Line, Owner
-from webex_bulk.simulator.runtime import Simulator, simulator_of
+from webex_bulk.simulator.records import Feature, Owner
+from webex_bulk.simulator.runtime import simulator_of
 
 routes = web.RouteTableDef()
 KIND = "VOICEMAIL_GROUP"
@@ -78,10 +78,9 @@ async def create_group(request: web.Request) -> web.Response:
     tenant = sim.tenant
     location = tenant.calling_location(request.match_info["locationId"])
     require(body, CREATE_REQUIRED, telephony=True)
-    name = text(body, "name")
-    group_rules.check_name_free(tenant, KIND, location.id, name)
+    name = group_rules.new_name(tenant, KIND, location.id, body)
     feature_id = tenant.mint.id(KIND)
-    line = Line(location.id, text(body, "extension"), text(body, "phoneNumber"))
+    line = group_rules.line_of(body, location.id)
     tenant.lines.check(Owner(KIND, feature_id), line, location)
     feature = Feature(
         id=feature_id,
@@ -103,7 +102,7 @@ async def get_group(request: web.Request) -> web.Response:
     extension is a JSON number, as the spec types it (the org-wide list gives a string)."""
     sim = simulator_of(request)
     tenant = sim.tenant
-    feature = _feature(sim, request)
+    feature = group_rules.located(sim, request, KIND, "voicemailGroupId")
     location = tenant.locations.get(feature.location_id)
     body: dict[str, Any] = {
         "firstName": feature.name,
@@ -130,17 +129,11 @@ async def update_group(request: web.Request) -> web.Response:
     sim = simulator_of(request)
     body = await read_json(request)
     tenant = sim.tenant
-    feature = _feature(sim, request)
+    feature = group_rules.located(sim, request, KIND, "voicemailGroupId")
     location = tenant.calling_location(feature.location_id)
-    name = text(body, "name", feature.name)
-    if name != feature.name:
-        group_rules.check_name_free(tenant, KIND, location.id, name)
+    name = group_rules.changed_name(tenant, feature, body)
     owner = Owner(KIND, feature.id)
-    line = Line(
-        location.id,
-        text(body, "extension") if "extension" in body else feature.line.extension,
-        text(body, "phoneNumber") if "phoneNumber" in body else feature.line.number,
-    )
+    line = group_rules.line_of(body, location.id, feature.line)
     tenant.lines.check(owner, line, location)
     secret = _passcode(body) if "passcode" in body else feature.secret
     settings = {**feature.settings, **{key: body[key] for key in SETTINGS if key in body}}
@@ -154,15 +147,10 @@ async def update_group(request: web.Request) -> web.Response:
 async def delete_group(request: web.Request) -> web.Response:
     """Delete a voicemail group (204), freeing its line."""
     sim = simulator_of(request)
-    feature = _feature(sim, request)
+    feature = group_rules.located(sim, request, KIND, "voicemailGroupId")
     sim.tenant.lines.release(Owner(KIND, feature.id), feature.line)
     group_rules.remove(sim.tenant, feature)
     return web.Response(status=204)
-
-
-def _feature(sim: Simulator, request: web.Request) -> Feature:
-    location = sim.tenant.calling_location(request.match_info["locationId"])
-    return sim.tenant.feature(KIND, location.id, request.match_info["voicemailGroupId"])
 
 
 def _passcode(body: dict[str, Any]) -> str:
