@@ -89,11 +89,12 @@ def start_child(
     note: Path | None = None,
     total: int | None = None,
     error: str | None = None,
+    flags: tuple[str, ...] = (),
     **settings: Any,
 ) -> subprocess.Popen[bytes]:
     """Start ``webex-bulk run`` as a child process (through ``crash_runner.py`` with a point;
-    ``error`` names an errno the point raises instead of crashing)."""
-    command = ["run", str(input_path), "--run-dir", str(run_dir)]
+    ``error`` names an errno the point raises instead of crashing; ``flags`` go to ``run``)."""
+    command = ["run", str(input_path), "--run-dir", str(run_dir), *flags]
     if point is None:
         args = [str(COMMAND), *command]
     else:

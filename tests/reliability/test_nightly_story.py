@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import datetime
 import json
+import math
 import socket
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from prometheus_client.parser import text_string_to_metric_families
 
 from reliability.engine_process import child_log, run_child
 from webex_bulk.cli.commands import main
@@ -79,10 +81,28 @@ def writes(sim: SimulatorProcess) -> dict[str, int]:
     return {route: n for route, n in by_route.items() if not route.startswith("GET")}
 
 
+def metrics_flags(run_dir: Path) -> tuple[str, ...]:
+    """``--metrics-file`` beside the run directory, as a textfile collector would read it."""
+    return ("--metrics-file", str(run_dir.parent / "webex_bulk.prom"))
+
+
 def check_metrics(run_dir: Path, night: int, exit_code: int) -> None:
-    """Hook for the metrics file of each night (``--metrics-file``), not part of the product yet:
-    once it is, each night passes it and this parses it and checks the exit code it records."""
-    assert run_dir.exists(), (night, exit_code)
+    """The night's metrics file parses as Prometheus text; a night that ended records its exit
+    code and stopped running, a killed one was last written while running."""
+    text = (run_dir.parent / "webex_bulk.prom").read_text(encoding="utf-8")
+    samples = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if not sample.labels
+    }
+    if exit_code < 0:  # killed: no end was written
+        assert samples["webex_bulk_running"] == 1, night
+        assert math.isnan(samples["webex_bulk_exit_code"]), night
+        return
+    assert samples["webex_bulk_running"] == 0, night
+    assert samples["webex_bulk_exit_code"] == exit_code, night
+    assert samples["webex_bulk_last_success_timestamp_seconds"] > 0, night
 
 
 def test_three_nights_kill_takeover_reconcile(tmp_path: Path) -> None:
@@ -99,7 +119,14 @@ def test_three_nights_kill_takeover_reconcile(tmp_path: Path) -> None:
         # pending (retries_exhausted), a transient reason; creates are POSTs and go through.
         sim.side("config", {"error_probability": {"PUT": 1.0}, "error_statuses": [503]})
         night1 = run_child(
-            sim, nightly, run_dir, point="kill_after_committed", at=1, total=6, **NIGHT
+            sim,
+            nightly,
+            run_dir,
+            point="kill_after_committed",
+            at=1,
+            total=6,
+            flags=metrics_flags(run_dir),
+            **NIGHT,
         )
         assert night1 == -9, child_log(run_dir)
         check_metrics(run_dir, 1, night1)
@@ -109,7 +136,7 @@ def test_three_nights_kill_takeover_reconcile(tmp_path: Path) -> None:
         assert left["host"] != socket.gethostname()
         assert status_of(run_dir)["lock"] == "stale"  # another host: the lease ran out
 
-        night2 = run_child(sim, nightly, run_dir, **NIGHT)
+        night2 = run_child(sim, nightly, run_dir, flags=metrics_flags(run_dir), **NIGHT)
         assert night2 == 3, child_log(run_dir)
         check_metrics(run_dir, 2, night2)
         assert "lock.stale" in child_log(run_dir) or "took over" in child_log(run_dir)
@@ -124,7 +151,7 @@ def test_three_nights_kill_takeover_reconcile(tmp_path: Path) -> None:
         assert drifted == 0, child_log(tmp_path / "d")
         before = writes(sim)
 
-        night3 = run_child(sim, nightly, run_dir, **NIGHT)
+        night3 = run_child(sim, nightly, run_dir, flags=metrics_flags(run_dir), **NIGHT)
         assert night3 == 0, child_log(run_dir)
         check_metrics(run_dir, 3, night3)
         after = writes(sim)
