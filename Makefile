@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python scripts/bench.py --quick
 	$(BIN)/python scripts/bench_xlsx.py
+	$(BIN)/python scripts/bench_first_write.py
 
 bench-full: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
