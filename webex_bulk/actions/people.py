@@ -40,6 +40,31 @@ def _kind(row: Row) -> str:
     return row.get("license", "professional")
 
 
+#: Why a row waits for a person the directory has not brought into the tenant yet.
+NOT_SYNCED = "not synced from the directory yet; run again after the next sync"
+
+
+def _check_creatable(ctx: ActionContext, row: Row) -> None:
+    """A person absent from the tenant is created only from a row with first and last name, and
+    only where people may be created (``create_people``); else the row waits for the directory
+    sync (``not_in_directory``). One name without the other is a row to fix."""
+    if not ctx.settings.create_people:
+        raise RowFailure(
+            Reason.NOT_IN_DIRECTORY,
+            f"{NOT_SYNCED} (create_people is off: only the directory creates people here)",
+        )
+    first, last = row.get("first_name"), row.get("last_name")
+    if not (first or last):
+        raise RowFailure(Reason.NOT_IN_DIRECTORY, NOT_SYNCED)
+    if not (first and last):
+        missing = "last_name" if first else "first_name"
+        raise RowFailure(
+            Reason.MISSING_FIELD,
+            f"column {missing}: required to create {row.get('email')}, who is not in the tenant; "
+            "fill it, or leave both names empty to wait for the directory sync",
+        )
+
+
 class UserActions(EntityActions):
     """Calling users: create with license, location and line; or license + full-replace PUT."""
 
@@ -63,6 +88,8 @@ class UserActions(EntityActions):
         location_id = str(location["id"])
         refs: dict[str, Any] = {"location_id": location_id}
         person = await lookups.find_person(ctx, row.get("email"))
+        if person is None:
+            _check_creatable(ctx, row)
         pool = await ctx.licenses()
         if person is None:
             pool.pick(_kind(row), reserve=planning)
