@@ -1,8 +1,9 @@
 """User actions: a calling user with a license, a location and an extension/number.
 
-Lookup by e-mail → create in one ``POST /people?callingData=true``, or add the missing calling
-license (``PATCH /licenses/users``, which also gives a person without a line its location and line)
-and GET-modify-PUT the fields still differing. Steps and budget: ``docs/actions_registry.md``.
+Lookup by e-mail → create in one ``POST /people?callingData=true`` (absent and nameless, or
+``create_people`` off: pending ``not_in_directory``), or add the missing calling license
+(``PATCH /licenses/users``, which also gives a person without a line its location and line) and
+GET-modify-PUT the fields still differing. Steps and budget: ``docs/actions_registry.md``.
 """
 
 from __future__ import annotations
