@@ -57,11 +57,13 @@ def test_plan_run_plan_status_on_the_example(sim: SimulatorProcess, tmp_path: Pa
 
 
 def test_preflight_prints_a_checklist_and_passes(sim: SimulatorProcess, tmp_path: Path) -> None:
-    """preflight checks the token, scopes and licenses and exits 0 on a healthy tenant."""
+    """preflight checks the token, scopes and licenses and exits 0 on a healthy tenant; the
+    example's device models are all supported (a virtual line is no device without a model)."""
     result = invoke(sim, tmp_path, "preflight", str(EXAMPLE))
     assert result.exit_code == 0, result.output
     assert "[ok]   token: works for admin@example.com" in result.output
     assert "[FAIL]" not in result.output
+    assert "[ok]   device models" in result.output
 
 
 def test_a_refused_token_is_fatal_with_exit_1(sim: SimulatorProcess, tmp_path: Path) -> None:
