@@ -1,6 +1,6 @@
 """Post-LDAP users against the simulator: people synced from the directory get a calling license,
-a location and an extension in one request each, and a line the license cannot set is still
-checked and corrected."""
+a location and an extension in one request each and keep the directory's names, people not synced
+yet wait without a request, and a line the license cannot set is still checked and corrected."""
 
 from __future__ import annotations
 
