@@ -18,7 +18,8 @@ EMAIL_DOMAIN = "bench.example.com"
 FIRST_EXTENSION = 100_000
 PROFESSIONAL = "Webex Calling - Professional"
 USER_COLUMNS = ("entity_type", "email", "first_name", "last_name", "location", "extension")
-POST_LDAP_COLUMNS = USER_COLUMNS
+#: A post-LDAP row leaves identity to the directory: no names, only where and which line.
+POST_LDAP_COLUMNS = ("entity_type", "email", "location", "extension")
 NUMBERS_BATCH = 50
 MIXED_COLUMNS = (
     "entity_type",
@@ -118,8 +119,7 @@ def _person(row: dict[str, str]) -> dict[str, Any]:
 
 def post_ldap_file(path: Path, count: int) -> Path:
     """The post-LDAP file: each synced person gets a location and an extension (and with them
-    the default calling license); the names are the directory's (the input schema requires them
-    on every user row)."""
+    the default calling license); no names: the directory owns them, the rows leave them be."""
     columns = POST_LDAP_COLUMNS
     write_csv(path, columns, ({c: user(i)[c] for c in columns} for i in range(count)))
     return path

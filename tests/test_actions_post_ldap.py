@@ -1,6 +1,6 @@
 """Post-LDAP users against the simulator: people synced from the directory get a calling license,
-a location and an extension in one request each, and a line the license cannot set is still
-checked and corrected."""
+a location and an extension in one request each and keep the directory's names, people not synced
+yet wait without a request, and a line the license cannot set is still checked and corrected."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from test_actions_support import (
 from webex_bulk.models import EntityType, Row
 
 SYNCED = 40
+ABSENT = 10
+NOT_SYNCED = "not synced from the directory yet; run again after the next sync"
 PATCH = "PATCH /v1/licenses/users"
 GET_ONE = "GET /v1/people/{personId}"
 PUT_ONE = "PUT /v1/people/{personId}"
@@ -77,6 +79,8 @@ async def test_synced_people_cost_one_request_each(tmp_path: Path) -> None:
         paris = next(loc for loc in state["locations"] if loc["name"] == PARIS)
         for index in range(SYNCED):
             person = people[f"synced{index:03d}@example.com"]
+            assert (person["first_name"], person["last_name"]) == ("Synced", f"N{index:03d}")
+            assert person["display_name"] == f"Synced N{index:03d}"
             assert person["line"]["extension"] == str(5000 + index)
             assert person["line"]["location_id"] == paris["id"]
             assert len(person["licenses"]) == 1
@@ -84,6 +88,24 @@ async def test_synced_people_cost_one_request_each(tmp_path: Path) -> None:
         again = await run_rows(env.context(), rows)
         assert summary(again) == [("success", "unchanged")] * SYNCED
         assert writes(await env.counts()) == 0
+
+
+async def test_people_not_synced_yet_wait_without_a_request_of_their_own(tmp_path: Path) -> None:
+    """Nameless rows of people the directory has not synced end pending not_in_directory at the
+    cost of no request (the listing answers), beside synced people at one PATCH each."""
+    tenant = paris_tenant(licenses=LICENSES, people=[synced(i) for i in range(SYNCED)])
+    rows = [post_ldap_row(i, str(5000 + i)) for i in range(SYNCED + ABSENT)]
+    async with environment(tmp_path, tenant) as env:
+        outcomes = await run_rows(env.context(), rows)
+        counts = await env.counts()
+    assert (
+        summary(outcomes)
+        == [("success", "updated")] * SYNCED + [("pending", "not_in_directory")] * ABSENT
+    )
+    assert {o.detail for o in outcomes[SYNCED:]} == {NOT_SYNCED}
+    assert writes(counts) == route_count(counts, PATCH) == SYNCED
+    assert route_count(counts, "GET /v1/people") <= 1  # the one listing page
+    assert counts["total"] <= SYNCED + 3  # plus a page each of locations, people, licenses
 
 
 async def test_a_line_the_license_cannot_set_is_checked_and_corrected(tmp_path: Path) -> None:

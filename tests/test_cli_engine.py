@@ -57,11 +57,13 @@ def test_plan_run_plan_status_on_the_example(sim: SimulatorProcess, tmp_path: Pa
 
 
 def test_preflight_prints_a_checklist_and_passes(sim: SimulatorProcess, tmp_path: Path) -> None:
-    """preflight checks the token, scopes and licenses and exits 0 on a healthy tenant."""
+    """preflight checks the token, scopes and licenses and exits 0 on a healthy tenant; the
+    example's device models are all supported (a virtual line is no device without a model)."""
     result = invoke(sim, tmp_path, "preflight", str(EXAMPLE))
     assert result.exit_code == 0, result.output
     assert "[ok]   token: works for admin@example.com" in result.output
     assert "[FAIL]" not in result.output
+    assert "[ok]   device models" in result.output
 
 
 def test_a_refused_token_is_fatal_with_exit_1(sim: SimulatorProcess, tmp_path: Path) -> None:
@@ -115,6 +117,27 @@ def test_only_runs_the_named_entity_types(sim: SimulatorProcess, tmp_path: Path)
     # each location: the location itself, then its calling settings; nothing of another type
     assert writes == {"POST /v1/locations": 3, "POST /v1/telephony/config/locations": 3}
     assert counts["writes"] == 6
+
+
+def test_no_create_people_reaches_plan_and_run(sim: SimulatorProcess, tmp_path: Path) -> None:
+    """plan and run --no-create-people leave an absent person to the directory: pending
+    not_in_directory in both, exit 3 for the run, no person created."""
+    sim.side("reset", {})
+    path = tmp_path / "directory-only.csv"
+    path.write_text(
+        "entity_type,name,time_zone,address1,city,state,postal_code,country,email,first_name,"
+        "last_name,location,extension\n"
+        "location,Austin,America/Chicago,1 Congress Ave,Austin,TX,78701,US,,,,,\n"
+        "user,,,,,,,,new.hire@example.com,New,Hire,Austin,4001\n",
+        encoding="utf-8",
+    )
+    plan = invoke(sim, tmp_path, "plan", "--no-create-people", str(path))
+    run = invoke(sim, tmp_path, "run", "--no-create-people", str(path))
+    assert plan.exit_code == 0, plan.output
+    assert "plan: create 1, pending 1" in plan.output
+    assert run.exit_code == 3, run.output
+    assert "success 1  rejected 0  pending 1" in run.output
+    assert sim.side("creates")["people"] == {}
 
 
 def test_bad_only_value_is_a_usage_error(sim: SimulatorProcess, tmp_path: Path) -> None:

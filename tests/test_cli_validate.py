@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,16 @@ def test_example_tenant_reports_types_and_reasons(tmp_path: Path) -> None:
     assert len(rejected) >= 8
     assert all(row["_status"] == "rejected" and row["_line"].isdigit() for row in rejected)
     assert f"line {rejected[0]['_line']}" in out or f"lines {rejected[0]['_line']}" in out
+
+
+def test_a_post_ldap_row_without_names_is_valid(tmp_path: Path) -> None:
+    """A user row of e-mail, location and extension only passes validate (exit 0): whether
+    the person must be created is the tenant's to say, not the file's."""
+    header = "entity_type,email,location,extension"
+    path = write(tmp_path, "user,dir1@corp.example,HQ,7001", header=header)
+    result = invoke("validate", str(path))
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^user\s+1\s+1\s+0\s+0$", result.stdout, re.MULTILINE), result.stdout
 
 
 def test_example_tenant_shape() -> None:
@@ -142,8 +153,8 @@ def test_template_marks_required_columns_of_every_type() -> None:
     comments = [line for line in invoke("template").stdout.splitlines() if line.startswith("#")]
     assert len(comments) == len(EntityType)
     assert (
-        "# required for user: entity_type, email, first_name, last_name, location, "
-        "extension and/or phone_number"
+        "# required for user: entity_type, email, location, extension and/or phone_number; "
+        "to create one not in the tenant: first_name, last_name"
     ) in comments
 
 

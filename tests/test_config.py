@@ -165,6 +165,21 @@ def test_text_settings_refuse_other_toml_types(tmp_path: Path) -> None:
         load_settings({}, {}, toml(tmp_path, "base_url = 3\n"))
 
 
+def test_create_people_from_every_source(tmp_path: Path) -> None:
+    """create_people is on by default; a TOML boolean, a variable's text or the flag turns it
+    off, with the usual precedence; anything but yes/no is refused naming its source."""
+    assert Settings().create_people is True
+    path = toml(tmp_path, "create_people = false\n")
+    assert load_settings({}, {}, path).create_people is False
+    assert load_settings({}, {"WEBEX_BULK_CREATE_PEOPLE": "yes"}, path).create_people is True
+    off = load_settings({"create_people": False}, {"WEBEX_BULK_CREATE_PEOPLE": "on"}, None)
+    assert off.create_people is False
+    with pytest.raises(ConfigError, match="WEBEX_BULK_CREATE_PEOPLE"):
+        load_settings({}, {"WEBEX_BULK_CREATE_PEOPLE": "maybe"}, None)
+    with pytest.raises(ConfigError, match="create_people"):
+        load_settings({}, {}, toml(tmp_path, "create_people = 1\n"))
+
+
 def test_empty_delimiter_means_sniffed() -> None:
     """An empty delimiter is the same as none: sniff it."""
     assert load_settings({}, {"WEBEX_BULK_DELIMITER": ""}, None).delimiter is None

@@ -167,6 +167,19 @@ def test_cells_are_carried_unchanged_by_header_name(tmp_path: Path) -> None:
     assert row.cells["notes"] == "note"
 
 
+def test_a_user_row_without_names_is_valid_and_names_nothing(tmp_path: Path) -> None:
+    """Post-LDAP: a user row with e-mail, location and extension only is valid, and no display
+    name is made up from a missing name (the directory's stays)."""
+    nameless = user("dir1@corp.example", "7001", first_name="", last_name="")
+    first_only = user("dir2@corp.example", "7002", last_name="")
+    items = rows_of(write(tmp_path, nameless, first_only))
+    assert all(isinstance(item, Row) for item in items)
+    assert [sorted(item.values) for item in items if isinstance(item, Row)] == [
+        ["email", "extension", "license", "location"],
+        ["email", "extension", "first_name", "license", "location"],
+    ]
+
+
 def test_display_name_given_wins_over_the_default(tmp_path: Path) -> None:
     """An explicit display_name is kept (normalised) instead of 'first last'."""
     (row,) = rows_of(write(tmp_path, user("a@example.com", "1001", display_name=" Ana  L. ")))
@@ -188,7 +201,11 @@ def test_display_name_given_wins_over_the_default(tmp_path: Path) -> None:
         ),
         (user("a@example.com", "10a1"), Reason.INVALID_EXTENSION, "extension"),
         (user("a@example.com", "1001", license="platinum"), Reason.INVALID_VALUE, "license"),
-        (user("a@example.com", "1001", last_name=""), Reason.MISSING_FIELD, "last_name"),
+        (
+            line(entity_type="virtual_line", location="X", first_name="Ana", extension="5000"),
+            Reason.MISSING_FIELD,
+            "last_name",
+        ),
         (user("a@example.com", ""), Reason.MISSING_FIELD, "extension"),
         (
             line(

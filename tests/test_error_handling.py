@@ -37,7 +37,13 @@ REJECTED = [
     "forbidden",
     "license_unavailable",
 ]
-PENDING = ["out_of_scope", "dependency_failed", "retries_exhausted", "circuit_open"]
+PENDING = [
+    "out_of_scope",
+    "dependency_failed",
+    "retries_exhausted",
+    "circuit_open",
+    "not_in_directory",
+]
 
 
 def test_every_contract_reason_code_exists_with_its_status() -> None:

@@ -26,7 +26,12 @@ INFO = RunInfo(
     run_id="pass-a",
 )
 #: Line → reason of the pending rows; every other line of 2..9 succeeds.
-PENDING = {3: Reason.RETRIES_EXHAUSTED, 5: Reason.OUT_OF_SCOPE, 7: Reason.DEPENDENCY_FAILED}
+PENDING = {
+    3: Reason.RETRIES_EXHAUSTED,
+    5: Reason.OUT_OF_SCOPE,
+    7: Reason.DEPENDENCY_FAILED,
+    8: Reason.NOT_IN_DIRECTORY,
+}
 LAST_PHASE = "device"
 
 
@@ -84,20 +89,21 @@ def pending_lines(run_dir: Path) -> list[int]:
 
 
 def test_an_incomplete_resume_retries_transient_pending_rows_only(tmp_path: Path) -> None:
-    """Resuming an incomplete pass reopens retries_exhausted and dependency_failed rows, not
-    out_of_scope; the rewritten files verify on the next resume, each row once."""
+    """Resuming an incomplete pass reopens retries_exhausted, dependency_failed and
+    not_in_directory rows, not out_of_scope; the rewritten files verify on the next resume,
+    each row once."""
     write(tmp_path, reopen(tmp_path), range(2, 10), phase="user")
     resume = reopen(tmp_path)
-    assert sorted(resume.done) == [2, 4, 5, 6, 8, 9]
+    assert sorted(resume.done) == [2, 4, 5, 6, 9]
     assert resume.done[5].reason is Reason.OUT_OF_SCOPE
     assert pending_lines(tmp_path) == [5]
-    assert any("2 pending rows" in note for note in resume.notes)
-    write(tmp_path, resume, [3, 7], phase=LAST_PHASE)
+    assert any("3 pending rows" in note for note in resume.notes)
+    write(tmp_path, resume, [3, 7, 8], phase=LAST_PHASE)
     again = reopen(tmp_path)  # complete now: a new pass, the old one archived as it was
     assert again.done == {}
     archived = next((tmp_path / "archive").iterdir())
     with (archived / "pending.csv").open(newline="", encoding="utf-8-sig") as handle:
-        assert [row["_line"] for row in csv.DictReader(handle)] == ["5", "3", "7"]
+        assert [row["_line"] for row in csv.DictReader(handle)] == ["5", "3", "7", "8"]
     assert not any("not used" in note for note in resume.notes + again.notes)
 
 

@@ -110,6 +110,23 @@ def _optional_text(value: object) -> str | None:
     return None if value is None else _text(value) or None
 
 
+#: How a yes/no setting may be written as text (a flag, a variable); TOML takes true/false.
+_YES = frozenset({"true", "yes", "on", "1"})
+_NO = frozenset({"false", "no", "off", "0"})
+
+
+def _yes_no(value: object) -> bool:
+    """A yes/no setting: a TOML boolean, or text such as ``true``/``false``, ``yes``/``no``."""
+    if isinstance(value, bool):
+        return value
+    word = _text(value).strip().lower()
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    raise ValueError("expected true or false")
+
+
 def _is_auto(value: object) -> bool:
     return value is AUTO or (isinstance(value, str) and value.strip().lower() == AUTO.value)
 
@@ -227,6 +244,11 @@ class Settings:
         default=None,
         converter=_optional_text,
         metadata=_about("input delimiter (none: sniffed)", choices=(",", ";", "\t", "|")),
+    )
+    create_people: bool = attrs.field(
+        default=True,
+        converter=_yes_no,
+        metadata=_about("create people absent from the tenant (false: only the directory does)"),
     )
     default_region: str = attrs.field(
         default="US", converter=_upper, metadata=_about("region of national numbers")

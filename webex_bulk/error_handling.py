@@ -73,6 +73,7 @@ class Reason(enum.StrEnum):
     DEPENDENCY_FAILED = "dependency_failed"
     RETRIES_EXHAUSTED = "retries_exhausted"
     CIRCUIT_OPEN = "circuit_open"
+    NOT_IN_DIRECTORY = "not_in_directory"
 
     @property
     def status(self) -> Status:
@@ -81,12 +82,24 @@ class Reason(enum.StrEnum):
 
 
 _PENDING_REASONS = frozenset(
-    {Reason.OUT_OF_SCOPE, Reason.DEPENDENCY_FAILED, Reason.RETRIES_EXHAUSTED, Reason.CIRCUIT_OPEN}
+    {
+        Reason.OUT_OF_SCOPE,
+        Reason.DEPENDENCY_FAILED,
+        Reason.RETRIES_EXHAUSTED,
+        Reason.CIRCUIT_OPEN,
+        Reason.NOT_IN_DIRECTORY,
+    }
 )
 #: Pending reasons that time may cure: a resumed run tries these rows again. ``out_of_scope``
-#: waits for a person (another tool, a manual step), so it stays pending until then.
+#: waits for a person (another tool, a manual step), so it stays pending until then;
+#: ``not_in_directory`` waits for the next directory sync, which needs nobody's hand.
 TRANSIENT_PENDING_REASONS = frozenset(
-    {Reason.DEPENDENCY_FAILED, Reason.RETRIES_EXHAUSTED, Reason.CIRCUIT_OPEN}
+    {
+        Reason.DEPENDENCY_FAILED,
+        Reason.RETRIES_EXHAUSTED,
+        Reason.CIRCUIT_OPEN,
+        Reason.NOT_IN_DIRECTORY,
+    }
 )
 
 

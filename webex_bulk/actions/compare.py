@@ -252,10 +252,12 @@ PERSON_TEXT = (
 
 
 def display_name(row: Row) -> str:
-    """The wanted display name: the cell, or "first last"."""
-    return row.get("display_name") or canonical_text(
-        f"{row.get('first_name')} {row.get('last_name')}"
-    )
+    """The wanted display name: the cell, or "first last" when the row gives both; else ``""``
+    (not managed: the directory's stays)."""
+    first, last = row.get("first_name"), row.get("last_name")
+    if row.get("display_name") or not (first and last):
+        return row.get("display_name")
+    return canonical_text(f"{first} {last}")
 
 
 def work_number(person: Mapping[str, Any], region: str = "US") -> str:

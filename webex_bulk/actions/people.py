@@ -1,8 +1,9 @@
 """User actions: a calling user with a license, a location and an extension/number.
 
-Lookup by e-mail → create in one ``POST /people?callingData=true``, or add the missing calling
-license (``PATCH /licenses/users``, which also gives a person without a line its location and line)
-and GET-modify-PUT the fields still differing. Steps and budget: ``docs/actions_registry.md``.
+Lookup by e-mail → create in one ``POST /people?callingData=true`` (absent and nameless, or
+``create_people`` off: pending ``not_in_directory``), or add the missing calling license
+(``PATCH /licenses/users``, which also gives a person without a line its location and line) and
+GET-modify-PUT the fields still differing. Steps and budget: ``docs/actions_registry.md``.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from typing import Any
 from webex_bulk.actions import bodies, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
+    ROW_ERRORS,
     Decision,
     EntityActions,
     Reconciled,
     answer_item,
     change_for,
     create_reconciled,
+    error_outcome,
     row_location,
     unchanged,
     updated,
@@ -40,6 +43,31 @@ def _kind(row: Row) -> str:
     return row.get("license", "professional")
 
 
+#: Why a row waits for a person the directory has not brought into the tenant yet.
+NOT_SYNCED = "not synced from the directory yet; run again after the next sync"
+
+
+def _check_creatable(ctx: ActionContext, row: Row) -> None:
+    """A person absent from the tenant is created only from a row with first and last name, and
+    only where people may be created (``create_people``); else the row waits for the directory
+    sync (``not_in_directory``). One name without the other is a row to fix."""
+    if not ctx.settings.create_people:
+        raise RowFailure(
+            Reason.NOT_IN_DIRECTORY,
+            f"{NOT_SYNCED} (create_people is off: only the directory creates people here)",
+        )
+    first, last = row.get("first_name"), row.get("last_name")
+    if not (first or last):
+        raise RowFailure(Reason.NOT_IN_DIRECTORY, NOT_SYNCED)
+    if not (first and last):
+        missing = "last_name" if first else "first_name"
+        raise RowFailure(
+            Reason.MISSING_FIELD,
+            f"column {missing}: required to create {row.get('email')}, who is not in the tenant; "
+            "fill it, or leave both names empty to wait for the directory sync",
+        )
+
+
 class UserActions(EntityActions):
     """Calling users: create with license, location and line; or license + full-replace PUT."""
 
@@ -50,6 +78,16 @@ class UserActions(EntityActions):
         lookup per row."""
         await ctx.locations.list_all(row_count)
         await ctx.people.list_all(row_count)
+
+    async def plan_waiting(self, ctx: ActionContext, row: Row) -> Outcome | None:
+        """A row whose location this plan creates still ends as ``run`` would end it when its
+        person is absent and may not be created here (``not_in_directory``, ``missing_field``)."""
+        try:
+            if await lookups.find_person(ctx, row.get("email")) is None:
+                _check_creatable(ctx, row)
+        except ROW_ERRORS as exc:
+            return error_outcome(row, exc)
+        return None
 
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """Exists? in another location (out of scope)? license? which fields differ?
@@ -63,6 +101,8 @@ class UserActions(EntityActions):
         location_id = str(location["id"])
         refs: dict[str, Any] = {"location_id": location_id}
         person = await lookups.find_person(ctx, row.get("email"))
+        if person is None:
+            _check_creatable(ctx, row)
         pool = await ctx.licenses()
         if person is None:
             pool.pick(_kind(row), reserve=planning)

@@ -26,6 +26,7 @@ from webex_bulk.cli.options import (
     base_url_option,
     concurrency_option,
     config_option,
+    create_people_option,
     credentials_from_env,
     default_region_option,
     engine_options,
@@ -195,6 +196,7 @@ def _run_async(work: Callable[[StopControl], Awaitable[T]]) -> T:
 @main.command()
 @file_argument
 @engine_options
+@create_people_option
 @click.option("--fresh", is_flag=True, help="Set the old run directory aside and start anew.")
 @click.option(
     "--keep-runs",
@@ -271,6 +273,7 @@ _RUN_END = {ExitCode.OK: "complete", ExitCode.ROWS_FAILED: "complete_with_reject
 @main.command()
 @file_argument
 @engine_options
+@create_people_option
 @click.option(
     "--detailed-exitcode",
     is_flag=True,

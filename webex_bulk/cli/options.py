@@ -130,6 +130,14 @@ ca_bundle_option = click.option(
 only_option = click.option(
     "--only", default=None, metavar="TYPES", help="Only these entity types, e.g. user,workspace."
 )
+create_people_option = click.option(
+    "--create-people/--no-create-people",
+    "create_people",
+    default=None,
+    help="--no-create-people: a person absent from the tenant is never created, its row ends "
+    "pending not_in_directory until the directory sync brings the person in [default: create "
+    "people whose row gives first and last name].",
+)
 limit_option = click.option(
     "--limit",
     type=click.IntRange(min=1),

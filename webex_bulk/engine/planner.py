@@ -100,6 +100,10 @@ class Planner:
             return self._count(Verdict.ended(blocked), row.entity_type.value)
         waiting = next((k for k in dependencies(row) if k in self._creates), None)
         if waiting is not None:
+            ended = await REGISTRY[row.entity_type].plan_waiting(self.context, row)
+            if ended is not None:
+                self._dependencies.record(row.key, ok=False)
+                return self._count(Verdict.ended(ended), row.entity_type.value)
             self._planned(row.key, "create")
             verdict = Verdict("create", detail=f"after {waiting} is created")
             return self._count(verdict, row.entity_type.value)

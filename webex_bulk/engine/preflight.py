@@ -204,7 +204,7 @@ def wanted_licenses(selection: RowSelection) -> tuple[dict[str, int], set[str]]:
         for row in selection.phase_rows(phase):
             if row.entity_type is EntityType.USER:
                 wanted[row.get("license", "professional")] += 1
-            else:
+            elif row.entity_type is EntityType.DEVICE and row.get("model"):
                 models.add(row.get("model"))
     return wanted, models
 

@@ -72,6 +72,9 @@ class EntitySpec:
     key_columns: tuple[str, ...]
     #: at least one of these columns must hold a value (extension and/or phone number)
     one_of: tuple[str, ...] = ()
+    #: needed only to create what the key does not find (a user's names: post-LDAP rows leave
+    #: identity to the directory); checked against the tenant, not offline
+    to_create: tuple[str, ...] = ()
 
     def key(self, values: Mapping[str, str]) -> str:
         """The stable key of a row (``user:alice@example.com``, ``schedule:hq/office``)."""
@@ -131,8 +134,8 @@ SCHEMA: Mapping[EntityType, EntitySpec] = {
             EntityType.USER,
             (
                 Column("email", _plain(cell.email), True),
-                Column("first_name", _NAME, True),
-                Column("last_name", _NAME, True),
+                Column("first_name", _NAME),
+                Column("last_name", _NAME),
                 Column("display_name", _NAME),
                 Column("location", _NAME, True),
                 *_NUMBER_COLUMNS,
@@ -142,6 +145,7 @@ SCHEMA: Mapping[EntityType, EntitySpec] = {
             ),
             ("email",),
             _ONE_OF,
+            to_create=("first_name", "last_name"),
         ),
         EntitySpec(
             EntityType.WORKSPACE,

@@ -47,7 +47,10 @@ def required_lines(types: Sequence[EntityType]) -> list[str]:
         names = [column.name for column in spec.columns if column.required]
         if spec.one_of:
             names.append(" and/or ".join(spec.one_of))
-        lines.append(f"# required for {kind.value}: entity_type, {', '.join(names)}")
+        line = f"# required for {kind.value}: entity_type, {', '.join(names)}"
+        if spec.to_create:
+            line += f"; to create one not in the tenant: {', '.join(spec.to_create)}"
+        lines.append(line)
     return lines
 
 
