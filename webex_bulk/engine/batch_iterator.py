@@ -108,10 +108,33 @@ class RowSelection:
         return self._allowed_lines is None or line in self._allowed_lines
 
     def pre_api_outcomes(self) -> Iterator[Outcome]:
-        """Rows that end before any API call (rejected or out of scope), in file order."""
+        """Rows that end before any API call (rejected or out of scope), in file order.
+
+        Reads no further than the last such line the first pass saw: nothing for a clean file.
+        """
+        # An InputFile built without ``scan`` has no count: read the whole file then.
+        scanned = self._source.cross_rows is not None
+        last = self._source.last_pre_api_line if scanned else None
+        if last == 0:
+            return
         for item in read_rows(self._source, self._settings, types=()):
+            if last is not None and item.line > last:
+                return
             if isinstance(item, Outcome) and self._allowed(item.line) and self._type_allowed(item):
                 yield item
+
+    def scanned_demand(self) -> tuple[dict[str, int], set[str]] | None:
+        """User rows per calling license kind and the device models, as the first pass counted
+        them (an upper bound: rows the cross-row rules reject count); ``None`` with a limit, or
+        for an InputFile that ``scan`` did not build."""
+        if self._caps.limit is not None or self._source.cross_rows is None:
+            return None
+        users = self._caps.only is None or EntityType.USER in self._caps.only
+        devices = self._caps.only is None or EntityType.DEVICE in self._caps.only
+        wanted = {"professional": 0, "basic": 0}
+        if users:
+            wanted.update(self._source.license_demand)
+        return wanted, set(self._source.device_models) if devices else set()
 
     def _type_allowed(self, outcome: Outcome) -> bool:
         if self._caps.only is None:

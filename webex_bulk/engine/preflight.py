@@ -195,7 +195,8 @@ async def check_device_models(
 
 
 def wanted_licenses(selection: RowSelection) -> tuple[dict[str, int], set[str]]:
-    """User rows per calling license kind and the device models of the file (one read)."""
+    """User rows per calling license kind and the device models of the rows a run takes (one
+    read of the file; ``RowSelection.scanned_demand`` spares it when no limit applies)."""
     wanted = {"professional": 0, "basic": 0}
     models: set[str] = set()
     for phase in PHASES:
@@ -230,8 +231,13 @@ async def run_checks(
         checks.append(org)
     types = [t for t in EntityType if source.counts_by_type.get(t.value)]
     checks += await check_read_scopes(client, types, org_id)
-    wanted, models = wanted_licenses(selection)
-    checks += await check_licenses(client, wanted, org_id)
+    scanned = selection.scanned_demand()
+    wanted, models = scanned or wanted_licenses(selection)
+    licenses = await check_licenses(client, wanted, org_id)
+    if scanned and any(c.level is not Level.OK for c in licenses):
+        # The first pass's count is an upper bound: count exactly before warning.
+        licenses = await check_licenses(client, wanted_licenses(selection)[0], org_id)
+    checks += licenses
     device_check = await check_device_models(client, models, org_id)
     if device_check is not None:
         checks.append(device_check)

@@ -83,6 +83,11 @@ class InputFile:
     cross_rows: CrossRows | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
     #: a workbook's rows as the first pass parsed them, for the later passes
     sheet_copy: SheetCopy | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    #: valid user rows per calling license kind and the devices' models, before the cross-row
+    #: rules (an upper bound: a duplicate counts); the last line that ends before any API call
+    license_demand: Mapping[str, int] = attrs.field(factory=dict, eq=False, kw_only=True)
+    device_models: frozenset[str] = attrs.field(factory=frozenset, eq=False, kw_only=True)
+    last_pre_api_line: int = attrs.field(default=0, eq=False, kw_only=True)
 
 
 def scan(path: Path, settings: Settings) -> InputFile:
@@ -102,7 +107,9 @@ def _first_pass(
 ) -> InputFile:
     collector = Collector()
     counts: Counter[str] = Counter()
-    rows = 0
+    demand: Counter[str] = Counter()
+    models: set[str] = set()
+    rows = last_pre_api = 0
     with open_input(path, settings, copy=copy) as source:
         typos = _header_typos(source.header)
         for line, cells, problem in source.records():
@@ -118,15 +125,22 @@ def _first_pass(
             counts[_type_name(item)] += 1
             if typos:
                 _check_typos(source, typos, item)
-            if isinstance(item, Row):
-                collector.add(item)
-                if item.entity_type is EntityType.LOCATION:
-                    regions.learn(item.get("name"), item.get("country"))
+            if not isinstance(item, Row):
+                last_pre_api = line
+                continue
+            collector.add(item)
+            if item.entity_type is EntityType.LOCATION:
+                regions.learn(item.get("name"), item.get("country"))
+            elif item.entity_type is EntityType.USER:
+                demand[item.get("license", "professional")] += 1
+            elif item.entity_type is EntityType.DEVICE and item.get("model"):
+                models.add(item.get("model"))
         if rows == 0:
             raise InputFileError(
                 str(path), source.line_count, "the file has a header but no rows", "add rows"
             )
         unused = [f"column {typo!r} is not read; did you mean {typos[typo]!r}?" for typo in typos]
+        cross_rows = collector.finish(path, regions.known)
         return InputFile(
             path=path,
             encoding=source.encoding,
@@ -138,8 +152,11 @@ def _first_pass(
             row_count=rows,
             counts_by_type=dict(counts),
             sheet=getattr(source, "sheet", ""),
-            cross_rows=collector.finish(path, regions.known),
+            cross_rows=cross_rows,
             sheet_copy=copy,
+            license_demand=dict(demand),
+            device_models=frozenset(models),
+            last_pre_api_line=max(last_pre_api, *cross_rows.verdicts, 0),
         )
 
 
