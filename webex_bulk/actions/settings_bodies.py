@@ -93,7 +93,9 @@ def differing(group: str, row: Row, remote: Mapping[str, Any], region: str = "US
     """The columns of one group the row fills with a value the remote settings do not hold."""
     have = remote_cells(group, remote, region)
     return [
-        column for column in SETTINGS_GROUPS[group] if row.get(column) and row.get(column) != have[column]
+        column
+        for column in SETTINGS_GROUPS[group]
+        if row.get(column) and row.get(column) != have[column]
     ]
 
 
@@ -113,8 +115,14 @@ def refusal(
         if wanted == "DIRECT_LINE" and direct_line_coming:
             return ""
         if wanted == "DIRECT_LINE":
-            return "caller_id direct_line: it has no phone number; give phone_number or choose location_number"
-        return "caller_id location_number: its location has no main number; choose direct_line or a number"
+            return (
+                "caller_id direct_line: it has no phone number; "
+                "give phone_number or choose location_number"
+            )
+        return (
+            "caller_id location_number: its location has no main number; "
+            "choose direct_line or a number"
+        )
     if group == "voicemail" and row.get("voicemail_rings"):
         most = _section(remote, "sendUnansweredCalls").get("systemMaxNumberOfRings")
         if isinstance(most, int | float) and int(row.get("voicemail_rings")) > most:

@@ -128,5 +128,7 @@ class WorkspaceActions(EntityActions):
         ctx.workspaces.add(location_key(location_id, name), remote)
         if how is Reconciled.CREATED:
             ctx.owner_lines.put(str(remote["id"]), [bodies.line_fields(row)])
-            await call_settings.apply(ctx, row, call_settings.Owner("workspaces", str(remote["id"])))
+            await call_settings.apply(
+                ctx, row, call_settings.Owner("workspaces", str(remote["id"]))
+            )
         return await self.converge(ctx, row, str(remote["id"]), how)

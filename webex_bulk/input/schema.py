@@ -102,6 +102,7 @@ def _settings(normalisers: Mapping[str, Normaliser]) -> tuple[Column, ...]:
         for name, normalise in normalisers.items()
     )
 
+
 SCHEMA: Mapping[EntityType, EntitySpec] = {
     spec.entity_type: spec
     for spec in (
