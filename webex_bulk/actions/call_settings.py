@@ -55,9 +55,10 @@ async def compare(
 ) -> tuple[str, ...]:
     """Read each group the row fills (one GET each) and return the columns that differ.
 
-    What was read is kept in ``refs[READINGS]`` for ``apply``. A setting Webex would refuse and
+    What was read is kept in ``refs[READINGS]`` for ``apply``. A change Webex would refuse and
     the GET already tells (a caller id the owner has no number for, more rings than its
-    maximum) ends the row ``invalid_value`` before any write.
+    maximum) ends the row ``invalid_value`` before any write; a value already held is never
+    refused (an export of the tenant, run again, stays unchanged).
     """
     readings: dict[str, Item] = {}
     fields: list[str] = []
@@ -65,14 +66,15 @@ async def compare(
     for group in filled_groups(row.values, owner.groups):
         response = await ctx.client.request("GET", owner.path(group), params=ctx.query())
         remote: Item = response.body if isinstance(response.body, dict) else {}
+        differing = settings_bodies.differing(group, row, remote, region)
         # A phone number the row gives is written before the settings.
-        problem = settings_bodies.refusal(
+        problem = differing and settings_bodies.refusal(
             group, row, remote, direct_line_coming=bool(row.get("phone_number"))
         )
         if problem:
             raise RowFailure(Reason.INVALID_VALUE, problem, remote_id=owner.id)
         readings[group] = remote
-        fields += settings_bodies.differing(group, row, remote, region)
+        fields += differing
     refs[READINGS] = readings
     return tuple(fields)
 
