@@ -5,6 +5,7 @@ The simulator runs as its own process; the CLI talks to it over real HTTP on 127
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,3 +80,39 @@ def test_bad_choices_are_one_line_errors(
     assert message in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_export_with_settings_writes_them_and_plans_unchanged(
+    sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """``--with-settings`` adds each user's and workspace's calling settings to its row, and
+    ``plan`` on that file finds nothing to change; without it the columns are not written."""
+    out = tmp_path / "with-settings.csv"
+    args = ("export", "--only", "user,workspace", "--out", str(out))
+    exported = invoke(sim, tmp_path, *args, "--with-settings")
+    assert exported.exit_code == 0, exported.output
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    rows = list(csv.DictReader(line for line in lines if not line.lstrip('"').startswith("#")))
+    by_key = {row["email"] or row["display_name"]: row for row in rows}
+    olivia = by_key["olivia.martinez@example.com"]
+    assert (olivia["voicemail_rings"], olivia["voicemail_email_copy"]) == (
+        "4",
+        "olivia.martinez@example.com",
+    )
+    assert (olivia["forward_busy"], olivia["forward_always"], olivia["caller_id"]) == (
+        "1002",
+        "off",
+        "direct_line",
+    )
+    lobby = by_key["Lobby"]
+    assert (lobby["forward_no_answer"], lobby["call_waiting"], lobby["voicemail"]) == (
+        "1001",
+        "off",
+        "",
+    )
+    planned = invoke(sim, tmp_path, "plan", str(out))
+    assert planned.exit_code == 0, planned.output
+    assert "unchanged 44" in planned.output
+    plain = invoke(sim, tmp_path, "export", "--only", "user")
+    header = next(line for line in plain.stdout.splitlines() if line.startswith("entity_type"))
+    assert "voicemail" not in header

@@ -183,7 +183,9 @@ def test_xlsx_template_has_one_sheet_header_and_drop_down_lists(tmp_path: Path) 
         for validation in sheet.data_validations.dataValidation
         for cell_range in validation.sqref.ranges
     }
-    assert set(lists) == {"entity_type", "policy", "license", "recall"}
+    switches = {"voicemail", "do_not_disturb", "call_waiting"}
+    assert set(lists) == {"entity_type", "policy", "license", "recall", *switches}
+    assert {lists[name] for name in switches} == {'"on,off"'}
     assert "hunt_group" in lists["entity_type"]
     assert lists["license"] == '"professional,basic"'
     assert invoke("validate", str(path)).exit_code == 0

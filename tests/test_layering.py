@@ -53,6 +53,7 @@ PURE = frozenset(
         "actions.export_rows",
         "actions.feature_bodies",
         "actions.group_bodies",
+        "actions.settings_bodies",
         "http.retry",
         "http.rate",
         "http.in_flight",

@@ -67,3 +67,12 @@ def resolved(document: dict[str, Any], node: Any, seen: tuple[str, ...] = ()) ->
     if isinstance(node, list):
         return [resolved(document, item, seen) for item in node]
     return node
+
+
+def request_schema(method: str, template: str) -> dict[str, Any]:
+    """The documented JSON schema of a request body, ``$ref``s inlined."""
+    for document, operation in operations()[(method, normalised(template))]:
+        if "requestBody" in operation:
+            content = resolved(document, operation["requestBody"])["content"]
+            return dict(content["application/json"]["schema"])
+    raise AssertionError(f"{method.upper()} {template} documents no request body")

@@ -136,6 +136,11 @@ def calling_writes(
     people = f"/people/{person}/features"
     spaces = f"/workspaces/{workspace}/features"
     forward = {"callForwarding": {"busy": {"enabled": True, "destination": "+12025550199"}}}
+    voicemail = {
+        "enabled": True,
+        "notifications": {"enabled": False},
+        "transferToNumber": {"enabled": False},
+    }
     return [
         (
             "put",
@@ -167,13 +172,13 @@ def calling_writes(
             f"/telephony/config/virtualLines/{ids['virtualLine']}",
             {"lastName": "Office"},
         ),
-        ("put", "/people/{personId}/features/voicemail", f"{people}/voicemail", {"enabled": True}),
+        ("put", "/people/{personId}/features/voicemail", f"{people}/voicemail", voicemail),
         ("put", "/people/{personId}/features/callForwarding", f"{people}/callForwarding", forward),
         (
             "put",
             "/people/{personId}/features/doNotDisturb",
             f"{people}/doNotDisturb",
-            {"enabled": True},
+            {"enabled": True, "webexGoOverrideEnabled": False},
         ),
         (
             "put",
@@ -205,7 +210,8 @@ def calling_writes(
 def calling_creates(
     location: str, person: str, workspace: str
 ) -> list[tuple[str, str, str, dict[str, Any]]]:
-    """Valid create bodies of the new routes, for dropping each documented required field."""
+    """Valid create (and settings) bodies of the new routes, for dropping each documented
+    required field."""
     base = f"/telephony/config/locations/{location}"
     users = [{"locationId": location, "validate": False, "users": [{"userId": person}]}]
     return [
@@ -241,4 +247,40 @@ def calling_creates(
             {"firstName": "V", "lastName": "Nine", "locationId": location, "extension": "7194"},
         ),
         ("post", MOVE, MOVE, {"usersList": users}),
+        *settings_puts(person, workspace),
+    ]
+
+
+def settings_puts(person: str, workspace: str) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Valid PUT bodies of the call settings whose schemas require fields."""
+    rule = {"enabled": False, "destinationVoicemailEnabled": False}
+    off = {"enabled": False}
+    return [
+        (
+            "put",
+            "/people/{personId}/features/voicemail",
+            f"/people/{person}/features/voicemail",
+            {"enabled": True, "notifications": off, "transferToNumber": off},
+        ),
+        (
+            "put",
+            "/people/{personId}/features/doNotDisturb",
+            f"/people/{person}/features/doNotDisturb",
+            {"enabled": False, "webexGoOverrideEnabled": False},
+        ),
+        (
+            "put",
+            "/workspaces/{workspaceId}/features/callForwarding",
+            f"/workspaces/{workspace}/features/callForwarding",
+            {
+                "callForwarding": {"always": {**rule, "ringReminderEnabled": False}},
+                "businessContinuity": rule,
+            },
+        ),
+        (
+            "put",
+            "/workspaces/{workspaceId}/features/callerId",
+            f"/workspaces/{workspace}/features/callerId",
+            {"selected": "LOCATION_NUMBER"},
+        ),
     ]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from .builders import add_numbers, make_location, make_user, make_workspace
 from .conftest import Api
 
+#: The two objects a person's voicemail PUT must carry (the published schema requires them).
+KEPT_VOICEMAIL = {"notifications": {"enabled": False}, "transferToNumber": {"enabled": False}}
+
 
 async def test_new_calling_user_has_defaults(api: Api) -> None:
     """A new calling user reads the default voicemail, forwarding, DND, waiting and caller id."""
@@ -44,14 +47,19 @@ async def test_settings_are_written_and_read_back(api: Api) -> None:
     assert forwarding["always"]["destination"] == "+13125550199"
     assert forwarding["always"]["ringReminderEnabled"] is False
     assert forwarding["busy"]["enabled"] is False
-    copy = {"emailCopyOfMessage": {"enabled": True, "emailId": "ann@example.com"}, "enabled": False}
+    copy = {
+        "emailCopyOfMessage": {"enabled": True, "emailId": "ann@example.com"},
+        "enabled": False,
+        **KEPT_VOICEMAIL,
+    }
     assert (await api.put(f"{base}/voicemail", copy)).status == 204
     voicemail = (await api.get(f"{base}/voicemail")).body
     assert (voicemail["enabled"], voicemail["emailCopyOfMessage"]["emailId"]) == (
         False,
         "ann@example.com",
     )
-    assert (await api.put(f"{base}/doNotDisturb", {"enabled": True})).status == 204
+    dnd = {"enabled": True, "webexGoOverrideEnabled": False}
+    assert (await api.put(f"{base}/doNotDisturb", dnd)).status == 204
     assert (await api.get(f"{base}/doNotDisturb")).body["enabled"] is True
     assert (await api.put(f"{base}/callWaiting", {"enabled": False})).status == 204
     assert (await api.get(f"{base}/callWaiting")).body == {"enabled": False}
@@ -73,10 +81,11 @@ async def test_settings_rules(api: Api) -> None:
     assert (refused.status, refused.body["errorCode"]) == (400, 25008)
     rings = {"callForwarding": {"noAnswer": {"numberOfRings": 50}}}
     assert (await api.put(f"{base}/callForwarding", rings)).status == 400
-    email = {"emailCopyOfMessage": {"enabled": True}}
+    email = {"emailCopyOfMessage": {"enabled": True}, **KEPT_VOICEMAIL}
     assert (await api.put(f"{base}/voicemail", email)).status == 400
     assert (await api.put(f"{base}/callWaiting", {})).status == 400
-    assert (await api.put(f"{base}/doNotDisturb", {"enabled": "yes"})).status == 400
+    not_a_bool = {"enabled": "yes", "webexGoOverrideEnabled": False}
+    assert (await api.put(f"{base}/doNotDisturb", not_a_bool)).status == 400
     no_number = await api.put(f"{base}/callerId", {"selected": "DIRECT_LINE"})
     assert no_number.status == 400
     assert (await api.put(f"{base}/callerId", {"selected": "SECRET"})).status == 400
@@ -90,20 +99,30 @@ async def test_settings_of_a_recreated_user_are_defaults(api: Api) -> None:
     """Deleting a user forgets its settings; a user created again starts from the defaults."""
     location = await make_location(api)
     ann = await make_user(api, "ann@example.com", location, extension="1001")
-    await api.put(f"/people/{ann['id']}/features/doNotDisturb", {"enabled": True})
+    dnd = {"enabled": True, "webexGoOverrideEnabled": False}
+    await api.put(f"/people/{ann['id']}/features/doNotDisturb", dnd)
     assert (await api.delete(f"/people/{ann['id']}")).status == 204
     again = await make_user(api, "ann@example.com", location, extension="1001")
     assert (await api.get(f"/people/{again['id']}/features/doNotDisturb")).body["enabled"] is False
 
 
 async def test_workspace_settings(api: Api) -> None:
-    """A calling workspace serves forwarding, call waiting and caller id, not voicemail."""
+    """A calling workspace serves forwarding, call waiting and caller id, not voicemail; its
+    forwarding PUT carries every required rule, its call waiting PUT may be empty."""
     location = await make_location(api)
     space = await make_workspace(api, "Lobby", location, extension="1002")
     base = f"/workspaces/{space}/features"
     assert (await api.get(f"{base}/callWaiting")).body == {"enabled": True}
-    always = {"callForwarding": {"always": {"enabled": True, "destination": "1001"}}}
+    rule = {"enabled": False, "destinationVoicemailEnabled": False}
+    always = {
+        "callForwarding": {
+            "always": {**rule, "enabled": True, "destination": "1001", "ringReminderEnabled": False}
+        },
+        "businessContinuity": rule,
+    }
     assert (await api.put(f"{base}/callForwarding", always)).status == 204
+    assert (await api.put(f"{base}/callForwarding", {"callForwarding": always})).status == 400
+    assert (await api.put(f"{base}/callWaiting", {})).status == 204
     forwarding = (await api.get(f"{base}/callForwarding")).body
     assert forwarding["callForwarding"]["always"]["destination"] == "1001"
     assert (await api.get(f"{base}/callerId")).body["firstName"] == "Lobby"

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from webex_bulk.actions import export_rows as rows
+from webex_bulk.actions import export_settings
 from webex_bulk.actions.compare import canonical_text, fold
 from webex_bulk.actions.context import NUMBERS_PATH, ActionContext
 from webex_bulk.actions.export_rows import Cells, ExportNames
@@ -54,8 +55,11 @@ class ExportKind:
 class TenantReader:
     """One export's reads: the names it holds and the rows of each type, streamed."""
 
-    def __init__(self, ctx: ActionContext, *, location: str | None = None) -> None:
+    def __init__(
+        self, ctx: ActionContext, *, location: str | None = None, with_settings: bool = False
+    ) -> None:
         self.ctx = ctx
+        self.with_settings = with_settings  # users' and workspaces' call settings too
         self.names = ExportNames(region=ctx.settings.default_region)
         self.skipped: Counter[str] = Counter()  # objects webex-bulk does not provision, by type
         self._location = location
@@ -95,15 +99,23 @@ class TenantReader:
             await self._remember_all(needed)
         if kind.prepare is not None:
             await kind.prepare(self)
+        converted = self._converted(kind)
+        if self.with_settings and entity_type in export_settings.OWNERS:
+            converted = export_settings.with_settings(self.ctx, entity_type, converted)
+        async for _item, cells in converted:
+            yield cells
+        self._remembered.add(entity_type)
+
+    async def _converted(self, kind: ExportKind) -> AsyncIterator[tuple[Item, Cells]]:
+        """Each object of a kind in the export's location with its row; counts the others."""
         async for item in self._items(kind):
             if not self._in_location(kind.entity_type, item):
                 continue
             cells = kind.convert(item, self.names)
             if cells is None:
-                self.skipped[entity_type.value] += 1
+                self.skipped[kind.entity_type.value] += 1
                 continue
-            yield cells
-        self._remembered.add(entity_type)
+            yield item, cells
 
     async def _remember_all(self, entity_type: EntityType) -> None:
         """List a type only to file its names, when its rows are not exported (``--only``)."""

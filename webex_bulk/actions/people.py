@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from webex_bulk.actions import bodies, compare, lookups
+from webex_bulk.actions import bodies, call_settings, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
     ROW_ERRORS,
@@ -126,6 +126,9 @@ class UserActions(EntityActions):
         if not any(lic in wanted for lic in held):
             pool.pick(_kind(row), reserve=planning)
             fields = (LICENSE_FIELD, *fields)
+        if held:  # a calling user has settings to read; one who gets calling now, after
+            owner = call_settings.Owner("people", str(person["id"]))
+            fields = (*fields, *await call_settings.compare(ctx, row, owner, refs))
         return Decision(change_for(fields, str(person["id"])), person, refs)
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
@@ -163,12 +166,14 @@ class UserActions(EntityActions):
         lookups.add_person(ctx, person)
         if how is Reconciled.EXISTED:
             pool.release(license_id)
+        if how is Reconciled.CREATED:
+            await call_settings.apply(ctx, row, call_settings.Owner("people", str(person["id"])))
         return await self.converge(ctx, row, str(person["id"]), how)
 
     async def _update(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
         person_id = decision.change.remote_id
         fields = decision.change.fields
-        rest = [field for field in fields if field != LICENSE_FIELD]
+        rest = [field for field in call_settings.other_fields(fields) if field != LICENSE_FIELD]
         if LICENSE_FIELD in fields:
             licensed = await self._license(ctx, row, decision)
             if licensed is not None:
@@ -189,6 +194,7 @@ class UserActions(EntityActions):
                 )
                 if isinstance(answer.body, Mapping) and answer.body.get("id"):
                     lookups.add_person(ctx, answer.body)
+        await call_settings.apply(ctx, row, call_settings.Owner("people", person_id), decision.refs)
         return updated(row, person_id, fields)
 
     async def _license(self, ctx: ActionContext, row: Row, decision: Decision) -> Item | None:

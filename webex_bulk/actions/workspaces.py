@@ -8,8 +8,9 @@ numbers API (``ownerId``), since the workspace object does not carry it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from webex_bulk.actions import bodies, compare, lookups
+from webex_bulk.actions import bodies, call_settings, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
     Decision,
@@ -83,12 +84,15 @@ class WorkspaceActions(EntityActions):
         if location is None:
             return Decision(CREATE)
         location_id = str(location["id"])
-        refs = {"location_id": location_id}
+        refs: dict[str, Any] = {"location_id": location_id}
         remote = await lookups.find_workspace(ctx, location_id, row.get("display_name"))
         if remote is None:
             return Decision(CREATE, refs=refs)
         view = with_line(remote, await owner_line(ctx, str(remote["id"])))
         fields = compare.workspace_diff(row, view, ctx.settings.default_region)
+        if compare.workspace_calling(view):  # not yet on Webex Calling: settings after the PUT
+            owner = call_settings.Owner("workspaces", str(remote["id"]))
+            fields = (*fields, *await call_settings.compare(ctx, row, owner, refs))
         return Decision(change_for(fields, str(remote["id"])), view, refs)
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
@@ -98,11 +102,14 @@ class WorkspaceActions(EntityActions):
         location_id = str(decision.refs["location_id"])
         if decision.change.kind == "update":
             workspace_id = decision.change.remote_id
-            body = bodies.workspace_update_body(row, decision.remote, location_id)
-            await ctx.client.request(
-                "PUT", f"/workspaces/{workspace_id}", params=ctx.query(), json=body
-            )
-            ctx.owner_lines.put(workspace_id, [bodies.line_fields(row)])
+            if call_settings.other_fields(decision.change.fields):
+                body = bodies.workspace_update_body(row, decision.remote, location_id)
+                await ctx.client.request(
+                    "PUT", f"/workspaces/{workspace_id}", params=ctx.query(), json=body
+                )
+                ctx.owner_lines.put(workspace_id, [bodies.line_fields(row)])
+            owner = call_settings.Owner("workspaces", workspace_id)
+            await call_settings.apply(ctx, row, owner, decision.refs)
             return updated(row, workspace_id, decision.change.fields)
         return await self._create(ctx, row, location_id)
 
@@ -121,4 +128,7 @@ class WorkspaceActions(EntityActions):
         ctx.workspaces.add(location_key(location_id, name), remote)
         if how is Reconciled.CREATED:
             ctx.owner_lines.put(str(remote["id"]), [bodies.line_fields(row)])
+            await call_settings.apply(
+                ctx, row, call_settings.Owner("workspaces", str(remote["id"]))
+            )
         return await self.converge(ctx, row, str(remote["id"]), how)

@@ -20,7 +20,13 @@ import click
 
 from webex_bulk import __version__
 from webex_bulk.cli.demo import run_demo
-from webex_bulk.cli.export import export_request, location_option, out_file_option, render_export
+from webex_bulk.cli.export import (
+    export_request,
+    location_option,
+    out_file_option,
+    render_export,
+    with_settings_option,
+)
 from webex_bulk.cli.group import CommandGroup, finish
 from webex_bulk.cli.options import (
     base_url_option,
@@ -350,6 +356,7 @@ def demo(keep: Path | None) -> None:
 @main.command()
 @out_file_option
 @location_option
+@with_settings_option
 @only_option
 @default_region_option
 @concurrency_option
@@ -360,7 +367,12 @@ def demo(keep: Path | None) -> None:
 @log_level_option
 @config_option
 def export(
-    out_file: Path, location: str | None, only: str | None, config_file: Path | None, **flags: Any
+    out_file: Path,
+    location: str | None,
+    with_settings: bool,
+    only: str | None,
+    config_file: Path | None,
+    **flags: Any,
 ) -> None:
     """Write the tenant as an input file that run reads: a start, a backup, a baseline.
 
@@ -369,7 +381,9 @@ def export(
     within the rate limit. Exit 0 when written, 1 fatal, 4 stopped (nothing written).
     """
     settings = settings_from(flags, config_file)
-    request = export_request(out_file, location, only, settings, credentials_from_env())
+    request = export_request(
+        out_file, location, only, settings, credentials_from_env(), with_settings=with_settings
+    )
     result = _run_async(lambda stop: export_tenant(request, sys.stdout.buffer, stop))
     click.echo(render_export(result), err=True)
 

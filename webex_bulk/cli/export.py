@@ -25,6 +25,15 @@ location_option = click.option(
     help="Only the objects of this location [default: every location].",
 )
 
+with_settings_option = click.option(
+    "--with-settings",
+    is_flag=True,
+    default=False,
+    help="Also write users' and workspaces' calling settings (voicemail, forwarding, do not "
+    "disturb, call waiting, caller id): one more request per user or workspace and settings "
+    "group.",
+)
+
 
 def export_request(
     out_file: Path,
@@ -32,6 +41,8 @@ def export_request(
     only: str | None,
     settings: Settings,
     credentials: Credentials,
+    *,
+    with_settings: bool = False,
 ) -> ExportRequest:
     """The request of one export; a bad ``--only`` is a usage error naming the flag."""
     try:
@@ -44,6 +55,7 @@ def export_request(
         out=None if str(out_file) == "-" else out_file,
         only=types,
         location=location,
+        with_settings=with_settings,
     )
 
 

@@ -31,7 +31,7 @@ from webex_bulk.engine.executor import StopControl
 from webex_bulk.engine.session import open_client
 from webex_bulk.error_handling import ApiError, RunAborted, StorageError
 from webex_bulk.http import WebexClient
-from webex_bulk.input import KNOWN_COLUMNS, SCHEMA, escape_cell
+from webex_bulk.input import KNOWN_COLUMNS, SCHEMA, SETTINGS_COLUMNS, escape_cell
 from webex_bulk.log import setup_logging
 from webex_bulk.models import EntityType
 
@@ -47,6 +47,7 @@ class ExportRequest:
     out: Path | None = None  # None: standard output
     only: frozenset[EntityType] | None = None
     location: str | None = None
+    with_settings: bool = False  # one GET per user or workspace and settings group
 
     def types(self) -> list[EntityType]:
         """The entity types to write, in phase order (those the export can convert yet)."""
@@ -66,9 +67,12 @@ class ExportResult:
     seconds: float
 
 
-def export_columns(types: list[EntityType]) -> list[str]:
-    """The header: ``entity_type`` and every column of the types, in the template's order."""
+def export_columns(types: list[EntityType], *, with_settings: bool = False) -> list[str]:
+    """The header: ``entity_type`` and every column of the types, in the template's order
+    (the settings columns only ``with_settings``)."""
     used = {column.name for kind in types for column in SCHEMA[kind].columns}
+    if not with_settings:
+        used -= set(SETTINGS_COLUMNS)
     return ["entity_type", *(c for c in KNOWN_COLUMNS if c in used)]
 
 
@@ -87,7 +91,9 @@ async def export_tenant(
         async with open_client(settings, request.credentials, uuid.uuid4().hex[:12]) as client:
             org_id, org_name = await _org_name(client, settings)
             reader = TenantReader(
-                ActionContext(client=client, settings=settings), location=request.location
+                ActionContext(client=client, settings=settings),
+                location=request.location,
+                with_settings=request.with_settings,
             )
             await reader.start()
             written: Counter[str] = Counter()
@@ -97,7 +103,7 @@ async def export_tenant(
                 table = csv.writer(handle, lineterminator="\r\n")
                 for line in _header_lines(org_id, org_name, request, when):
                     table.writerow([line])
-                columns = export_columns(types)
+                columns = export_columns(types, with_settings=request.with_settings)
                 table.writerow(columns)
                 for kind in types:
                     async for cells in reader.rows(kind):

@@ -4,6 +4,11 @@ normalisation, validation, dedupe, stable keys; and the template.
 The face of the package: what the other layers use. Everything else is private to ``input``.
 """
 
+from webex_bulk.input.call_settings import COLUMNS as SETTINGS_COLUMNS
+from webex_bulk.input.call_settings import GROUPS as SETTINGS_GROUPS
+from webex_bulk.input.call_settings import OFF as SETTINGS_OFF
+from webex_bulk.input.call_settings import WORKSPACE_GROUPS as WORKSPACE_SETTINGS_GROUPS
+from webex_bulk.input.call_settings import filled_groups as filled_settings_groups
 from webex_bulk.input.csv_source import escape_cell, unescape_cell
 from webex_bulk.input.data_pipeline import (
     OUTPUT_COLUMNS,
@@ -27,11 +32,16 @@ __all__ = [
     "KNOWN_COLUMNS",
     "OUTPUT_COLUMNS",
     "SCHEMA",
+    "SETTINGS_COLUMNS",
+    "SETTINGS_GROUPS",
+    "SETTINGS_OFF",
+    "WORKSPACE_SETTINGS_GROUPS",
     "DayHours",
     "InputFile",
     "dependencies",
     "did_you_mean",
     "escape_cell",
+    "filled_settings_groups",
     "member_keys",
     "parse_hours",
     "read_rows",

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 import attrs
 
 from webex_bulk.error_handling import Reason
+from webex_bulk.input import call_settings as settings
 from webex_bulk.input import normalise as cell
 from webex_bulk.models import EntityType
 
@@ -93,6 +94,15 @@ _BY_LOCATION = ("location", "name")
 _RECALLS = ("parking_user_only", "parking_user_first_then_hunt_group", "hunt_group_only")
 _GROUP = (Column("name", _NAME, True), Column("location", _NAME, True))
 
+
+def _settings(normalisers: Mapping[str, Normaliser]) -> tuple[Column, ...]:
+    """The calling-settings columns of a user or workspace row (``input/call_settings.py``)."""
+    return tuple(
+        Column(name, normalise, choices=settings.CHOICES.get(name, ()))
+        for name, normalise in normalisers.items()
+    )
+
+
 SCHEMA: Mapping[EntityType, EntitySpec] = {
     spec.entity_type: spec
     for spec in (
@@ -142,6 +152,7 @@ SCHEMA: Mapping[EntityType, EntitySpec] = {
                 _enum("license", ("professional", "basic"), "professional"),
                 Column("department", _NAME),
                 Column("title", _NAME),
+                *_settings(settings.USER_NORMALISERS),
             ),
             ("email",),
             _ONE_OF,
@@ -153,6 +164,7 @@ SCHEMA: Mapping[EntityType, EntitySpec] = {
                 Column("display_name", _NAME, True),
                 Column("location", _NAME, True),
                 *_NUMBER_COLUMNS,
+                *_settings(settings.WORKSPACE_NORMALISERS),
             ),
             ("location", "display_name"),
             _ONE_OF,
@@ -240,7 +252,7 @@ SCHEMA: Mapping[EntityType, EntitySpec] = {
 }
 
 #: Columns that hold a whole number: an .xlsx cell Excel stored as a number is fine there.
-WHOLE_NUMBER_COLUMNS = frozenset({"queue_size"})
+WHOLE_NUMBER_COLUMNS = frozenset({"queue_size", *settings.WHOLE_NUMBER})
 
 
 #: Columns that hold a secret (masked in every output), whatever the entity type.
@@ -297,6 +309,7 @@ KNOWN_COLUMNS: tuple[str, ...] = (
     "park_extensions",
     "passcode",
     "notification_email",
+    *settings.COLUMNS,
 )
 
 

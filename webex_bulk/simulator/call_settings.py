@@ -79,6 +79,40 @@ def merged(stored: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]
     return result
 
 
+#: The fields the published schemas require in a PUT body: ``(setting, workspace)`` → the
+#: required fields of the body and of its nested objects (a dotted path names a nested object,
+#: checked when the body carries it).
+REQUIRED: Mapping[tuple[str, bool], Mapping[str, tuple[str, ...]]] = {
+    (VOICEMAIL, False): {"": ("notifications", "transferToNumber")},
+    (DO_NOT_DISTURB, False): {"": ("webexGoOverrideEnabled",)},
+    (CALL_WAITING, False): {"": ("enabled",)},
+    (CALLER_ID, False): {"": ("selected",)},
+    (CALLER_ID, True): {"": ("selected",)},
+    (FORWARDING, False): {"callForwarding.always": ("enabled",)},
+    (FORWARDING, True): {
+        "": ("callForwarding", "businessContinuity"),
+        "callForwarding": ("always",),
+        "callForwarding.always": ("enabled", "ringReminderEnabled", "destinationVoicemailEnabled"),
+        "callForwarding.busy": ("enabled", "destinationVoicemailEnabled"),
+        "businessContinuity": ("enabled", "destinationVoicemailEnabled"),
+    },
+}
+
+
+def check_required(name: str, body: Mapping[str, Any], *, workspace: bool = False) -> None:
+    """400 for a PUT body without a field the spec marks required (person and workspace
+    bodies differ: a workspace's forwarding PUT carries every rule)."""
+    for where, fields in REQUIRED.get((name, workspace), {}).items():
+        section: Any = body
+        for key in where.split(".") if where else ():
+            section = section.get(key) if isinstance(section, Mapping) else None
+        if not isinstance(section, Mapping):
+            continue
+        for field in fields:
+            if field not in section:
+                raise _missing(f"{where}.{field}" if where else field)
+
+
 def check(name: str, body: Mapping[str, Any], line: Line, location: Location) -> None:
     """400 for a body Webex refuses: a forward or notification without its destination, rings
     out of range, an unknown caller id choice or one the owner's line cannot give."""
@@ -91,8 +125,6 @@ def check(name: str, body: Mapping[str, Any], line: Line, location: Location) ->
         _check_forward("businessContinuity", body.get("businessContinuity"))
         _check_rings("callForwarding.noAnswer", (forwarding.get("noAnswer") or {}))
     elif name in (DO_NOT_DISTURB, CALL_WAITING):
-        if name == CALL_WAITING and "enabled" not in body:
-            raise _missing("enabled")
         for key in ("enabled", "ringSplashEnabled", "webexGoOverrideEnabled"):
             if key in body and not isinstance(body[key], bool):
                 raise bad_request(
@@ -187,8 +219,6 @@ def _check_rings(field: str, section: Mapping[str, Any], high: int = RINGS[1]) -
 
 def _check_caller_id(body: Mapping[str, Any], line: Line, location: Location) -> None:
     selected = body.get("selected")
-    if selected is None:
-        raise _missing("selected")
     if selected not in CALLER_ID_TYPES:
         raise bad_request(f"Unknown caller id type {selected}.", Code.INVALID_VALUE, telephony=True)
     if not _offered(line, location)[selected]:

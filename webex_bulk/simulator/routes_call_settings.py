@@ -63,6 +63,8 @@ def _put(name: str, holder: Callable[[Tenant, web.Request], Holder]) -> Handler:
         tenant = simulator_of(request).tenant
         body = await read_json(request)
         owner_id, line, location, _ = holder(tenant, request)
+        workspace = "workspaceId" in request.match_info
+        call_settings.check_required(name, body, workspace=workspace)
         call_settings.check(name, body, line, location)
         updated = call_settings.merged(_stored(tenant, owner_id, name), body)
         if name == call_settings.FORWARDING:
