@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from webex_bulk.actions.compare import fold
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.inventory import Item
@@ -38,6 +39,9 @@ class Change:
     kind: Literal["create", "update", "unchanged"]
     fields: tuple[str, ...] = ()  # CSV column names that differ (for update)
     remote_id: str = ""
+    #: every compared column: the remote value read (``old``) and the row's (``new``)
+    old: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+    new: Mapping[str, str] = attrs.field(factory=dict, eq=False)
 
 
 @attrs.frozen
@@ -61,9 +65,12 @@ class Decision:
 CREATE = Change("create")
 
 
-def change_for(fields: tuple[str, ...], remote_id: str) -> Change:
-    """``update`` of the differing fields, or ``unchanged`` when none differ."""
-    return Change("update", fields, remote_id) if fields else Change("unchanged", (), remote_id)
+def change_for(compared: Compared, remote_id: str) -> Change:
+    """``update`` of the differing fields, or ``unchanged`` when none differ; either way with
+    the values compared (what ``plan`` shows and ``run --plan`` checks)."""
+    fields = compared.differing
+    kind: Literal["update", "unchanged"] = "update" if fields else "unchanged"
+    return Change(kind, fields, remote_id, dict(compared.old), dict(compared.new))
 
 
 _LICENSE_WORDS = re.compile(r"licen[sc]e", re.IGNORECASE)

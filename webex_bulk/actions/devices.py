@@ -83,7 +83,8 @@ class DeviceActions(EntityActions):
                 "Control Hub (Devices) and run again",
                 remote_id=str(remote.get("id", "")),
             )
-        return Decision(Change("unchanged", (), str(remote["id"])), remote, refs)
+        held = {"owner": f"{kind}:{owner_id}"}
+        return Decision(Change("unchanged", (), str(remote["id"]), held, held), remote, refs)
 
     async def _owner(
         self, ctx: ActionContext, row: Row, *, planning: bool

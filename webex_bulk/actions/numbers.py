@@ -12,14 +12,15 @@ from webex_bulk.actions import bodies, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
     ROW_ERRORS,
-    Change,
     Decision,
     EntityActions,
+    change_for,
     error_outcome,
     row_location,
     unchanged,
     updated,
 )
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import NUMBERS_PATH, ActionContext
 from webex_bulk.actions.failure import RowFailure, one
 from webex_bulk.actions.inventory import Item
@@ -116,11 +117,15 @@ class NumberActions(EntityActions):
                 f"number {_number(row)} is in location {where!r}: move it with the "
                 "manage-numbers job (Control Hub › Calling › Numbers › Move) and run again",
             )
+        compared = Compared().mark(
+            "state", _state(row), compare.number_state(remote), differs=False
+        )
         if compare.number_state(remote) == _state(row):
-            return Decision(Change("unchanged", (), _number(row)), remote)
+            return Decision(change_for(compared, _number(row)), remote)
         await _check_pstn(ctx, location_id)
         refs = {"location_id": location_id}
-        return Decision(Change("update", ("state",), _number(row)), remote, refs)
+        compared.fields.append("state")
+        return Decision(change_for(compared, _number(row)), remote, refs)
 
     async def run(self, ctx: ActionContext, rows: Sequence[Row]) -> list[Outcome]:
         """One batch of one location: at most one POST per wanted state, one PUT per action."""

@@ -26,6 +26,7 @@ from webex_bulk.actions.base import (
     unchanged,
     updated,
 )
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.inventory import Item
@@ -120,13 +121,15 @@ class UserActions(EntityActions):
                 "then run again",
                 remote_id=str(person.get("id", "")),
             )
-        fields = compare.person_diff(row, person, ctx.settings.default_region)
+        compared = compare.person_diff(row, person, ctx.settings.default_region)
         refs["had_line"] = bool(held or remote_location or person.get("extension"))
         wanted = pool.ids_of_kind(_kind(row))
-        if not any(lic in wanted for lic in held):
+        licensed = any(lic in wanted for lic in held)
+        if not licensed:
             pool.pick(_kind(row), reserve=planning)
-            fields = (LICENSE_FIELD, *fields)
-        return Decision(change_for(fields, str(person["id"])), person, refs)
+        kinds = [kind for kind in CALLING_KINDS if set(held) & pool.ids_of_kind(kind)]
+        license = Compared().mark(LICENSE_FIELD, _kind(row), ";".join(kinds), differs=not licensed)
+        return Decision(change_for(license.extend(compared), str(person["id"])), person, refs)
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
         """Create, or license and update; success when the person matches the row."""
@@ -181,7 +184,7 @@ class UserActions(EntityActions):
                 "GET", f"/people/{person_id}", params=ctx.query({"callingData": "true"})
             )
             fresh = response.body if isinstance(response.body, Mapping) else {}
-            differing = compare.person_diff(row, fresh, ctx.settings.default_region)
+            differing = compare.person_diff(row, fresh, ctx.settings.default_region).differing
             if differing:
                 body = ctx.body(bodies.person_update_body(fresh, row, differing))
                 answer = await ctx.client.request(

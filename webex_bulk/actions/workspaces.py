@@ -88,8 +88,8 @@ class WorkspaceActions(EntityActions):
         if remote is None:
             return Decision(CREATE, refs=refs)
         view = with_line(remote, await owner_line(ctx, str(remote["id"])))
-        fields = compare.workspace_diff(row, view, ctx.settings.default_region)
-        return Decision(change_for(fields, str(remote["id"])), view, refs)
+        compared = compare.workspace_diff(row, view, ctx.settings.default_region)
+        return Decision(change_for(compared, str(remote["id"])), view, refs)
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
         """Create, or PUT the calling settings with the fields a PUT would clear carried back."""
