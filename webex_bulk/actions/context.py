@@ -62,8 +62,9 @@ class ActionContext:
         self.client = client
         self.settings = settings
         self.sleep = sleep
-        #: Keys of the input file's rows; ``plan`` treats a reference to one as "will exist".
-        self.file_keys: frozenset[str] = frozenset(file_keys)
+        #: Keys of the input file's rows that ``plan`` found will exist (planned creates and
+        #: changes): a reference to one is "will exist". ``plan`` adds them as it goes.
+        self.file_keys: set[str] = set(file_keys)
         region = settings.default_region
 
         def listed(path: str, items_key: str, params: Mapping[str, Any], keys: Any) -> Inventory:

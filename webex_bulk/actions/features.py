@@ -67,7 +67,10 @@ class FeatureActions(EntityActions):
     async def find(
         self, ctx: ActionContext, location_id: str, name: str, *, fresh: bool = False
     ) -> Item | None:
-        """The feature called ``name`` in the location (exact match; several → ambiguous)."""
+        """The feature called ``name`` in the location (exact match; several → ambiguous); none
+        in a location still to be created (``""``)."""
+        if not location_id:
+            return None
 
         async def fetch() -> list[Item]:
             params = {"locationId": location_id, "name": name, "max": FEATURES_PAGE}
@@ -86,6 +89,8 @@ class FeatureActions(EntityActions):
         """Resolve location, members and schedule; exists? which fields differ?"""
         location = await row_location(ctx, row, planning=planning)
         if location is None:
+            # A location this file creates: what the row names must still exist (run's rule).
+            await self.references(ctx, row, "", planning=planning)
             return Decision(CREATE)
         location_id = str(location["id"])
         refs: dict[str, Any] = {"location_id": location_id}

@@ -46,7 +46,7 @@ class GroupFeatureActions(FeatureActions):
         self, ctx: ActionContext, location_id: str, name: str, *, fresh: bool = False
     ) -> Item | None:
         """The object called ``name`` in the location (exact match; several → ambiguous)."""
-        if not self.per_location:
+        if not self.per_location or not location_id:
             return await super().find(ctx, location_id, name, fresh=fresh)
 
         async def fetch() -> list[Item]:

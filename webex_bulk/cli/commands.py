@@ -294,7 +294,7 @@ def plan(file: Path, detailed_exitcode: bool, **flags: Any) -> None:
     if code is ExitCode.CHANGES_PENDING and not detailed_exitcode:
         code = ExitCode.OK
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())) or "no rows"
-    output.text(f"plan: {counts}\nplan.csv: {result.path}")
+    output.text("\n".join((*result.preview, f"plan: {counts}", f"plan.csv: {result.path}")))
     pending = result.exit_code is ExitCode.CHANGES_PENDING
     output.document(
         code,
