@@ -465,7 +465,9 @@ def test_feature_diff_compares_members_as_sets() -> None:
     assert compare.feature_diff(HUNT_GROUP, remote, agent_ids=["P1", "W1"]).differing == ()
     assert compare.feature_diff(HUNT_GROUP, remote, agent_ids=["P1"]).differing == ("members",)
     circular = {**remote, "callPolicies": {"policy": "CIRCULAR"}}
-    assert compare.feature_diff(HUNT_GROUP, circular, agent_ids=["P1", "W1"]).differing == ("policy",)
+    assert compare.feature_diff(HUNT_GROUP, circular, agent_ids=["P1", "W1"]).differing == (
+        "policy",
+    )
     aa = {"extension": "7000", "businessSchedule": "office hours"}
     row = make_row(EntityType.AUTO_ATTENDANT, name="Main", extension="7000")
     assert compare.feature_diff(row, aa, schedule_name="Office Hours").differing == ()

@@ -23,7 +23,8 @@ def test_member_sets_ignore_order_and_take_objects_or_ids() -> None:
     refs = {"originator_ids": ["a"], "target_ids": ["b", "c"]}
     remote = {"extension": "10", "originators": ["a"], "targets": [{"id": "c"}, {"id": "b"}]}
     assert group_bodies.paging_diff(row, remote, refs, "US").differing == ()
-    assert group_bodies.paging_diff(row, {**remote, "targets": []}, refs, "US").differing == ("targets",)
+    emptied = group_bodies.paging_diff(row, {**remote, "targets": []}, refs, "US")
+    assert emptied.differing == ("targets",)
 
 
 def test_update_sends_the_passcode_only_when_the_row_has_one() -> None:

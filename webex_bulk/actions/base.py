@@ -124,11 +124,13 @@ class EntityActions:
         """One outcome per row, same order."""
         return [await self.run_one(ctx, row) for row in rows]
 
-    async def run_one(self, ctx: ActionContext, row: Row) -> Outcome:
-        """Decide and execute one row; request errors become the row's outcome."""
+    async def run_one(self, ctx: ActionContext, row: Row, *, gated: bool = True) -> Outcome:
+        """Decide and execute one row; request errors become the row's outcome. With an
+        approved plan (``run --plan``) a decision the plan did not make is not executed."""
         try:
             decision = await self.decide(ctx, row)
-            return await self.execute(ctx, row, decision)
+            held = held_by_plan(ctx, row, decision) if gated else None
+            return held or await self.execute(ctx, row, decision)
         except ROW_ERRORS as exc:
             return error_outcome(row, exc)
 
@@ -140,7 +142,8 @@ class EntityActions:
         ``created`` when only the lookups found what our POST made)."""
         if how is Reconciled.CREATED:
             return Outcome.success(row, Action.CREATED, remote_id)
-        outcome = await self.run_one(ctx, row)
+        # Our own create found again is no change since the plan: not held by it.
+        outcome = await self.run_one(ctx, row, gated=how is Reconciled.EXISTED)
         if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.action is not None:
             return Outcome.success(row, Action.CREATED, outcome.remote_id, detail=outcome.detail)
         return outcome
@@ -165,6 +168,11 @@ class EntityActions:
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
         """Send the writes of a decision and return the row's outcome."""
         raise NotImplementedError
+
+
+def held_by_plan(ctx: ActionContext, row: Row, decision: Decision) -> Outcome | None:
+    """The row's outcome when the approved plan holds it back (``plan_stale``), else None."""
+    return ctx.approve(row, decision.change) if ctx.approve is not None else None
 
 
 def answer_item(response: ResponseLike, path: str, sent: Mapping[str, Any]) -> Item:

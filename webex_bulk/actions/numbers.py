@@ -16,6 +16,7 @@ from webex_bulk.actions.base import (
     EntityActions,
     change_for,
     error_outcome,
+    held_by_plan,
     row_location,
     unchanged,
     updated,
@@ -138,6 +139,10 @@ class NumberActions(EntityActions):
                 decision = await self.decide(ctx, row)
             except ROW_ERRORS as exc:
                 outcomes[row.line] = error_outcome(row, exc)
+                continue
+            held = held_by_plan(ctx, row, decision)
+            if held is not None:
+                outcomes[row.line] = held
                 continue
             location_id = str(decision.refs.get("location_id", location_id))
             if decision.change.kind == "unchanged":

@@ -19,6 +19,7 @@ from webex_bulk.actions import REGISTRY, ActionContext
 from webex_bulk.config import Settings
 from webex_bulk.engine.batch_iterator import PHASES, Phase, RowSelection
 from webex_bulk.engine.dependencies import Dependencies
+from webex_bulk.engine.saved_plan import SavedPlan, current_org, planned_row
 from webex_bulk.engine.session import (
     RunRequest,
     log_end,
@@ -110,8 +111,9 @@ def pairs(values: Mapping[str, str], fields: Sequence[str]) -> str:
 class Planner:
     """Decides create / update / unchanged per row without sending a write."""
 
-    def __init__(self, context: ActionContext) -> None:
+    def __init__(self, context: ActionContext, saved: SavedPlan | None = None) -> None:
         self.context = context
+        self.saved = saved  # --out: every row's decision and the remote values it read
         self._dependencies = Dependencies()
         self.counts: collections.Counter[str] = collections.Counter()
         self.by_reason: collections.Counter[str] = collections.Counter()
@@ -150,6 +152,12 @@ class Planner:
             new=mask_secrets(change.new),
         )
         return self._count(verdict, row.entity_type.value)
+
+    def record(self, line: int, verdict: Verdict) -> None:
+        """File the row's decision in the saved plan (with ``--out``)."""
+        if self.saved is not None:
+            entry = planned_row(verdict.plan, verdict.remote_id, verdict.old, verdict.fields)
+            self.saved.add(line, entry)
 
     def show(self, line: int, key: str, verdict: Verdict) -> None:
         """Add a changed row to the terminal preview while it holds fewer than PREVIEW_ROWS."""
@@ -193,16 +201,22 @@ async def _plan(
     settings = request.settings
     async with open_client(settings, request.credentials, new_run_id()) as client:
         await pass_preflight(client, source, selection, run_dir, settings, out)
-        planner = Planner(ActionContext(client=client, settings=settings))
+        saved = None
+        if request.plan_out is not None:
+            saved = SavedPlan(source.sha256, await current_org(client, settings.org_id))
+        planner = Planner(ActionContext(client=client, settings=settings), saved)
         path = run_dir / PLAN_FILE
         with csv_table(path, (*columns, *PLAN_COLUMNS)) as write:
             for outcome in selection.pre_api_outcomes():
                 verdict = planner.pre_api(outcome)
+                planner.record(outcome.line, verdict)
                 write(row_cells(columns, outcome.cells, outcome.line, outcome.key, verdict.cells()))
             for phase in PHASES:
                 await _plan_phase(planner, selection, phase, columns, write, settings)
         if client.stats.writes:
             raise AssertionError(f"plan sent {client.stats.writes} writes")  # a bug, never data
+    if saved is not None and request.plan_out is not None:
+        saved.save(request.plan_out)
     changes = planner.counts["create"] + planner.counts["update"]
     code = ExitCode.CHANGES_PENDING if changes else ExitCode.OK
     return PlanResult(
@@ -213,6 +227,7 @@ async def _plan(
         {kind: dict(counts) for kind, counts in sorted(planner.by_type.items())},
         http_figures(client.stats),
         _preview(planner, changes),
+        request.plan_out,
     )
 
 
@@ -233,6 +248,7 @@ async def _plan_phase(
         verdicts = await asyncio.gather(*(planner.row(row) for row in chunk))
         for row, verdict in zip(chunk, verdicts, strict=True):
             planner.show(row.line, row.key, verdict)
+            planner.record(row.line, verdict)
             write(row_cells(columns, row.cells, row.line, row.key, verdict.cells()))
 
 
