@@ -176,6 +176,14 @@ class ConfigError(FatalError):
         return f"setting {self.key!r} from {self.source}: {self.problem}"
 
 
+class PlanRefused(ConfigError):
+    """``run --plan`` with a saved plan that does not fit: another input file or another org,
+    or no plan at all. Refused before any write."""
+
+    def __str__(self) -> str:
+        return f"--plan {self.source}: {self.problem}"
+
+
 class InputFileError(FatalError):
     """The input file cannot be read as a whole; names the file, line and what to do."""
 

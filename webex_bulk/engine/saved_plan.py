@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from webex_bulk.actions import Change
-from webex_bulk.error_handling import ConfigError, Reason
+from webex_bulk.error_handling import PlanRefused, Reason
 from webex_bulk.http import WebexClient
 from webex_bulk.input import mask_secrets
 from webex_bulk.models import Outcome, Row
@@ -66,7 +66,7 @@ class SavedPlan:
 
     @classmethod
     def load(cls, path: Path) -> SavedPlan:
-        """Read a saved plan; a file that is not one is a ``ConfigError`` naming it."""
+        """Read a saved plan; a file that is not one is refused (``PlanRefused``) naming it."""
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
             if document.get("format") != PLAN_FORMAT:
@@ -158,5 +158,5 @@ def _stale(row: Row, change: Change, why: str) -> Outcome:
     return Outcome.failed(row, Reason.PLAN_STALE, detail, remote_id=change.remote_id)
 
 
-def _refused(path: Path, problem: str) -> ConfigError:
-    return ConfigError("--plan", str(path), problem)
+def _refused(path: Path, problem: str) -> PlanRefused:
+    return PlanRefused("--plan", str(path), problem)
