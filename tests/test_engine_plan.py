@@ -200,3 +200,30 @@ async def test_run_refuses_a_plan_for_another_org(simulator, run_engine, run_pla
             await run_engine(sim, path, plan_in=saved)
         after = await aside(sim, "counts")
     assert after["writes"] == 0
+
+
+async def test_plan_checks_a_row_of_a_location_the_file_creates_as_run_does(
+    simulator, run_engine, run_plan, tmp_path
+) -> None:
+    """A user of a new location whose e-mail is a calling user elsewhere plans pending
+    out_of_scope (run's rule), not create."""
+    first = tenant_file(
+        tmp_path, "v1.csv", HQ.format(city="San Jose"), ANN.format(extension="1001")
+    )
+    moved = write_csv(
+        tmp_path / "moved.csv",
+        f"""
+        {HEADER}
+        {LAB.format(city="San Jose")}
+        user,,ann@example.com,Ann,Lee,Lab,1001,,,,,,,
+        """,
+    )
+    async with simulator() as sim:
+        await run_engine(sim, first)
+        plan = await run_plan(sim, moved)
+        run = await run_engine(sim, moved)
+    verdict = plan_rows(plan.path)["user:ann@example.com"]
+    assert (verdict["_plan"], verdict["_reason"]) == ("pending", "out_of_scope")
+    assert [(row["_key"], row["_reason"]) for row in run.rows("pending")] == [
+        ("user:ann@example.com", "out_of_scope")
+    ]

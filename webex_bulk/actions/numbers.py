@@ -104,12 +104,12 @@ class NumberActions(EntityActions):
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """In this location with the wanted state? elsewhere? absent?"""
         location = await row_location(ctx, row, planning=planning)
-        if location is None:
-            return Decision(CREATE)
-        location_id = str(location["id"])
+        # None: a location this file creates (plan); a number held elsewhere is still refused.
+        location_id = str(location["id"]) if location is not None else ""
         remote = await find_number(ctx, _number(row))
         if remote is None:
-            await _check_pstn(ctx, location_id)
+            if location_id:
+                await _check_pstn(ctx, location_id)
             return Decision(CREATE, refs={"location_id": location_id})
         if _location_of(remote) != location_id:
             where = (remote.get("location") or {}).get("name") or _location_of(remote)

@@ -97,9 +97,8 @@ class UserActions(EntityActions):
         ``run`` takes the unit when it writes.
         """
         location = await row_location(ctx, row, planning=planning)
-        if location is None:
-            return Decision(CREATE)
-        location_id = str(location["id"])
+        # None: a location this file creates (plan); the user is still checked as run will.
+        location_id = str(location["id"]) if location is not None else ""
         refs: dict[str, Any] = {"location_id": location_id}
         person = await lookups.find_person(ctx, row.get("email"))
         if person is None:
