@@ -156,11 +156,6 @@ class EntityActions:
             return PlanItem(row, None, error_outcome(row, exc))
         return PlanItem(row, decision.change)
 
-    async def plan_waiting(self, ctx: ActionContext, row: Row) -> Outcome | None:
-        """In ``plan``, a row that waits for a create of the same plan (its location…): its end
-        when the tenant decides it without that create; None when it is a create."""
-        return None
-
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """Look the row up and compare; raise ``RowFailure`` for a rejected/pending row."""
         raise NotImplementedError

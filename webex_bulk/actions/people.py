@@ -14,14 +14,12 @@ from typing import Any
 from webex_bulk.actions import bodies, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
-    ROW_ERRORS,
     Decision,
     EntityActions,
     Reconciled,
     answer_item,
     change_for,
     create_reconciled,
-    error_outcome,
     row_location,
     unchanged,
     updated,
@@ -79,16 +77,6 @@ class UserActions(EntityActions):
         lookup per row."""
         await ctx.locations.list_all(row_count)
         await ctx.people.list_all(row_count)
-
-    async def plan_waiting(self, ctx: ActionContext, row: Row) -> Outcome | None:
-        """A row whose location this plan creates still ends as ``run`` would end it when its
-        person is absent and may not be created here (``not_in_directory``, ``missing_field``)."""
-        try:
-            if await lookups.find_person(ctx, row.get("email")) is None:
-                _check_creatable(ctx, row)
-        except ROW_ERRORS as exc:
-            return error_outcome(row, exc)
-        return None
 
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """Exists? in another location (out of scope)? license? which fields differ?
