@@ -83,8 +83,8 @@ class LocationActions(EntityActions):
         )
         ctx.locations.add(compare.fold(name), remote)
         if how is Reconciled.EXISTED:
-            decision = await self.decide(ctx, row)
-            return await self.execute(ctx, row, decision)
+            # Created by someone else meanwhile: converge like an update (held by run --plan).
+            return await self.run_one(ctx, row)
         found = how is Reconciled.FOUND_AFTER_UNKNOWN
         fields = compare.location_diff(row, remote).differing if found else ()
         if fields:
