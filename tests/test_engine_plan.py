@@ -227,3 +227,69 @@ async def test_plan_checks_a_row_of_a_location_the_file_creates_as_run_does(
     assert [(row["_key"], row["_reason"]) for row in run.rows("pending")] == [
         ("user:ann@example.com", "out_of_scope")
     ]
+
+
+async def test_a_planned_create_found_made_by_someone_else_is_held(
+    simulator, run_engine, run_plan, tmp_path
+) -> None:
+    """A location the plan would create, created by another admin before run --plan, ends
+    pending plan_stale and keeps what that admin wrote."""
+    path = tenant_file(tmp_path, "v1.csv", HQ.format(city="San Jose"))
+    saved = tmp_path / "plan.json"
+    body = {
+        "name": "Paris HQ",
+        "timeZone": "America/Los_Angeles",
+        "preferredLanguage": "en_us",
+        "announcementLanguage": "en_us",
+        "address": {
+            "address1": "9 Other St",
+            "city": "Campbell",
+            "state": "CA",
+            "postalCode": "95008",
+            "country": "US",
+        },
+    }
+    async with simulator() as sim:
+        plan = await run_plan(sim, path, plan_out=saved)
+        async with (
+            aiohttp.ClientSession(headers=sim.headers) as session,
+            session.post(f"{sim.base_url}/locations", json=body) as answer,
+        ):
+            assert answer.status < 300, await answer.text()
+        run = await run_engine(sim, path, plan_in=saved)
+        city = city_of(sim, "Paris HQ")
+    assert plan.counts == {"create": 1}
+    assert [(row["_key"], row["_reason"]) for row in run.rows("pending")] == [
+        ("location:paris hq", "plan_stale")
+    ]
+    assert city == "Campbell"
+
+
+async def test_a_saved_plan_holds_no_secret(simulator, run_engine, run_plan, tmp_path) -> None:
+    """plan.json of a voicemail group update carries its compared values, never the passcode."""
+    header = "entity_type,name,location,extension,passcode,notification_email"
+    first = tenant_file(tmp_path, "loc.csv", HQ.format(city="San Jose"))
+    group = write_csv(
+        tmp_path / "vm.csv",
+        f"""
+        {header}
+        voicemail_group,Support VM,Paris HQ,4501,739182,
+        """,
+    )
+    changed = write_csv(
+        tmp_path / "vm2.csv",
+        f"""
+        {header}
+        voicemail_group,Support VM,Paris HQ,4502,739182,
+        """,
+    )
+    saved = tmp_path / "plan.json"
+    async with simulator() as sim:
+        await run_engine(sim, first)
+        await run_engine(sim, group)
+        plan = await run_plan(sim, changed, plan_out=saved)
+    text = saved.read_text(encoding="utf-8")
+    assert plan.counts == {"update": 1}
+    assert "4501" in text
+    assert "739182" not in text
+    assert "739182" not in plan.path.read_text(encoding="utf-8")
