@@ -1,7 +1,8 @@
 """Semantic comparison: remote Webex objects read into the CSV's canonical forms, then compared.
 
-Bottom layer: no network, no asyncio, no clock. Comparisons return the CSV column names that
-differ; an empty optional cell means "not managed" and never counts as a difference.
+Bottom layer: no network, no asyncio, no clock. Comparisons return a ``Compared``: each compared
+column's remote and wanted value and the columns that differ; an empty optional cell means "not
+managed" and is never compared.
 """
 
 from __future__ import annotations
