@@ -37,6 +37,8 @@ from webex_bulk.cli.options import (
     only_option,
     org_option,
     out_option,
+    plan_in_option,
+    plan_out_option,
     rate_option,
     request_from,
     settings_from,
@@ -223,14 +225,7 @@ def _run_async(work: Callable[[StopControl], Awaitable[T]]) -> T:
     help="Write the run's figures here in the Prometheus text format every few seconds and "
     "at the end (atomically; for node_exporter's textfile collector, name it *.prom).",
 )
-@click.option(
-    "--plan",
-    "plan_in",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Apply exactly this plan (saved by plan --out): a row whose object changed since "
-    "ends pending plan_stale; a plan of another file or org is refused (exit 1).",
-)
+@plan_in_option
 @output_options
 def run(
     file: Path,
@@ -289,14 +284,7 @@ _RUN_END = {ExitCode.OK: "complete", ExitCode.ROWS_FAILED: "complete_with_reject
     is_flag=True,
     help="Exit 2 when changes are pending, 0 when nothing would change [default: 0 for both].",
 )
-@click.option(
-    "--out",
-    "plan_out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Save the plan here as JSON (the file's sha256, the org, each row's decision and the "
-    "remote values it read) for run --plan.",
-)
+@plan_out_option
 @output_options
 def plan(file: Path, detailed_exitcode: bool, plan_out: Path | None, **flags: Any) -> None:
     """Compare FILE with the tenant, row by row, without sending a single write.
