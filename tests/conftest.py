@@ -36,6 +36,7 @@ def run_engine(tmp_path: Path) -> RunEngine:
         fresh: bool = False,
         seconds_left: float | None = None,
         timer: Timer = asyncio.sleep,
+        plan_in: Path | None = None,
         **overrides: Any,
     ) -> EngineRun:
         request = RunRequest(
@@ -45,6 +46,7 @@ def run_engine(tmp_path: Path) -> RunEngine:
             caps=caps or Caps(),
             fresh=fresh,
             seconds_left=seconds_left,
+            plan_in=plan_in,
         )
         out = io.StringIO()
         result = await run_file(request, stop or StopControl(), out, timer=timer)
@@ -57,11 +59,14 @@ def run_engine(tmp_path: Path) -> RunEngine:
 def run_plan(tmp_path: Path) -> Callable[..., Awaitable[Any]]:
     """A function that runs ``plan`` on a CSV against a simulator."""
 
-    async def plan(sim: RunningSimulator, csv_path: Path, **overrides: Any) -> Any:
+    async def plan(
+        sim: RunningSimulator, csv_path: Path, *, plan_out: Path | None = None, **overrides: Any
+    ) -> Any:
         request = RunRequest(
             input_path=csv_path,
             settings=settings_for(sim, tmp_path, **overrides),
             credentials=Credentials(access_token=sim.token),
+            plan_out=plan_out,
         )
         return await plan_file(request, io.StringIO())
 

@@ -129,9 +129,9 @@ def test_location_bodies_carry_every_required_field() -> None:
 
 def test_location_diff_is_semantic() -> None:
     """Case of the country and language spelling do not differ; an empty cell is not managed."""
-    assert compare.location_diff(LOCATION, REMOTE_LOCATION) == ()
+    assert compare.location_diff(LOCATION, REMOTE_LOCATION).differing == ()
     moved = changed(LOCATION, city="Lyon", time_zone="UTC")
-    assert compare.location_diff(moved, REMOTE_LOCATION) == ("time_zone", "city")
+    assert compare.location_diff(moved, REMOTE_LOCATION).differing == ("time_zone", "city")
 
 
 def test_location_update_body_sends_the_whole_address() -> None:
@@ -284,12 +284,12 @@ def test_person_create_body() -> None:
 
 def test_person_diff_is_semantic() -> None:
     """Collapsed names and a spaced E.164 number do not differ; an unmanaged title does not."""
-    assert compare.person_diff(USER, PERSON) == ()
+    assert compare.person_diff(USER, PERSON).differing == ()
     edited = changed(USER, last_name="King", extension="999", title="Dr")
     expected = ("last_name", "display_name", "title", "extension")  # display name follows
-    assert compare.person_diff(edited, PERSON) == expected
+    assert compare.person_diff(edited, PERSON).differing == expected
     renumbered = changed(USER, phone_number="+33142685301")
-    assert compare.person_diff(renumbered, PERSON) == ("phone_number",)
+    assert compare.person_diff(renumbered, PERSON).differing == ("phone_number",)
 
 
 def test_person_update_body_is_a_full_replace_of_the_get() -> None:
@@ -371,14 +371,14 @@ def test_workspace_create_body() -> None:
 def test_workspace_diff_and_update_body() -> None:
     """A free-calling workspace differs; the PUT keeps what it would clear and the number."""
     free = {"id": "W1", "displayName": "Lobby", "calling": {"type": "freeCalling"}, "capacity": 4}
-    assert compare.workspace_diff(WORKSPACE, free) == ("extension",)
+    assert compare.workspace_diff(WORKSPACE, free).differing == ("extension",)
     calling = {
         "calling": {
             "type": "webexCalling",
             "webexCalling": {"extension": "2000", "phoneNumber": "+33142685399"},
         }
     }
-    assert compare.workspace_diff(WORKSPACE, calling) == ()
+    assert compare.workspace_diff(WORKSPACE, calling).differing == ()
     body = bodies.workspace_update_body(WORKSPACE, {**free, **calling}, "LOC1")
     assert body["capacity"] == 4
     assert body["calling"]["webexCalling"] == {
@@ -462,17 +462,19 @@ def test_feature_diff_compares_members_as_sets() -> None:
         "callPolicies": {"policy": "WEIGHTED"},
         "agents": [{"id": "W1"}, {"id": "P1"}],
     }
-    assert compare.feature_diff(HUNT_GROUP, remote, agent_ids=["P1", "W1"]) == ()
-    assert compare.feature_diff(HUNT_GROUP, remote, agent_ids=["P1"]) == ("members",)
+    assert compare.feature_diff(HUNT_GROUP, remote, agent_ids=["P1", "W1"]).differing == ()
+    assert compare.feature_diff(HUNT_GROUP, remote, agent_ids=["P1"]).differing == ("members",)
     circular = {**remote, "callPolicies": {"policy": "CIRCULAR"}}
-    assert compare.feature_diff(HUNT_GROUP, circular, agent_ids=["P1", "W1"]) == ("policy",)
+    assert compare.feature_diff(HUNT_GROUP, circular, agent_ids=["P1", "W1"]).differing == (
+        "policy",
+    )
     aa = {"extension": "7000", "businessSchedule": "office hours"}
     row = make_row(EntityType.AUTO_ATTENDANT, name="Main", extension="7000")
-    assert compare.feature_diff(row, aa, schedule_name="Office Hours") == ()
-    assert compare.feature_diff(row, aa, schedule_name="Other") == ("business_schedule",)
+    assert compare.feature_diff(row, aa, schedule_name="Office Hours").differing == ()
+    assert compare.feature_diff(row, aa, schedule_name="Other").differing == ("business_schedule",)
     queue = make_row(EntityType.CALL_QUEUE, name="Q", extension="1", queue_size="10")
     sized = {"extension": "1", "queueSettings": {"queueSize": 12}, "callPolicies": {}}
-    assert compare.feature_diff(queue, sized, agent_ids=[]) == ("policy", "queue_size")
+    assert compare.feature_diff(queue, sized, agent_ids=[]).differing == ("policy", "queue_size")
 
 
 # -- devices --------------------------------------------------------------------------------

@@ -164,8 +164,8 @@ async def test_call_pickup_create_rerun_and_member_update(tmp_path: Path) -> Non
 
 
 async def test_unknown_and_non_calling_members(tmp_path: Path) -> None:
-    """An unknown member rejects the row before any write; a user without calling is refused
-    by the tenant and the row is rejected with its message."""
+    """An unknown member rejects the row before any write; so does a user without calling
+    (unknown_reference, the rule plan applies too), which the tenant would refuse."""
     person = {"email": "nocall@example.com", "firstName": "No", "lastName": "Call"}
     async with environment(tmp_path, paris_tenant(people=[person])) as env:
         await people(env)
@@ -177,8 +177,9 @@ async def test_unknown_and_non_calling_members(tmp_path: Path) -> None:
         assert writes(await env.counts()) == 0
         plain = feature_row(PICKUP, "Desk", members=("nocall@example.com",))
         refused = await run_one(env.context(), plain)
-        assert refused.reason is Reason.API_REJECTED
-        assert "not a Webex Calling user" in refused.detail
+        assert refused.reason is Reason.UNKNOWN_REFERENCE
+        assert "'nocall@example.com' is a user without Webex Calling" in refused.detail
+        assert writes(await env.counts()) == 0
 
 
 async def test_paging_group_create_rerun_and_updates(tmp_path: Path) -> None:

@@ -193,3 +193,26 @@ def test_a_run_with_a_time_window_logs_its_stop_time(sim: SimulatorProcess, tmp_
     assert result.exit_code == 3, result.output
     assert "run.window" in result.stderr
     assert "the run stops by" in result.stderr
+
+
+def test_run_refuses_the_plan_of_another_file_in_one_line(
+    sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """plan --out then run --plan with an edited file: exit 1, one line naming --plan, no write."""
+    sim.side("reset", {})
+    saved = tmp_path / "plan.json"
+    planned = invoke(sim, tmp_path, "plan", "--out", str(saved), str(EXAMPLE))
+    edited = tmp_path / "edited.csv"
+    edited.write_text(EXAMPLE.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    refused = invoke(sim, tmp_path, "run", "--plan", str(saved), str(edited))
+    assert planned.exit_code == 0, planned.output
+    assert f"plan saved: {saved}" in planned.output
+    assert "changes (field: now → planned):" in planned.output
+    assert refused.exit_code == 1, refused.output
+    message = [line for line in refused.output.splitlines() if "--plan" in line]
+    assert message == [
+        line for line in refused.output.splitlines() if line.startswith("webex-bulk: ")
+    ]
+    assert "another input file" in message[0]
+    assert "Traceback" not in refused.output
+    assert sim.side("counts")["writes"] == 0

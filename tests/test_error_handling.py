@@ -43,6 +43,7 @@ PENDING = [
     "retries_exhausted",
     "circuit_open",
     "not_in_directory",
+    "plan_stale",
 ]
 
 

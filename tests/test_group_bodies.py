@@ -13,8 +13,8 @@ from webex_bulk.models import EntityType
 def test_voicemail_extension_typed_as_a_number_compares_equal() -> None:
     """The voicemail group GET gives its extension as a JSON number: 4501 equals "4501"."""
     row = feature_row(EntityType.VOICEMAIL_GROUP, "VM", extension="4501")
-    assert group_bodies.voicemail_diff(row, {"extension": 4501}, "US") == ()
-    assert group_bodies.voicemail_diff(row, {"extension": 4502}, "US") == ("extension",)
+    assert group_bodies.voicemail_diff(row, {"extension": 4501}, "US").differing == ()
+    assert group_bodies.voicemail_diff(row, {"extension": 4502}, "US").differing == ("extension",)
 
 
 def test_member_sets_ignore_order_and_take_objects_or_ids() -> None:
@@ -22,8 +22,9 @@ def test_member_sets_ignore_order_and_take_objects_or_ids() -> None:
     row = feature_row(EntityType.PAGING_GROUP, "P", extension="10")
     refs = {"originator_ids": ["a"], "target_ids": ["b", "c"]}
     remote = {"extension": "10", "originators": ["a"], "targets": [{"id": "c"}, {"id": "b"}]}
-    assert group_bodies.paging_diff(row, remote, refs, "US") == ()
-    assert group_bodies.paging_diff(row, {**remote, "targets": []}, refs, "US") == ("targets",)
+    assert group_bodies.paging_diff(row, remote, refs, "US").differing == ()
+    emptied = group_bodies.paging_diff(row, {**remote, "targets": []}, refs, "US")
+    assert emptied.differing == ("targets",)
 
 
 def test_update_sends_the_passcode_only_when_the_row_has_one() -> None:

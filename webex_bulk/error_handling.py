@@ -74,6 +74,7 @@ class Reason(enum.StrEnum):
     RETRIES_EXHAUSTED = "retries_exhausted"
     CIRCUIT_OPEN = "circuit_open"
     NOT_IN_DIRECTORY = "not_in_directory"
+    PLAN_STALE = "plan_stale"  # run --plan: the object changed since the plan was approved
 
     @property
     def status(self) -> Status:
@@ -88,10 +89,12 @@ _PENDING_REASONS = frozenset(
         Reason.RETRIES_EXHAUSTED,
         Reason.CIRCUIT_OPEN,
         Reason.NOT_IN_DIRECTORY,
+        Reason.PLAN_STALE,
     }
 )
 #: Pending reasons that time may cure: a resumed run tries these rows again. ``out_of_scope``
-#: waits for a person (another tool, a manual step), so it stays pending until then;
+#: waits for a person (another tool, a manual step), so it stays pending until then, and so
+#: does ``plan_stale`` (a person reviews a new plan: a resume must not overwrite the change);
 #: ``not_in_directory`` waits for the next directory sync, which needs nobody's hand.
 TRANSIENT_PENDING_REASONS = frozenset(
     {
@@ -171,6 +174,14 @@ class ConfigError(FatalError):
 
     def __str__(self) -> str:
         return f"setting {self.key!r} from {self.source}: {self.problem}"
+
+
+class PlanRefused(ConfigError):
+    """``run --plan`` with a saved plan that does not fit: another input file or another org,
+    or no plan at all. Refused before any write."""
+
+    def __str__(self) -> str:
+        return f"--plan {self.source}: {self.problem}"
 
 
 class InputFileError(FatalError):

@@ -3,7 +3,7 @@
 The face of the package: what the engine uses. Everything else is private to ``actions``.
 """
 
-from webex_bulk.actions.base import EntityActions
+from webex_bulk.actions.base import Change, EntityActions
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.export import EXPORTS, TenantReader
 from webex_bulk.actions.licenses import read_licenses
@@ -13,6 +13,7 @@ __all__ = [
     "EXPORTS",
     "REGISTRY",
     "ActionContext",
+    "Change",
     "EntityActions",
     "TenantReader",
     "read_licenses",

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from webex_bulk.actions.compare import fold
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.inventory import Item
@@ -38,6 +39,9 @@ class Change:
     kind: Literal["create", "update", "unchanged"]
     fields: tuple[str, ...] = ()  # CSV column names that differ (for update)
     remote_id: str = ""
+    #: every compared column: the remote value read (``old``) and the row's (``new``)
+    old: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+    new: Mapping[str, str] = attrs.field(factory=dict, eq=False)
 
 
 @attrs.frozen
@@ -61,9 +65,12 @@ class Decision:
 CREATE = Change("create")
 
 
-def change_for(fields: tuple[str, ...], remote_id: str) -> Change:
-    """``update`` of the differing fields, or ``unchanged`` when none differ."""
-    return Change("update", fields, remote_id) if fields else Change("unchanged", (), remote_id)
+def change_for(compared: Compared, remote_id: str) -> Change:
+    """``update`` of the differing fields, or ``unchanged`` when none differ; either way with
+    the values compared (what ``plan`` shows and ``run --plan`` checks)."""
+    fields = compared.differing
+    kind: Literal["update", "unchanged"] = "update" if fields else "unchanged"
+    return Change(kind, fields, remote_id, dict(compared.old), dict(compared.new))
 
 
 _LICENSE_WORDS = re.compile(r"licen[sc]e", re.IGNORECASE)
@@ -117,11 +124,13 @@ class EntityActions:
         """One outcome per row, same order."""
         return [await self.run_one(ctx, row) for row in rows]
 
-    async def run_one(self, ctx: ActionContext, row: Row) -> Outcome:
-        """Decide and execute one row; request errors become the row's outcome."""
+    async def run_one(self, ctx: ActionContext, row: Row, *, gated: bool = True) -> Outcome:
+        """Decide and execute one row; request errors become the row's outcome. With an
+        approved plan (``run --plan``) a decision the plan did not make is not executed."""
         try:
             decision = await self.decide(ctx, row)
-            return await self.execute(ctx, row, decision)
+            held = held_by_plan(ctx, row, decision) if gated else None
+            return held or await self.execute(ctx, row, decision)
         except ROW_ERRORS as exc:
             return error_outcome(row, exc)
 
@@ -133,7 +142,8 @@ class EntityActions:
         ``created`` when only the lookups found what our POST made)."""
         if how is Reconciled.CREATED:
             return Outcome.success(row, Action.CREATED, remote_id)
-        outcome = await self.run_one(ctx, row)
+        # Our own create found again is no change since the plan: not held by it.
+        outcome = await self.run_one(ctx, row, gated=how is Reconciled.EXISTED)
         if how is Reconciled.FOUND_AFTER_UNKNOWN and outcome.action is not None:
             return Outcome.success(row, Action.CREATED, outcome.remote_id, detail=outcome.detail)
         return outcome
@@ -146,11 +156,6 @@ class EntityActions:
             return PlanItem(row, None, error_outcome(row, exc))
         return PlanItem(row, decision.change)
 
-    async def plan_waiting(self, ctx: ActionContext, row: Row) -> Outcome | None:
-        """In ``plan``, a row that waits for a create of the same plan (its location…): its end
-        when the tenant decides it without that create; None when it is a create."""
-        return None
-
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """Look the row up and compare; raise ``RowFailure`` for a rejected/pending row."""
         raise NotImplementedError
@@ -158,6 +163,11 @@ class EntityActions:
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
         """Send the writes of a decision and return the row's outcome."""
         raise NotImplementedError
+
+
+def held_by_plan(ctx: ActionContext, row: Row, decision: Decision) -> Outcome | None:
+    """The row's outcome when the approved plan holds it back (``plan_stale``), else None."""
+    return ctx.approve(row, decision.change) if ctx.approve is not None else None
 
 
 def answer_item(response: ResponseLike, path: str, sent: Mapping[str, Any]) -> Item:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from webex_bulk.actions import group_bodies, members
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.features import HuntGroupActions
@@ -32,7 +33,7 @@ class CallParkExtensionActions(GroupFeatureActions):
 
     def compare_details(
         self, row: Row, details: Item, refs: Mapping[str, Any], region: str
-    ) -> tuple[str, ...]:
+    ) -> Compared:
         """The extension."""
         return group_bodies.park_extension_diff(row, details, region)
 
@@ -88,7 +89,7 @@ class CallParkActions(GroupFeatureActions):
 
     def compare_details(
         self, row: Row, details: Item, refs: Mapping[str, Any], region: str
-    ) -> tuple[str, ...]:
+    ) -> Compared:
         """Members, recall and call park extensions."""
         return group_bodies.call_park_diff(row, details, refs)
 

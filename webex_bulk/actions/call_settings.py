@@ -10,6 +10,7 @@ from typing import Any, Literal
 import attrs
 
 from webex_bulk.actions import settings_bodies
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.inventory import Item
@@ -50,10 +51,8 @@ def other_fields(fields: tuple[str, ...]) -> list[str]:
     return [field for field in fields if field not in COLUMNS]
 
 
-async def compare(
-    ctx: ActionContext, row: Row, owner: Owner, refs: dict[str, Any]
-) -> tuple[str, ...]:
-    """Read each group the row fills (one GET each) and return the columns that differ.
+async def compare(ctx: ActionContext, row: Row, owner: Owner, refs: dict[str, Any]) -> Compared:
+    """Read each group the row fills (one GET each) and compare each filled column with it.
 
     What was read is kept in ``refs[READINGS]`` for ``apply``. A change Webex would refuse and
     the GET already tells (a caller id the owner has no number for, more rings than its
@@ -61,7 +60,7 @@ async def compare(
     refused (an export of the tenant, run again, stays unchanged).
     """
     readings: dict[str, Item] = {}
-    fields: list[str] = []
+    compared = Compared()
     region = ctx.settings.default_region
     for group in filled_groups(row.values, owner.groups):
         response = await ctx.client.request("GET", owner.path(group), params=ctx.query())
@@ -74,9 +73,11 @@ async def compare(
         if problem:
             raise RowFailure(Reason.INVALID_VALUE, problem, remote_id=owner.id)
         readings[group] = remote
-        fields += differing
+        held = settings_bodies.remote_cells(group, remote, region)
+        for column in SETTINGS_GROUPS[group]:
+            compared.text(column, row.get(column), held[column])
     refs[READINGS] = readings
-    return tuple(fields)
+    return compared
 
 
 async def apply(

@@ -1,7 +1,8 @@
 """Semantic comparison: remote Webex objects read into the CSV's canonical forms, then compared.
 
-Bottom layer: no network, no asyncio, no clock. Comparisons return the CSV column names that
-differ; an empty optional cell means "not managed" and never counts as a difference.
+Bottom layer: no network, no asyncio, no clock. Comparisons return a ``Compared``: each compared
+column's remote and wanted value and the columns that differ; an empty optional cell means "not
+managed" and is never compared.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Protocol
 
 import phonenumbers
 
+from webex_bulk.actions.compared import Compared, member_labels
 from webex_bulk.models import Row
 
 #: A JSON object as the API takes and gives it (request bodies, query parameters).
@@ -75,19 +77,11 @@ def same_location(item: Mapping[str, Any], location_id: str) -> bool:
     return bool(found) and found == location_id
 
 
-def _differs(desired: str, remote: str) -> bool:
-    """A managed value differs; an empty desired value is not managed."""
-    return bool(desired) and desired != remote
-
-
-def _line_diff(row: Row, extension: object, number: object, region: str) -> list[str]:
-    """``extension`` and ``phone_number`` when the row's line differs from the remote one."""
-    fields = []
-    if _differs(row.get("extension"), canonical_text(extension)):
-        fields.append("extension")
-    if _differs(canonical_e164(row.get("phone_number"), region), canonical_e164(number, region)):
-        fields.append("phone_number")
-    return fields
+def line_compared(row: Row, extension: object, number: object, region: str) -> Compared:
+    """``extension`` and ``phone_number`` of the row's line compared with the remote one."""
+    compared = Compared().text("extension", row.get("extension"), canonical_text(extension))
+    wanted = canonical_e164(row.get("phone_number"), region)
+    return compared.text("phone_number", wanted, canonical_e164(number, region))
 
 
 # -- locations ---------------------------------------------------------------------------------
@@ -110,26 +104,25 @@ def remote_address(remote: Mapping[str, Any]) -> Mapping[str, Any]:
     return address if isinstance(address, Mapping) else {}
 
 
-def location_diff(row: Row, remote: Mapping[str, Any]) -> tuple[str, ...]:
-    """CSV columns of a location that differ from the remote ``/locations`` object."""
+def location_diff(row: Row, remote: Mapping[str, Any]) -> Compared:
+    """CSV columns of a location compared with the remote ``/locations`` object."""
     address = remote_address(remote)
-    fields: list[str] = []
-    if _differs(row.get("time_zone"), canonical_text(remote.get("timeZone"))):
-        fields.append("time_zone")
+    compared = Compared().text(
+        "time_zone", row.get("time_zone"), canonical_text(remote.get("timeZone"))
+    )
     for column, key in ADDRESS_KEYS.items():
         remote_value = canonical_text(address.get(key))
         desired = row.get(column)
         if column == "country":
             desired, remote_value = desired.upper(), remote_value.upper()
-        if _differs(desired, remote_value):
-            fields.append(column)
+        compared.text(column, desired, remote_value)
     for column, key in (
         ("preferred_language", "preferredLanguage"),
         ("announcement_language", "announcementLanguage"),
     ):
-        if _differs(canonical_language(row.get(column)), canonical_language(remote.get(key))):
-            fields.append(column)
-    return tuple(fields)
+        wanted = canonical_language(row.get(column))
+        compared.text(column, wanted, canonical_language(remote.get(key)))
+    return compared
 
 
 # -- numbers -----------------------------------------------------------------------------------
@@ -268,15 +261,14 @@ def work_number(person: Mapping[str, Any], region: str = "US") -> str:
     return ""
 
 
-def person_diff(row: Row, remote: Mapping[str, Any], region: str = "US") -> tuple[str, ...]:
-    """CSV columns of a user that differ from the remote Person (names NFC-collapsed, E.164)."""
-    fields = []
+def person_diff(row: Row, remote: Mapping[str, Any], region: str = "US") -> Compared:
+    """CSV columns of a user compared with the remote Person (names NFC-collapsed, E.164)."""
+    compared = Compared()
     for column, key in PERSON_TEXT:
         desired = display_name(row) if column == "display_name" else row.get(column)
-        if _differs(canonical_text(desired), canonical_text(remote.get(key))):
-            fields.append(column)
-    fields += _line_diff(row, remote.get("extension"), work_number(remote, region), region)
-    return tuple(fields)
+        compared.text(column, canonical_text(desired), canonical_text(remote.get(key)))
+    line = line_compared(row, remote.get("extension"), work_number(remote, region), region)
+    return compared.extend(line)
 
 
 def unassigned_licenses(requested: Iterable[str], response_body: Any) -> tuple[str, ...]:
@@ -312,10 +304,10 @@ def workspace_calling(remote: Mapping[str, Any]) -> Mapping[str, Any]:
     return inner if isinstance(inner, Mapping) else {}
 
 
-def workspace_diff(row: Row, remote: Mapping[str, Any], region: str = "US") -> tuple[str, ...]:
-    """CSV columns of a workspace that differ (extension, phone number; calling type implied)."""
+def workspace_diff(row: Row, remote: Mapping[str, Any], region: str = "US") -> Compared:
+    """CSV columns of a workspace compared (extension, phone number; calling type implied)."""
     calling = workspace_calling(remote)
-    return tuple(_line_diff(row, calling.get("extension"), calling.get("phoneNumber"), region))
+    return line_compared(row, calling.get("extension"), calling.get("phoneNumber"), region)
 
 
 # -- hunt groups, call queues, auto attendants -------------------------------------------------
@@ -343,23 +335,27 @@ def feature_diff(
     agent_ids: Iterable[str] | None = None,
     schedule_name: str | None = None,
     region: str = "US",
-) -> tuple[str, ...]:
-    """CSV columns of a hunt group, call queue or auto attendant that differ from its details.
+) -> Compared:
+    """CSV columns of a hunt group, call queue or auto attendant compared with its details.
 
     Members are compared as a **set** of remote ids; the business schedule by name, case-folded.
     """
-    fields = _line_diff(row, remote.get("extension"), remote.get("phoneNumber"), region)
-    if "callPolicies" in remote and _differs(row.get("policy", "circular"), remote_policy(remote)):
-        fields.append("policy")
-    if agent_ids is not None and frozenset(agent_ids) != remote_agent_ids(remote):
-        fields.append("members")
+    compared = line_compared(row, remote.get("extension"), remote.get("phoneNumber"), region)
+    if "callPolicies" in remote:
+        compared.text("policy", row.get("policy", "circular"), remote_policy(remote))
+    if agent_ids is not None:
+        differs = frozenset(agent_ids) != remote_agent_ids(remote)
+        held = member_labels(remote.get("agents"))
+        compared.mark("members", row.get("members"), held, differs=differs)
     settings = remote.get("queueSettings")
     queue_size = settings.get("queueSize") if isinstance(settings, Mapping) else None
-    if queue_size is not None and _differs(row.get("queue_size"), str(queue_size)):
-        fields.append("queue_size")
-    if schedule_name is not None and fold(schedule_name) != fold(remote.get("businessSchedule")):
-        fields.append("business_schedule")
-    return tuple(fields)
+    if queue_size is not None:
+        compared.text("queue_size", row.get("queue_size"), str(queue_size))
+    if schedule_name is not None:
+        held_schedule = canonical_text(remote.get("businessSchedule"))
+        differs = fold(schedule_name) != fold(held_schedule)
+        compared.mark("business_schedule", schedule_name, held_schedule, differs=differs)
+    return compared
 
 
 # -- devices -----------------------------------------------------------------------------------

@@ -18,8 +18,12 @@ from webex_bulk.actions.inventory import Inventory, Item, Listing
 from webex_bulk.actions.licenses import LicensePool, read_licenses
 from webex_bulk.actions.ports import ApiClient
 from webex_bulk.config import Settings
+from webex_bulk.models import Outcome, Row
 
 T = TypeVar("T")
+
+#: The approved plan's check of one row's decision (``run --plan``): an outcome holds it back.
+Approve = Callable[[Row, Any], Outcome | None]
 
 #: Page sizes of the inventory listings (the API caps: people with calling data 100).
 PEOPLE_PAGE = 100
@@ -58,12 +62,17 @@ class ActionContext:
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         file_keys: Collection[str] = (),
+        approve: Approve | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
         self.sleep = sleep
-        #: Keys of the input file's rows; ``plan`` treats a reference to one as "will exist".
-        self.file_keys: frozenset[str] = frozenset(file_keys)
+        #: ``run --plan``: given a row and its decision, the outcome that holds the row back
+        #: (the plan did not make that decision), or None to go ahead.
+        self.approve = approve
+        #: Keys of the input file's rows that ``plan`` found will exist (planned creates and
+        #: changes): a reference to one is "will exist". ``plan`` adds them as it goes.
+        self.file_keys: set[str] = set(file_keys)
         region = settings.default_region
 
         def listed(path: str, items_key: str, params: Mapping[str, Any], keys: Any) -> Inventory:

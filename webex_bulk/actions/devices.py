@@ -69,10 +69,13 @@ class DeviceActions(EntityActions):
                 "device in Control Hub (Devices › Add device), or fix the model name",
             )
         owner = await self._owner(ctx, row, planning=planning)
-        if owner is None:
-            return Decision(CREATE, refs={"model": model})
-        kind, owner_id = owner
-        refs = {"model": model, "owner_kind": kind, "owner_id": owner_id}
+        # None: an owner this file creates (plan); a device held by another is still refused.
+        kind, owner_id = owner if owner is not None else ("", "")
+        refs = (
+            {"model": model, "owner_kind": kind, "owner_id": owner_id}
+            if owner
+            else {"model": model}
+        )
         remote = await find_device(ctx, _mac(row))
         if remote is None:
             return Decision(CREATE, refs=refs)
@@ -83,7 +86,8 @@ class DeviceActions(EntityActions):
                 "Control Hub (Devices) and run again",
                 remote_id=str(remote.get("id", "")),
             )
-        return Decision(Change("unchanged", (), str(remote["id"])), remote, refs)
+        held = {"owner": f"{kind}:{owner_id}"}
+        return Decision(Change("unchanged", (), str(remote["id"]), held, held), remote, refs)
 
     async def _owner(
         self, ctx: ActionContext, row: Row, *, planning: bool

@@ -22,6 +22,7 @@ from webex_bulk.actions.base import (
     unchanged,
     updated,
 )
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import FEATURES_PAGE, ActionContext, location_key
 from webex_bulk.actions.failure import RowFailure, one
 from webex_bulk.actions.inventory import Inventory, Item
@@ -66,7 +67,10 @@ class FeatureActions(EntityActions):
     async def find(
         self, ctx: ActionContext, location_id: str, name: str, *, fresh: bool = False
     ) -> Item | None:
-        """The feature called ``name`` in the location (exact match; several → ambiguous)."""
+        """The feature called ``name`` in the location (exact match; several → ambiguous); none
+        in a location still to be created (``""``)."""
+        if not location_id:
+            return None
 
         async def fetch() -> list[Item]:
             params = {"locationId": location_id, "name": name, "max": FEATURES_PAGE}
@@ -85,6 +89,8 @@ class FeatureActions(EntityActions):
         """Resolve location, members and schedule; exists? which fields differ?"""
         location = await row_location(ctx, row, planning=planning)
         if location is None:
+            # A location this file creates: what the row names must still exist (run's rule).
+            await self.references(ctx, row, "", planning=planning)
             return Decision(CREATE)
         location_id = str(location["id"])
         refs: dict[str, Any] = {"location_id": location_id}
@@ -96,8 +102,8 @@ class FeatureActions(EntityActions):
             "GET", self.item_path(location_id, str(remote["id"])), params=ctx.query()
         )
         details = response.body if isinstance(response.body, Mapping) else {}
-        fields = self.diff(row, details, refs, ctx.settings.default_region)
-        return Decision(change_for(fields, str(remote["id"])), details, refs)
+        compared = self.diff(row, details, refs, ctx.settings.default_region)
+        return Decision(change_for(compared, str(remote["id"])), details, refs)
 
     async def references(
         self, ctx: ActionContext, row: Row, location_id: str, *, planning: bool
@@ -106,14 +112,13 @@ class FeatureActions(EntityActions):
         found = await members.resolve(ctx, row, location_id, row.members, planning=planning)
         return {"agent_ids": list(found.ids), "members_pending": found.waiting}
 
-    def diff(
-        self, row: Row, details: Item, refs: Mapping[str, Any], region: str
-    ) -> tuple[str, ...]:
+    def diff(self, row: Row, details: Item, refs: Mapping[str, Any], region: str) -> Compared:
         """The differing CSV columns, members compared as a set of remote ids."""
-        fields = compare.feature_diff(row, details, agent_ids=refs["agent_ids"], region=region)
-        if refs.get("members_pending") and "members" not in fields:
-            fields += ("members",)
-        return fields
+        compared = compare.feature_diff(row, details, agent_ids=refs["agent_ids"], region=region)
+        if refs.get("members_pending"):
+            held = compared.old.get("members", "")
+            compared.mark("members", row.get("members"), held, differs=True)
+        return compared
 
     def create_body(self, row: Row, refs: Mapping[str, Any]) -> dict[str, Any]:
         """The POST body."""
@@ -228,9 +233,7 @@ class AutoAttendantActions(FeatureActions):
             f"{row.get('location')!r} in the tenant or in this run",
         )
 
-    def diff(
-        self, row: Row, details: Item, refs: Mapping[str, Any], region: str
-    ) -> tuple[str, ...]:
+    def diff(self, row: Row, details: Item, refs: Mapping[str, Any], region: str) -> Compared:
         """Number, extension and schedule name."""
         return compare.feature_diff(row, details, schedule_name=refs["schedule"], region=region)
 

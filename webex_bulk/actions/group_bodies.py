@@ -11,6 +11,7 @@ from typing import Any
 
 from webex_bulk.actions.bodies import line_fields
 from webex_bulk.actions.compare import JsonDict, canonical_e164, canonical_text, fold
+from webex_bulk.actions.compared import Compared, member_labels
 from webex_bulk.models import Row
 
 #: CSV recall option → the call park API's ``recall.option``.
@@ -28,10 +29,6 @@ def _text(value: object) -> str:
     return canonical_text(value if isinstance(value, str) else str(value))
 
 
-def _differs(desired: str, remote: str) -> bool:
-    return bool(desired) and desired != remote
-
-
 def remote_ids(items: Any) -> frozenset[str]:
     """The ids of a remote member list (objects with an ``id``, or plain id strings)."""
     found = set()
@@ -42,19 +39,19 @@ def remote_ids(items: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-def line_diff(row: Row, extension: object, number: object, region: str) -> list[str]:
-    """``extension`` and ``phone_number`` when the row's line differs from the remote one."""
-    fields = []
-    if _differs(row.get("extension"), _text(extension)):
-        fields.append("extension")
+def line_diff(row: Row, extension: object, number: object, region: str) -> Compared:
+    """``extension`` and ``phone_number`` of the row's line compared with the remote one."""
+    compared = Compared().text("extension", row.get("extension"), _text(extension))
     wanted = canonical_e164(row.get("phone_number"), region)
-    if _differs(wanted, canonical_e164(_text(number), region)):
-        fields.append("phone_number")
-    return fields
+    return compared.text("phone_number", wanted, canonical_e164(_text(number), region))
 
 
-def _set_diff(column: str, wanted: Iterable[str], remote: Any) -> list[str]:
-    return [column] if frozenset(wanted) != remote_ids(remote) else []
+def _set_diff(
+    compared: Compared, row: Row, column: str, wanted: Iterable[str], remote: Any
+) -> None:
+    """A member column compared as a set of remote ids (shown as the members' names)."""
+    differs = frozenset(wanted) != remote_ids(remote)
+    compared.mark(column, row.get(column), member_labels(remote), differs=differs)
 
 
 # -- call park extensions ----------------------------------------------------------------------
@@ -65,9 +62,9 @@ def park_extension_body(row: Row) -> JsonDict:
     return {"name": row.get("name"), "extension": row.get("extension")}
 
 
-def park_extension_diff(row: Row, remote: Mapping[str, Any], region: str) -> tuple[str, ...]:
-    """The extension, when it differs."""
-    return tuple(line_diff(row, remote.get("extension"), None, region))
+def park_extension_diff(row: Row, remote: Mapping[str, Any], region: str) -> Compared:
+    """The extension compared."""
+    return line_diff(row, remote.get("extension"), None, region)
 
 
 # -- call parks --------------------------------------------------------------------------------
@@ -91,18 +88,29 @@ def call_park_body(row: Row, refs: Mapping[str, Any]) -> JsonDict:
     }
 
 
-def call_park_diff(row: Row, remote: Mapping[str, Any], refs: Mapping[str, Any]) -> tuple[str, ...]:
-    """Members, recall option, recall hunt group and call park extensions that differ."""
+_RECALL_COLUMN = {option: column for column, option in RECALL_OPTIONS.items()}
+
+
+def call_park_diff(row: Row, remote: Mapping[str, Any], refs: Mapping[str, Any]) -> Compared:
+    """Members, recall option, recall hunt group and call park extensions compared."""
     recall = remote.get("recall")
     recall = recall if isinstance(recall, Mapping) else {}
     wanted = recall_body(row, refs["hunt_group_id"])
-    fields = _set_diff("members", refs["agent_ids"], remote.get("agents"))
-    if wanted["option"] != _text(recall.get("option")):
-        fields.append("recall")
-    if _text(wanted.get("huntGroupId")) != _text(recall.get("huntGroupId")):
-        fields.append("recall_hunt_group")
-    fields += _set_diff("park_extensions", refs["extension_ids"], remote.get("callParkExtensions"))
-    return tuple(fields)
+    compared = Compared()
+    _set_diff(compared, row, "members", refs["agent_ids"], remote.get("agents"))
+    option = _text(recall.get("option"))
+    compared.mark(
+        "recall",
+        row.get("recall", "parking_user_only"),
+        _RECALL_COLUMN.get(option, option),
+        differs=wanted["option"] != option,
+    )
+    held = _text(recall.get("huntGroupName") or recall.get("huntGroupId"))
+    differs = _text(wanted.get("huntGroupId")) != _text(recall.get("huntGroupId"))
+    compared.mark("recall_hunt_group", row.get("recall_hunt_group"), held, differs=differs)
+    extensions = remote.get("callParkExtensions")
+    _set_diff(compared, row, "park_extensions", refs["extension_ids"], extensions)
+    return compared
 
 
 # -- call pickups ------------------------------------------------------------------------------
@@ -113,9 +121,11 @@ def call_pickup_body(row: Row, refs: Mapping[str, Any]) -> JsonDict:
     return {"name": row.get("name"), "agents": list(refs["agent_ids"])}
 
 
-def call_pickup_diff(remote: Mapping[str, Any], refs: Mapping[str, Any]) -> tuple[str, ...]:
-    """The member set, when it differs."""
-    return tuple(_set_diff("members", refs["agent_ids"], remote.get("agents")))
+def call_pickup_diff(row: Row, remote: Mapping[str, Any], refs: Mapping[str, Any]) -> Compared:
+    """The member set compared."""
+    compared = Compared()
+    _set_diff(compared, row, "members", refs["agent_ids"], remote.get("agents"))
+    return compared
 
 
 # -- paging groups -----------------------------------------------------------------------------
@@ -133,12 +143,12 @@ def paging_body(row: Row, refs: Mapping[str, Any]) -> JsonDict:
 
 def paging_diff(
     row: Row, remote: Mapping[str, Any], refs: Mapping[str, Any], region: str
-) -> tuple[str, ...]:
-    """The line, originator set and target set that differ."""
-    fields = line_diff(row, remote.get("extension"), remote.get("phoneNumber"), region)
-    fields += _set_diff("originators", refs["originator_ids"], remote.get("originators"))
-    fields += _set_diff("targets", refs["target_ids"], remote.get("targets"))
-    return tuple(fields)
+) -> Compared:
+    """The line, originator set and target set compared."""
+    compared = line_diff(row, remote.get("extension"), remote.get("phoneNumber"), region)
+    _set_diff(compared, row, "originators", refs["originator_ids"], remote.get("originators"))
+    _set_diff(compared, row, "targets", refs["target_ids"], remote.get("targets"))
+    return compared
 
 
 # -- voicemail groups --------------------------------------------------------------------------
@@ -176,15 +186,13 @@ def voicemail_update_body(row: Row, fields: Sequence[str]) -> JsonDict:
     return body
 
 
-def voicemail_diff(row: Row, remote: Mapping[str, Any], region: str) -> tuple[str, ...]:
-    """The line and the notification e-mail that differ (the passcode is never answered)."""
-    fields = line_diff(row, remote.get("extension"), remote.get("phoneNumber"), region)
+def voicemail_diff(row: Row, remote: Mapping[str, Any], region: str) -> Compared:
+    """The line and the notification e-mail compared (the passcode is never answered)."""
+    compared = line_diff(row, remote.get("extension"), remote.get("phoneNumber"), region)
     notifications = remote.get("notifications")
     notifications = notifications if isinstance(notifications, Mapping) else {}
     destination = _text(notifications.get("destination")) if notifications.get("enabled") else ""
-    if _differs(row.get("notification_email"), destination.lower()):
-        fields.append("notification_email")
-    return tuple(fields)
+    return compared.text("notification_email", row.get("notification_email"), destination.lower())
 
 
 # -- virtual lines -----------------------------------------------------------------------------
@@ -218,16 +226,13 @@ def virtual_line_number(remote: Mapping[str, Any]) -> Mapping[str, Any]:
     return number if isinstance(number, Mapping) else {}
 
 
-def virtual_line_diff(row: Row, remote: Mapping[str, Any], region: str) -> tuple[str, ...]:
-    """Names and line that differ (the display name is the key: it matches already)."""
-    fields = [
-        column
-        for column, key in VIRTUAL_LINE_NAMES
-        if _differs(row.get(column), canonical_text(remote.get(key)))
-    ]
+def virtual_line_diff(row: Row, remote: Mapping[str, Any], region: str) -> Compared:
+    """Names and line compared (the display name is the key: it matches already)."""
+    compared = Compared()
+    for column, key in VIRTUAL_LINE_NAMES:
+        compared.text(column, row.get(column), canonical_text(remote.get(key)))
     number = virtual_line_number(remote)
-    fields += line_diff(row, number.get("extension"), number.get("external"), region)
-    return tuple(fields)
+    return compared.extend(line_diff(row, number.get("extension"), number.get("external"), region))
 
 
 def same_name(item: Mapping[str, Any], field: str, wanted: str) -> bool:

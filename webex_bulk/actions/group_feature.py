@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from webex_bulk.actions import compare
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import FEATURES_PAGE, ActionContext, location_key
 from webex_bulk.actions.failure import one
 from webex_bulk.actions.features import FeatureActions
@@ -45,7 +46,7 @@ class GroupFeatureActions(FeatureActions):
         self, ctx: ActionContext, location_id: str, name: str, *, fresh: bool = False
     ) -> Item | None:
         """The object called ``name`` in the location (exact match; several → ambiguous)."""
-        if not self.per_location:
+        if not self.per_location or not location_id:
             return await super().find(ctx, location_id, name, fresh=fresh)
 
         async def fetch() -> list[Item]:
@@ -58,20 +59,17 @@ class GroupFeatureActions(FeatureActions):
         )
         return one(found, f"{self.entity_type.value.replace('_', ' ')} {name!r}")
 
-    def diff(
-        self, row: Row, details: Item, refs: Mapping[str, Any], region: str
-    ) -> tuple[str, ...]:
+    def diff(self, row: Row, details: Item, refs: Mapping[str, Any], region: str) -> Compared:
         """The differing CSV columns; member columns whose members exist only in the file yet
         (``plan``) count as differing."""
-        fields = self.compare_details(row, details, refs, region)
+        compared = self.compare_details(row, details, refs, region)
         for column in refs.get("waiting", ()):
-            if column not in fields:
-                fields += (column,)
-        return fields
+            compared.mark(column, row.get(column), compared.old.get(column, ""), differs=True)
+        return compared
 
     def compare_details(
         self, row: Row, details: Item, refs: Mapping[str, Any], region: str
-    ) -> tuple[str, ...]:
+    ) -> Compared:
         """The differing CSV columns of the remote details."""
         raise NotImplementedError
 

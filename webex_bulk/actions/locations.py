@@ -21,6 +21,7 @@ from webex_bulk.actions.base import (
     unchanged,
     updated,
 )
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.inventory import Item
@@ -30,7 +31,7 @@ from webex_bulk.error_handling import (
     RetriesExhausted,
     UnknownOutcome,
 )
-from webex_bulk.input import parse_hours
+from webex_bulk.input import DayHours, parse_hours, render_hours
 from webex_bulk.models import EntityType, Outcome, Row
 
 #: Not a CSV column: shown in ``plan`` when a location exists without Webex Calling.
@@ -52,10 +53,11 @@ class LocationActions(EntityActions):
         remote = await lookups.find_location(ctx, row.get("name"))
         if remote is None:
             return Decision(CREATE)
-        fields = compare.location_diff(row, remote)
-        if not await lookups.calling_enabled(ctx, str(remote["id"])):
-            fields += (CALLING_FIELD,)
-        return Decision(change_for(fields, str(remote["id"])), remote)
+        compared = compare.location_diff(row, remote)
+        enabled = await lookups.calling_enabled(ctx, str(remote["id"]))
+        held = "enabled" if enabled else "disabled"
+        compared.mark(CALLING_FIELD, "enabled", held, differs=not enabled)
+        return Decision(change_for(compared, str(remote["id"])), remote)
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
         """Create, or update and enable calling; success when all three hold."""
@@ -81,9 +83,10 @@ class LocationActions(EntityActions):
         )
         ctx.locations.add(compare.fold(name), remote)
         if how is Reconciled.EXISTED:
-            decision = await self.decide(ctx, row)
-            return await self.execute(ctx, row, decision)
-        fields = compare.location_diff(row, remote) if how is Reconciled.FOUND_AFTER_UNKNOWN else ()
+            # Created by someone else meanwhile: converge like an update (held by run --plan).
+            return await self.run_one(ctx, row)
+        found = how is Reconciled.FOUND_AFTER_UNKNOWN
+        fields = compare.location_diff(row, remote).differing if found else ()
         if fields:
             await self._put(ctx, row, remote, fields, calling=False)
         await _enable_calling(ctx, row, remote)
@@ -179,8 +182,11 @@ class ScheduleActions(EntityActions):
         )
         details = response.body if isinstance(response.body, Mapping) else {}
         wanted = compare.weekly_hours(parse_hours(row.get("hours")))
-        fields = () if compare.remote_weekly_hours(details.get("events")) == wanted else ("hours",)
-        return Decision(change_for(fields, str(remote["id"])), details, refs)
+        held = compare.remote_weekly_hours(details.get("events"))
+        compared = Compared().mark(
+            "hours", row.get("hours"), hours_text(held), differs=held != wanted
+        )
+        return Decision(change_for(compared, str(remote["id"])), details, refs)
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
         """Create with the weekly events, or replace the events."""
@@ -225,3 +231,9 @@ class ScheduleActions(EntityActions):
 
 def _schedule_path(location_id: str, schedule_id: str) -> str:
     return f"{lookups.schedules_path(location_id)}/businessHours/{schedule_id}"
+
+
+def hours_text(hours: compare.WeeklyHours) -> str:
+    """Weekly hours as the ``hours`` column writes them (days in week order)."""
+    ordered = sorted(hours, key=lambda span: (compare.WEEKDAYS.index(span[0]), span[1]))
+    return render_hours([DayHours(day, start, end) for day, start, end in ordered])

@@ -57,7 +57,12 @@ def member_hint(ctx: ActionContext, location_id: str, member: str) -> str:
 
 
 async def calling_enabled(ctx: ActionContext, location_id: str, *, fresh: bool = False) -> bool:
-    """Whether the location is enabled for Webex Calling (``/telephony/config/locations``)."""
+    """Whether the location is enabled for Webex Calling (``/telephony/config/locations``).
+
+    A location id of ``""`` is a location still to be created (``plan``): it holds nothing, so
+    this and the lookups by location below answer without a request."""
+    if not location_id:
+        return False
     found = await ctx.calling_locations.lookup(
         location_id, lambda: _fetch_calling(ctx, location_id), fresh=fresh
     )
@@ -153,6 +158,8 @@ async def find_workspace(
     ctx: ActionContext, location_id: str, name: str, *, fresh: bool = False
 ) -> Item | None:
     """The workspace called ``name`` in a location; several → ``ambiguous_match``."""
+    if not location_id:
+        return None
     found = await ctx.workspaces.lookup(
         location_key(location_id, name),
         lambda: fetch_workspace(ctx, location_id, name),
@@ -179,6 +186,8 @@ async def find_virtual_line(
     ctx: ActionContext, location_id: str, name: str, *, fresh: bool = False
 ) -> Item | None:
     """The virtual line with display name ``name`` in a location; several → ambiguous."""
+    if not location_id:
+        return None
     found = await ctx.virtual_lines.lookup(
         location_key(location_id, name),
         lambda: fetch_virtual_line(ctx, location_id, name),
@@ -208,6 +217,8 @@ async def find_schedule(
 
     A location's schedules are listed once per run; a fresh lookup lists them again.
     """
+    if not location_id:
+        return None
     if fresh:
         found = await fetch_schedules(ctx, location_id)
     else:

@@ -23,12 +23,18 @@ class Resolved:
     waiting: bool
 
 
-async def member_id(ctx: ActionContext, location_id: str, member: str) -> str:
+#: ``member_id`` of a user found in the tenant who has no Webex Calling (no calling location).
+NOT_CALLING = "-"
+
+
+async def member_id(ctx: ActionContext, location_id: str, member: str, *, fresh: bool) -> str:
     """A member's remote id: a person by e-mail, else a workspace, else a virtual line of the
-    location; "" when none exists."""
+    location; "" when none exists, ``NOT_CALLING`` for a user without Webex Calling."""
     if "@" in member:
-        person = await lookups.find_person(ctx, member)
-        return str(person["id"]) if person else ""
+        person = await lookups.find_person(ctx, member, fresh=fresh)
+        if person is None:
+            return ""
+        return str(person["id"]) if person.get("locationId") else NOT_CALLING
     workspace = await lookups.find_workspace(ctx, location_id, member)
     if workspace is not None:
         return str(workspace["id"])
@@ -45,13 +51,17 @@ async def resolve(
     planning: bool,
     column: str = "members",
 ) -> Resolved:
-    """The members' ids; one found nowhere → ``unknown_reference`` (in ``plan``, a member that
-    a row of the file creates is only ``waiting``)."""
+    """The members' ids: the one rule of ``run`` and ``plan``. A member found nowhere →
+    ``unknown_reference``, and so is a user without Webex Calling (the API refuses both); in
+    ``plan`` a member that a row of the file creates (or enables) is only ``waiting``."""
     ids: list[str] = []
     waiting = False
     for member in members:
-        found = await member_id(ctx, location_id, member)
-        if found:
+        found = await member_id(ctx, location_id, member, fresh=False)
+        if found == NOT_CALLING and not planning:
+            # This run may have just enabled the user: the listing is older than that.
+            found = await member_id(ctx, location_id, member, fresh=True)
+        if found and found != NOT_CALLING:
             if found not in ids:
                 ids.append(found)
             continue
@@ -61,12 +71,24 @@ async def resolve(
             waiting = True
             continue
         raise RowFailure(
-            Reason.UNKNOWN_REFERENCE,
-            f"{column}: {member!r} is neither a user nor a workspace or virtual line of location "
-            f"{row.get('location')!r} in the tenant or in this run"
-            f"{lookups.member_hint(ctx, location_id, member)}",
+            Reason.UNKNOWN_REFERENCE, _missing(ctx, row, location_id, member, column, found)
         )
     return Resolved(tuple(ids), waiting)
+
+
+def _missing(
+    ctx: ActionContext, row: Row, location_id: str, member: str, column: str, found: str
+) -> str:
+    if found == NOT_CALLING:
+        return (
+            f"{column}: {member!r} is a user without Webex Calling: give the user a calling "
+            "license and location (a user row of this file does), then run again"
+        )
+    return (
+        f"{column}: {member!r} is neither a user nor a workspace or virtual line of location "
+        f"{row.get('location')!r} in the tenant or in this run"
+        f"{lookups.member_hint(ctx, location_id, member)}"
+    )
 
 
 def split(row: Row, column: str) -> tuple[str, ...]:

@@ -12,14 +12,16 @@ from webex_bulk.actions import bodies, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
     ROW_ERRORS,
-    Change,
     Decision,
     EntityActions,
+    change_for,
     error_outcome,
+    held_by_plan,
     row_location,
     unchanged,
     updated,
 )
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import NUMBERS_PATH, ActionContext
 from webex_bulk.actions.failure import RowFailure, one
 from webex_bulk.actions.inventory import Item
@@ -102,12 +104,12 @@ class NumberActions(EntityActions):
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """In this location with the wanted state? elsewhere? absent?"""
         location = await row_location(ctx, row, planning=planning)
-        if location is None:
-            return Decision(CREATE)
-        location_id = str(location["id"])
+        # None: a location this file creates (plan); a number held elsewhere is still refused.
+        location_id = str(location["id"]) if location is not None else ""
         remote = await find_number(ctx, _number(row))
         if remote is None:
-            await _check_pstn(ctx, location_id)
+            if location_id:
+                await _check_pstn(ctx, location_id)
             return Decision(CREATE, refs={"location_id": location_id})
         if _location_of(remote) != location_id:
             where = (remote.get("location") or {}).get("name") or _location_of(remote)
@@ -116,11 +118,15 @@ class NumberActions(EntityActions):
                 f"number {_number(row)} is in location {where!r}: move it with the "
                 "manage-numbers job (Control Hub › Calling › Numbers › Move) and run again",
             )
+        compared = Compared().mark(
+            "state", _state(row), compare.number_state(remote), differs=False
+        )
         if compare.number_state(remote) == _state(row):
-            return Decision(Change("unchanged", (), _number(row)), remote)
+            return Decision(change_for(compared, _number(row)), remote)
         await _check_pstn(ctx, location_id)
         refs = {"location_id": location_id}
-        return Decision(Change("update", ("state",), _number(row)), remote, refs)
+        compared.fields.append("state")
+        return Decision(change_for(compared, _number(row)), remote, refs)
 
     async def run(self, ctx: ActionContext, rows: Sequence[Row]) -> list[Outcome]:
         """One batch of one location: at most one POST per wanted state, one PUT per action."""
@@ -133,6 +139,10 @@ class NumberActions(EntityActions):
                 decision = await self.decide(ctx, row)
             except ROW_ERRORS as exc:
                 outcomes[row.line] = error_outcome(row, exc)
+                continue
+            held = held_by_plan(ctx, row, decision)
+            if held is not None:
+                outcomes[row.line] = held
                 continue
             location_id = str(decision.refs.get("location_id", location_id))
             if decision.change.kind == "unchanged":

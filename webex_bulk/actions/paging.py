@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from webex_bulk.actions import group_bodies, members
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.group_feature import GroupFeatureActions
 from webex_bulk.actions.inventory import Item
@@ -38,7 +39,7 @@ class PagingGroupActions(GroupFeatureActions):
 
     def compare_details(
         self, row: Row, details: Item, refs: Mapping[str, Any], region: str
-    ) -> tuple[str, ...]:
+    ) -> Compared:
         """Line, originators and targets."""
         return group_bodies.paging_diff(row, details, refs, region)
 

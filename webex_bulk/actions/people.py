@@ -14,18 +14,17 @@ from typing import Any
 from webex_bulk.actions import bodies, call_settings, compare, lookups
 from webex_bulk.actions.base import (
     CREATE,
-    ROW_ERRORS,
     Decision,
     EntityActions,
     Reconciled,
     answer_item,
     change_for,
     create_reconciled,
-    error_outcome,
     row_location,
     unchanged,
     updated,
 )
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.inventory import Item
@@ -79,16 +78,6 @@ class UserActions(EntityActions):
         await ctx.locations.list_all(row_count)
         await ctx.people.list_all(row_count)
 
-    async def plan_waiting(self, ctx: ActionContext, row: Row) -> Outcome | None:
-        """A row whose location this plan creates still ends as ``run`` would end it when its
-        person is absent and may not be created here (``not_in_directory``, ``missing_field``)."""
-        try:
-            if await lookups.find_person(ctx, row.get("email")) is None:
-                _check_creatable(ctx, row)
-        except ROW_ERRORS as exc:
-            return error_outcome(row, exc)
-        return None
-
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
         """Exists? in another location (out of scope)? license? which fields differ?
 
@@ -96,9 +85,8 @@ class UserActions(EntityActions):
         ``run`` takes the unit when it writes.
         """
         location = await row_location(ctx, row, planning=planning)
-        if location is None:
-            return Decision(CREATE)
-        location_id = str(location["id"])
+        # None: a location this file creates (plan); the user is still checked as run will.
+        location_id = str(location["id"]) if location is not None else ""
         refs: dict[str, Any] = {"location_id": location_id}
         person = await lookups.find_person(ctx, row.get("email"))
         if person is None:
@@ -120,16 +108,19 @@ class UserActions(EntityActions):
                 "then run again",
                 remote_id=str(person.get("id", "")),
             )
-        fields = compare.person_diff(row, person, ctx.settings.default_region)
+        compared = compare.person_diff(row, person, ctx.settings.default_region)
         refs["had_line"] = bool(held or remote_location or person.get("extension"))
         wanted = pool.ids_of_kind(_kind(row))
-        if not any(lic in wanted for lic in held):
+        licensed = any(lic in wanted for lic in held)
+        if not licensed:
             pool.pick(_kind(row), reserve=planning)
-            fields = (LICENSE_FIELD, *fields)
+        kinds = [kind for kind in CALLING_KINDS if set(held) & pool.ids_of_kind(kind)]
+        license = Compared().mark(LICENSE_FIELD, _kind(row), ";".join(kinds), differs=not licensed)
+        license.extend(compared)
         if held:  # a calling user has settings to read; one who gets calling now, after
             owner = call_settings.Owner("people", str(person["id"]))
-            fields = (*fields, *await call_settings.compare(ctx, row, owner, refs))
-        return Decision(change_for(fields, str(person["id"])), person, refs)
+            license.extend(await call_settings.compare(ctx, row, owner, refs))
+        return Decision(change_for(license, str(person["id"])), person, refs)
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
         """Create, or license and update; success when the person matches the row."""
@@ -186,7 +177,7 @@ class UserActions(EntityActions):
                 "GET", f"/people/{person_id}", params=ctx.query({"callingData": "true"})
             )
             fresh = response.body if isinstance(response.body, Mapping) else {}
-            differing = compare.person_diff(row, fresh, ctx.settings.default_region)
+            differing = compare.person_diff(row, fresh, ctx.settings.default_region).differing
             if differing:
                 body = ctx.body(bodies.person_update_body(fresh, row, differing))
                 answer = await ctx.client.request(

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from webex_bulk.actions import group_bodies, members
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.group_feature import GroupFeatureActions
 from webex_bulk.actions.inventory import Item
@@ -30,9 +31,9 @@ class CallPickupActions(GroupFeatureActions):
 
     def compare_details(
         self, row: Row, details: Item, refs: Mapping[str, Any], region: str
-    ) -> tuple[str, ...]:
+    ) -> Compared:
         """The member set."""
-        return group_bodies.call_pickup_diff(details, refs)
+        return group_bodies.call_pickup_diff(row, details, refs)
 
     def create_body(self, row: Row, refs: Mapping[str, Any]) -> dict[str, Any]:
         """Name and members."""

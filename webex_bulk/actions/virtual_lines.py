@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from webex_bulk.actions import group_bodies, lookups
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.group_feature import GroupFeatureActions
 from webex_bulk.actions.inventory import Inventory, Item
@@ -52,7 +53,7 @@ class VirtualLineActions(GroupFeatureActions):
 
     def compare_details(
         self, row: Row, details: Item, refs: Mapping[str, Any], region: str
-    ) -> tuple[str, ...]:
+    ) -> Compared:
         """Names and line."""
         return group_bodies.virtual_line_diff(row, details, region)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from webex_bulk.actions import group_bodies, lookups
 from webex_bulk.actions.base import Decision
+from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.group_feature import GroupFeatureActions
@@ -47,7 +48,7 @@ class VoicemailGroupActions(GroupFeatureActions):
 
     def compare_details(
         self, row: Row, details: Item, refs: Mapping[str, Any], region: str
-    ) -> tuple[str, ...]:
+    ) -> Compared:
         """Line and notification e-mail."""
         return group_bodies.voicemail_diff(row, details, region)
 

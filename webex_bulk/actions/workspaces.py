@@ -89,11 +89,11 @@ class WorkspaceActions(EntityActions):
         if remote is None:
             return Decision(CREATE, refs=refs)
         view = with_line(remote, await owner_line(ctx, str(remote["id"])))
-        fields = compare.workspace_diff(row, view, ctx.settings.default_region)
+        compared = compare.workspace_diff(row, view, ctx.settings.default_region)
         if compare.workspace_calling(view):  # not yet on Webex Calling: settings after the PUT
             owner = call_settings.Owner("workspaces", str(remote["id"]))
-            fields = (*fields, *await call_settings.compare(ctx, row, owner, refs))
-        return Decision(change_for(fields, str(remote["id"])), view, refs)
+            compared.extend(await call_settings.compare(ctx, row, owner, refs))
+        return Decision(change_for(compared, str(remote["id"])), view, refs)
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
         """Create, or PUT the calling settings with the fields a PUT would clear carried back."""

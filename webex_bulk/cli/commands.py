@@ -43,6 +43,8 @@ from webex_bulk.cli.options import (
     only_option,
     org_option,
     out_option,
+    plan_in_option,
+    plan_out_option,
     rate_option,
     request_from,
     settings_from,
@@ -229,6 +231,7 @@ def _run_async(work: Callable[[StopControl], Awaitable[T]]) -> T:
     help="Write the run's figures here in the Prometheus text format every few seconds and "
     "at the end (atomically; for node_exporter's textfile collector, name it *.prom).",
 )
+@plan_in_option
 @output_options
 def run(
     file: Path,
@@ -236,6 +239,7 @@ def run(
     deadline: str | None,
     max_duration: str | None,
     metrics_file: Path | None,
+    plan_in: Path | None,
     **flags: Any,
 ) -> None:
     """Provision the tenant from FILE: idempotent, resumable, within the API's rate limit.
@@ -257,6 +261,7 @@ def run(
             file, flags, fresh=fresh, seconds_left=seconds_left, stop_note=note, quiet=output.quiet
         ),
         metrics_file=metrics_file,
+        plan_in=plan_in,
     )
     result = _run_async(lambda stop: run_file(request, stop, output.stream))
     output.text(render_summary(result.summary, result.run_dir))
@@ -285,22 +290,26 @@ _RUN_END = {ExitCode.OK: "complete", ExitCode.ROWS_FAILED: "complete_with_reject
     is_flag=True,
     help="Exit 2 when changes are pending, 0 when nothing would change [default: 0 for both].",
 )
+@plan_out_option
 @output_options
-def plan(file: Path, detailed_exitcode: bool, **flags: Any) -> None:
+def plan(file: Path, detailed_exitcode: bool, plan_out: Path | None, **flags: Any) -> None:
     """Compare FILE with the tenant, row by row, without sending a single write.
 
-    Writes plan.csv (create / update with the fields / unchanged / pending / rejected) into
-    the run directory. Exit 0 when the plan is made (with --detailed-exitcode: 0 when nothing
-    would change, 2 when changes are pending), 1 fatal, 64 usage error.
+    Writes plan.csv (create / update with the fields and their old and new values / unchanged
+    / pending / rejected) into the run directory and shows the first changes. Exit 0 when the
+    plan is made (with --detailed-exitcode: 0 when nothing would change, 2 when changes are
+    pending), 1 fatal, 64 usage error.
     """
     output = Output.take("plan", flags)
-    request = request_from(file, flags, quiet=output.quiet)
+    request = attrs.evolve(request_from(file, flags, quiet=output.quiet), plan_out=plan_out)
     result = _run_async(lambda _stop: plan_file(request, output.stream))
     code = result.exit_code
     if code is ExitCode.CHANGES_PENDING and not detailed_exitcode:
         code = ExitCode.OK
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items())) or "no rows"
-    output.text(f"plan: {counts}\nplan.csv: {result.path}")
+    saved = (f"plan saved: {result.saved}",) if result.saved else ()
+    lines = (*result.preview, f"plan: {counts}", f"plan.csv: {result.path}", *saved)
+    output.text("\n".join(lines))
     pending = result.exit_code is ExitCode.CHANGES_PENDING
     output.document(
         code,
@@ -313,6 +322,7 @@ def plan(file: Path, detailed_exitcode: bool, **flags: Any) -> None:
         },
         http=dict(result.http),
         plan_file=str(result.path),
+        **({"saved_plan": str(result.saved)} if result.saved else {}),
     )
     finish(code)
 

@@ -68,6 +68,22 @@ out_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Write rejected.csv and pending.csv into this folder.",
 )
+plan_out_option = click.option(
+    "--out",
+    "plan_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Save the plan here as JSON (the file's sha256, the org, each row's decision and the "
+    "remote values it read) for run --plan.",
+)
+plan_in_option = click.option(
+    "--plan",
+    "plan_in",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Apply exactly this plan (saved by plan --out): a row whose object changed since "
+    "ends pending plan_stale; a plan of another file or org is refused (exit 1).",
+)
 file_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 

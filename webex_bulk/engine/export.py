@@ -28,6 +28,7 @@ from webex_bulk.config import Settings
 from webex_bulk.credentials import Credentials
 from webex_bulk.engine.batch_iterator import PHASES
 from webex_bulk.engine.executor import StopControl
+from webex_bulk.engine.saved_plan import current_org
 from webex_bulk.engine.session import open_client
 from webex_bulk.error_handling import ApiError, RunAborted, StorageError
 from webex_bulk.http import WebexClient
@@ -133,10 +134,7 @@ def _event(name: str, kind: str, rows: int, skipped: Mapping[str, int]) -> None:
 
 async def _org_name(client: WebexClient, settings: Settings) -> tuple[str, str]:
     """The org's id and display name (the name falls back to the id when it cannot be read)."""
-    org_id = settings.org_id
-    if not org_id:
-        me = (await client.request("GET", "/people/me")).body or {}
-        org_id = str(me.get("orgId") or "")
+    org_id = await current_org(client, settings.org_id)
     try:
         org = (await client.request("GET", f"/organizations/{org_id}")).body or {}
     except ApiError:

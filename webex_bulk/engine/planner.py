@@ -19,6 +19,7 @@ from webex_bulk.actions import REGISTRY, ActionContext
 from webex_bulk.config import Settings
 from webex_bulk.engine.batch_iterator import PHASES, Phase, RowSelection
 from webex_bulk.engine.dependencies import Dependencies
+from webex_bulk.engine.saved_plan import SavedPlan, current_org, planned_row
 from webex_bulk.engine.session import (
     RunRequest,
     log_end,
@@ -30,12 +31,27 @@ from webex_bulk.engine.session import (
 )
 from webex_bulk.engine.summary import http_figures
 from webex_bulk.error_handling import ExitCode, Reason
-from webex_bulk.input import InputFile, dependencies, scan
+from webex_bulk.input import InputFile, mask_secrets, scan
 from webex_bulk.models import Outcome, Row
 from webex_bulk.state import csv_table, output_columns, row_cells
 
 PLAN_FILE = "plan.csv"
-PLAN_COLUMNS = ("_line", "_key", "_plan", "_fields", "_reason", "_detail", "_remote_id")
+PLAN_COLUMNS = (
+    "_line",
+    "_key",
+    "_plan",
+    "_fields",
+    "_reason",
+    "_detail",
+    "_remote_id",
+    "_old",
+    "_new",
+)
+#: How an empty value reads in ``_old`` / ``_new`` and in the terminal (none held, none wanted).
+EMPTY = '""'
+
+#: Changed rows the terminal summary shows with their fields (plan.csv holds every row).
+PREVIEW_ROWS = 20
 
 #: Writes one row of escaped cells to plan.csv.
 WriteRow = Callable[[Sequence[str]], None]
@@ -51,6 +67,8 @@ class PlanResult:
     by_reason: Mapping[str, int] = attrs.field(factory=dict)
     by_entity_type: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
     http: Mapping[str, Any] = attrs.field(factory=dict)  # the client's figures (no write)
+    preview: tuple[str, ...] = ()  # the first changed rows, old → new per field (terminal)
+    saved: Path | None = None  # --out: the saved plan
 
 
 @attrs.frozen
@@ -62,6 +80,9 @@ class Verdict:
     reason: Reason | None = None
     detail: str = ""
     remote_id: str = ""
+    #: every compared column's remote value (``old``) and the row's (``new``), secrets masked
+    old: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+    new: Mapping[str, str] = attrs.field(factory=dict, eq=False)
 
     @classmethod
     def ended(cls, outcome: Outcome) -> Verdict:
@@ -69,23 +90,38 @@ class Verdict:
         return cls(outcome.status.value, (), outcome.reason, outcome.detail)
 
     def cells(self) -> tuple[str, ...]:
-        """The verdict's ``_plan`` … ``_remote_id`` cells."""
+        """The verdict's ``_plan`` … ``_new`` cells: old and new of the differing fields."""
         reason = self.reason.value if self.reason else ""
-        return (self.plan, ";".join(self.fields), reason, self.detail, self.remote_id)
+        old, new = pairs(self.old, self.fields), pairs(self.new, self.fields)
+        return (self.plan, ";".join(self.fields), reason, self.detail, self.remote_id, old, new)
+
+    def changes(self) -> list[tuple[str, str, str]]:
+        """``(field, old, new)`` of each differing field."""
+        return [
+            (field, self.old.get(field) or EMPTY, self.new.get(field) or EMPTY)
+            for field in self.fields
+        ]
+
+
+def pairs(values: Mapping[str, str], fields: Sequence[str]) -> str:
+    """``field=value | field=value`` (one cell of plan.csv; an empty value reads ``""``)."""
+    return " | ".join(f"{field}={values.get(field) or EMPTY}" for field in fields)
 
 
 class Planner:
     """Decides create / update / unchanged per row without sending a write."""
 
-    def __init__(self, context: ActionContext) -> None:
+    def __init__(self, context: ActionContext, saved: SavedPlan | None = None) -> None:
         self.context = context
+        self.saved = saved  # --out: every row's decision and the remote values it read
         self._dependencies = Dependencies()
-        self._creates: set[str] = set()
         self.counts: collections.Counter[str] = collections.Counter()
         self.by_reason: collections.Counter[str] = collections.Counter()
         self.by_type: dict[str, collections.Counter[str]] = collections.defaultdict(
             collections.Counter
         )
+        self.preview: list[str] = []  # the first PREVIEW_ROWS changed rows, a few lines each
+        self.shown = 0
 
     def pre_api(self, outcome: Outcome) -> Verdict:
         """A row that ends before any API call: rejected or pending."""
@@ -98,15 +134,6 @@ class Planner:
         if blocked is not None:
             self._dependencies.record(row.key, ok=False)
             return self._count(Verdict.ended(blocked), row.entity_type.value)
-        waiting = next((k for k in dependencies(row) if k in self._creates), None)
-        if waiting is not None:
-            ended = await REGISTRY[row.entity_type].plan_waiting(self.context, row)
-            if ended is not None:
-                self._dependencies.record(row.key, ok=False)
-                return self._count(Verdict.ended(ended), row.entity_type.value)
-            self._planned(row.key, "create")
-            verdict = Verdict("create", detail=f"after {waiting} is created")
-            return self._count(verdict, row.entity_type.value)
         item = await REGISTRY[row.entity_type].plan(self.context, row)
         if item.change is None:
             outcome = item.outcome
@@ -114,14 +141,33 @@ class Planner:
             self._dependencies.record(row.key, ok=False)
             return self._count(Verdict.ended(outcome), row.entity_type.value)
         change = item.change
-        self._planned(row.key, change.kind)
-        verdict = Verdict(change.kind, tuple(change.fields), remote_id=change.remote_id)
+        # The object will exist (or be as the row says): rows that name it may go ahead.
+        self._dependencies.record(row.key, ok=True)
+        self.context.file_keys.add(row.key)
+        verdict = Verdict(
+            change.kind,
+            tuple(change.fields),
+            remote_id=change.remote_id,
+            old=mask_secrets(change.old),
+            new=mask_secrets(change.new),
+        )
         return self._count(verdict, row.entity_type.value)
 
-    def _planned(self, key: str, kind: str) -> None:
-        self._dependencies.record(key, ok=True)
-        if kind == "create":
-            self._creates.add(key)
+    def record(self, line: int, verdict: Verdict) -> None:
+        """File the row's decision in the saved plan (with ``--out``)."""
+        if self.saved is not None:
+            entry = planned_row(verdict.plan, verdict.remote_id, verdict.old, verdict.fields)
+            self.saved.add(line, entry)
+
+    def show(self, line: int, key: str, verdict: Verdict) -> None:
+        """Add a changed row to the terminal preview while it holds fewer than PREVIEW_ROWS."""
+        if verdict.plan not in ("create", "update") or self.shown >= PREVIEW_ROWS:
+            return
+        self.shown += 1
+        self.preview.append(f"  line {line} {key}: {verdict.plan}")
+        self.preview.extend(
+            f"      {field}: {old} → {new}" for field, old, new in verdict.changes()
+        )
 
     def _count(self, verdict: Verdict, entity_type: str) -> Verdict:
         self.counts[verdict.plan] += 1
@@ -155,16 +201,22 @@ async def _plan(
     settings = request.settings
     async with open_client(settings, request.credentials, new_run_id()) as client:
         await pass_preflight(client, source, selection, run_dir, settings, out)
-        planner = Planner(ActionContext(client=client, settings=settings))
+        saved = None
+        if request.plan_out is not None:
+            saved = SavedPlan(source.sha256, await current_org(client, settings.org_id))
+        planner = Planner(ActionContext(client=client, settings=settings), saved)
         path = run_dir / PLAN_FILE
         with csv_table(path, (*columns, *PLAN_COLUMNS)) as write:
             for outcome in selection.pre_api_outcomes():
                 verdict = planner.pre_api(outcome)
+                planner.record(outcome.line, verdict)
                 write(row_cells(columns, outcome.cells, outcome.line, outcome.key, verdict.cells()))
             for phase in PHASES:
                 await _plan_phase(planner, selection, phase, columns, write, settings)
         if client.stats.writes:
             raise AssertionError(f"plan sent {client.stats.writes} writes")  # a bug, never data
+    if saved is not None and request.plan_out is not None:
+        saved.save(request.plan_out)
     changes = planner.counts["create"] + planner.counts["update"]
     code = ExitCode.CHANGES_PENDING if changes else ExitCode.OK
     return PlanResult(
@@ -174,6 +226,8 @@ async def _plan(
         dict(sorted(planner.by_reason.items())),
         {kind: dict(counts) for kind, counts in sorted(planner.by_type.items())},
         http_figures(client.stats),
+        _preview(planner, changes),
+        request.plan_out,
     )
 
 
@@ -193,4 +247,15 @@ async def _plan_phase(
     while chunk := list(itertools.islice(rows, settings.workers * 4)):
         verdicts = await asyncio.gather(*(planner.row(row) for row in chunk))
         for row, verdict in zip(chunk, verdicts, strict=True):
+            planner.show(row.line, row.key, verdict)
+            planner.record(row.line, verdict)
             write(row_cells(columns, row.cells, row.line, row.key, verdict.cells()))
+
+
+def _preview(planner: Planner, changes: int) -> tuple[str, ...]:
+    """The terminal's list of changes: the first rows with their fields, then how many more."""
+    if not changes:
+        return ()
+    more = changes - planner.shown
+    tail = [f"  … and {more} more changed rows: see plan.csv"] if more > 0 else []
+    return ("changes (field: now → planned):", *planner.preview, *tail)

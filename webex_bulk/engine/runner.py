@@ -23,6 +23,7 @@ from webex_bulk.engine.deadline import deadline_watch
 from webex_bulk.engine.executor import Engine, StopControl
 from webex_bulk.engine.metrics import MetricsFile
 from webex_bulk.engine.progress import Progress
+from webex_bulk.engine.saved_plan import SavedPlan, current_org
 from webex_bulk.engine.session import (
     RunRequest,
     log_end,
@@ -66,6 +67,7 @@ async def run_file(
     """Provision the tenant from one input file; resumable, idempotent."""
     settings = request.settings
     source = scan(request.input_path, settings)
+    approved = _approved_plan(request, source)
     run_dir = resolve_run_dir(request, source)
     with logged_command(request, run_dir, "run"), RunLock(run_dir) as lock:
         if request.stop_note:
@@ -94,7 +96,9 @@ async def run_file(
             log.warning("resume.note", extra={"event_fields": {"note": note}})
         if resume.run_info is not None:  # a resumed directory keeps its run id (state_store.md)
             run_id = resume.run_info.run_id
-        result = await _run_with_session(request, source, run_dir, run_id, resume, stop, out, timer)
+        result = await _run_with_session(
+            request, source, run_dir, run_id, resume, stop, out, timer, approved
+        )
         log_end("run", result.exit_code, stopped=result.summary.get("stopped"))
         return result
 
@@ -108,18 +112,25 @@ async def _run_with_session(
     stop: StopControl,
     out: TextIO,
     timer: Timer,
+    approved: SavedPlan | None,
 ) -> RunResult:
     settings = request.settings
     started = time.monotonic()
     selection = RowSelection(source, settings, request.caps)
     async with open_client(settings, request.credentials, run_id) as client:
+        if approved is not None and request.plan_in is not None:
+            approved.check_org(request.plan_in, await current_org(client, settings.org_id))
         await pass_preflight(client, source, selection, run_dir, settings, out)
         writer = OutcomeWriter(run_dir, source.header, settings, run_id, resume)
         progress = Progress(interval=settings.progress_interval, display=request.display)
         engine = Engine(
             selection=selection,
             settings=settings,
-            context=ActionContext(client=client, settings=settings),
+            context=ActionContext(
+                client=client,
+                settings=settings,
+                approve=approved.approve if approved is not None else None,
+            ),
             writer=writer,
             resume=resume,
             stop=stop,
@@ -138,6 +149,15 @@ async def _run_with_session(
         code = engine.tally.exit_code(stop.exit_code)
         metrics.write(code)
         return RunResult(code, run_dir, summary)
+
+
+def _approved_plan(request: RunRequest, source: InputFile) -> SavedPlan | None:
+    """``--plan``'s saved plan, refused here (before any write) when made from another file."""
+    if request.plan_in is None:
+        return None
+    approved = SavedPlan.load(request.plan_in)
+    approved.check_input(request.plan_in, source.sha256, request.input_path)
+    return approved
 
 
 class _Metrics:

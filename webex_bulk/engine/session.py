@@ -47,6 +47,8 @@ class RunRequest:
     notes: tuple[str, ...] = ()  # warnings found before logging was set up (unknown variables)
     display: bool = True  # a live progress display on a terminal (off with --quiet)
     metrics_file: Path | None = None  # --metrics-file: the Prometheus textfile of the run
+    plan_out: Path | None = None  # plan --out: save the plan there
+    plan_in: Path | None = None  # run --plan: apply exactly this saved plan
 
 
 def resolve_run_dir(request: RunRequest, source: InputFile) -> Path:

@@ -22,7 +22,7 @@ from webex_bulk.input.data_pipeline import (
 from webex_bulk.input.examples import EXAMPLES
 from webex_bulk.input.near_match import did_you_mean
 from webex_bulk.input.normalise import DayHours, parse_hours, render_hours
-from webex_bulk.input.schema import KNOWN_COLUMNS, SCHEMA
+from webex_bulk.input.schema import KNOWN_COLUMNS, SCHEMA, mask_secrets
 from webex_bulk.input.template import entity_type as template_entity_type
 from webex_bulk.input.template import write_csv as write_template_csv
 from webex_bulk.input.template import write_xlsx as write_template_xlsx
@@ -42,6 +42,7 @@ __all__ = [
     "did_you_mean",
     "escape_cell",
     "filled_settings_groups",
+    "mask_secrets",
     "member_keys",
     "parse_hours",
     "read_rows",
