@@ -314,6 +314,11 @@ def split_probes(times: list[float], first_cooldown: float) -> tuple[list[float]
     return times, []
 
 
+#: The first cooldown of the outage test: long next to how late a loaded machine delivers a
+#: request already in flight (tens of ms), so a late one is not taken for a probe.
+OUTAGE_COOLDOWN = 0.2
+
+
 async def test_long_outage_stops_with_4_and_the_next_runs_finish_cleanly(
     simulator: Any, run_engine: Any, tmp_path: Path, figures: Any
 ) -> None:
@@ -328,8 +333,8 @@ async def test_long_outage_stops_with_4_and_the_next_runs_finish_cleanly(
     breaker = {
         "concurrency": 4,
         "breaker_threshold": 3,
-        "breaker_cooldown": 0.05,
-        "breaker_max_open": 0.4,
+        "breaker_cooldown": OUTAGE_COOLDOWN,
+        "breaker_max_open": 8 * OUTAGE_COOLDOWN,
         "max_attempts": 10,
         "retry_budget": 1.0,
     }
@@ -354,15 +359,15 @@ async def test_long_outage_stops_with_4_and_the_next_runs_finish_cleanly(
     unavailable = int(during["by_status"].get("503", 0))
     times = sorted(record["t"] for record in during["recent"] if record["status"] == 503)
     assert len(times) == unavailable > 0
-    burst, probes = split_probes(times, first_cooldown=0.05)
+    burst, probes = split_probes(times, first_cooldown=OUTAGE_COOLDOWN)
     # Before the trip: the threshold, plus what was in flight (a late success from before the
     # outage may reset the count once per worker).
     assert len(burst) <= 3 + 2 * 4
     # After it: one probe per half-open period, each a doubled cooldown after the previous
-    # failure; cooldowns 0.05 + 0.1 + 0.2 fit in the 0.4 s the breaker may stay open.
+    # failure; cooldowns 1 + 2 + 4 of them fit in the 8 the breaker may stay open.
     assert 1 <= len(probes) <= 4
     for index, (previous, probe) in enumerate(itertools.pairwise([burst[-1], *probes])):
-        assert probe - previous >= 0.05 * 2**index - 0.005
+        assert probe - previous >= OUTAGE_COOLDOWN * 2**index - 0.005
     assert stopped.exit_code == 4
     assert stopped.result.summary["breaker_trips"] >= 1
     assert resumed.exit_code in (0, 3)
