@@ -35,9 +35,10 @@ from webex_bulk.models import EntityType, Outcome, Row
 class Change:
     """What a row needs, decided before any write."""
 
-    kind: Literal["create", "update", "unchanged"]
-    fields: tuple[str, ...] = ()  # CSV column names that differ (for update)
+    kind: Literal["create", "update", "move", "unchanged"]
+    fields: tuple[str, ...] = ()  # CSV column names that differ (for update and move)
     remote_id: str = ""
+    detail: str = ""  # what ``plan`` says besides the fields (a move: from where to where)
 
 
 @attrs.frozen

@@ -16,7 +16,7 @@ from webex_bulk.actions.compare import canonical_e164, canonical_mac, fold
 from webex_bulk.actions.flight import SingleFlight
 from webex_bulk.actions.inventory import Inventory, Item, Listing
 from webex_bulk.actions.licenses import LicensePool, read_licenses
-from webex_bulk.actions.ports import ApiClient
+from webex_bulk.actions.ports import ApiClient, Intents, MemoryIntents
 from webex_bulk.config import Settings
 
 T = TypeVar("T")
@@ -58,10 +58,15 @@ class ActionContext:
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         file_keys: Collection[str] = (),
+        intents: Intents | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
         self.sleep = sleep
+        #: Remote jobs rows started and have not seen end (a move-users job id per move).
+        self.intents: Intents = intents if intents is not None else MemoryIntents()
+        #: Webex runs one move-users job per org at a time: this run starts them one by one.
+        self.move_lock = asyncio.Lock()
         #: Keys of the input file's rows; ``plan`` treats a reference to one as "will exist".
         self.file_keys: frozenset[str] = frozenset(file_keys)
         region = settings.default_region

@@ -289,9 +289,10 @@ _RUN_END = {ExitCode.OK: "complete", ExitCode.ROWS_FAILED: "complete_with_reject
 def plan(file: Path, detailed_exitcode: bool, **flags: Any) -> None:
     """Compare FILE with the tenant, row by row, without sending a single write.
 
-    Writes plan.csv (create / update with the fields / unchanged / pending / rejected) into
-    the run directory. Exit 0 when the plan is made (with --detailed-exitcode: 0 when nothing
-    would change, 2 when changes are pending), 1 fatal, 64 usage error.
+    Writes plan.csv (create / update with the fields / move with the old and new location /
+    unchanged / pending / rejected) into the run directory. Exit 0 when the plan is made (with
+    --detailed-exitcode: 0 when nothing would change, 2 when changes are pending), 1 fatal, 64
+    usage error.
     """
     output = Output.take("plan", flags)
     request = request_from(file, flags, quiet=output.quiet)

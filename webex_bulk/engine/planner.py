@@ -55,7 +55,8 @@ class PlanResult:
 
 @attrs.frozen
 class Verdict:
-    """What the plan says of one row: ``create``, ``update``, ``unchanged``, or its end state."""
+    """What the plan says of one row: ``create``, ``update``, ``move``, ``unchanged``, or its
+    end state."""
 
     plan: str
     fields: tuple[str, ...] = ()
@@ -75,7 +76,7 @@ class Verdict:
 
 
 class Planner:
-    """Decides create / update / unchanged per row without sending a write."""
+    """Decides create / update / move / unchanged per row without sending a write."""
 
     def __init__(self, context: ActionContext) -> None:
         self.context = context
@@ -115,7 +116,9 @@ class Planner:
             return self._count(Verdict.ended(outcome), row.entity_type.value)
         change = item.change
         self._planned(row.key, change.kind)
-        verdict = Verdict(change.kind, tuple(change.fields), remote_id=change.remote_id)
+        verdict = Verdict(
+            change.kind, tuple(change.fields), detail=change.detail, remote_id=change.remote_id
+        )
         return self._count(verdict, row.entity_type.value)
 
     def _planned(self, key: str, kind: str) -> None:
@@ -165,7 +168,7 @@ async def _plan(
                 await _plan_phase(planner, selection, phase, columns, write, settings)
         if client.stats.writes:
             raise AssertionError(f"plan sent {client.stats.writes} writes")  # a bug, never data
-    changes = planner.counts["create"] + planner.counts["update"]
+    changes = sum(planner.counts[kind] for kind in ("create", "update", "move"))
     code = ExitCode.CHANGES_PENDING if changes else ExitCode.OK
     return PlanResult(
         code,

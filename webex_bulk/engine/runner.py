@@ -37,6 +37,7 @@ from webex_bulk.error_handling import TRANSIENT_PENDING_REASONS, ExitCode, exit_
 from webex_bulk.http import WebexClient
 from webex_bulk.input import InputFile, scan
 from webex_bulk.state import (
+    IntentLog,
     OutcomeWriter,
     ResumeState,
     RunInfo,
@@ -115,11 +116,14 @@ async def _run_with_session(
     async with open_client(settings, request.credentials, run_id) as client:
         await pass_preflight(client, source, selection, run_dir, settings, out)
         writer = OutcomeWriter(run_dir, source.header, settings, run_id, resume)
+        intents = IntentLog(run_dir)
+        for note in intents.notes:
+            log.warning("resume.note", extra={"event_fields": {"note": note}})
         progress = Progress(interval=settings.progress_interval, display=request.display)
         engine = Engine(
             selection=selection,
             settings=settings,
-            context=ActionContext(client=client, settings=settings),
+            context=ActionContext(client=client, settings=settings, intents=intents),
             writer=writer,
             resume=resume,
             stop=stop,
