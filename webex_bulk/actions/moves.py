@@ -150,7 +150,9 @@ async def _start(
                 raise _refused(exc, where, person_id) from None
             log.info("move.busy", extra={"event_fields": {"person": person_id, "try": attempt}})
         except UnknownOutcome as exc:
-            log.info("move.unknown", extra={"event_fields": {"person": person_id, "cause": exc}})
+            log.info(
+                "move.unknown", extra={"event_fields": {"person": person_id, "cause": str(exc)}}
+            )
         else:
             job = response.body.get("response") if isinstance(response.body, Mapping) else None
             if isinstance(job, Mapping) and job.get("id"):
@@ -168,11 +170,19 @@ async def _start(
 async def _validate(
     ctx: ActionContext, person_id: str, location_id: str, line: Mapping[str, str], where: str
 ) -> list[tuple[str, str]]:
-    """The ``(code, message)`` errors the validation of the move reports (none: it may go)."""
+    """The ``(code, message)`` errors the validation of the move reports (none: it may go).
+
+    A request refused as a whole for "source and target are the same" (1026013) is reported
+    like the validation's own 25378: the user is there already.
+    """
     body = bodies.move_users_body(person_id, location_id, validate=True, **line)
     try:
         response = await ctx.client.request("POST", JOBS_PATH, params=ctx.query(), json=body)
     except ApiError as exc:
+        items = exc.body.get("error") if isinstance(exc.body, Mapping) else None
+        same = [_problem(item) for item in items] if isinstance(items, list) else []
+        if any(code in ALREADY_THERE for code, _ in same):
+            return same
         raise _refused(exc, where, person_id) from None
     answer = response.body if isinstance(response.body, Mapping) else {}
     found = []
