@@ -10,6 +10,7 @@ import contextlib
 import csv
 import heapq
 import itertools
+import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
@@ -213,6 +214,52 @@ def write_csv(path: Path, text: str) -> Path:
     lines = [line.strip() for line in text.strip().splitlines()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Moves: a tenant whose calling users a file moves to another location
+
+#: The move-users job routes as the simulator's request counts name them.
+MOVE_JOBS = "/v1/telephony/config/jobs/person/moveLocation"
+MOVE_JOB = MOVE_JOBS + "/{jobId}"
+#: The header of the move tests' user rows.
+MOVE_HEADER = "entity_type,email,first_name,last_name,location,extension,phone_number"
+
+
+def move_tenant(path: Path) -> str:
+    """Write a tenant file (locations HQ and Branch; Ann and Cy in HQ, Bob in Branch on 2001)
+    and return its path."""
+
+    def person(email: str, location: str, extension: str, **more: str) -> dict[str, str]:
+        first, last = email.split("@")[0].title(), "Example"
+        return {
+            "email": email,
+            "firstName": first,
+            "lastName": last,
+            "location": location,
+            "extension": extension,
+            **more,
+        }
+
+    spec = {
+        "locations": [
+            {"name": "HQ", "timeZone": "America/Chicago", "numbers": ["+13125550100"]},
+            {"name": "Branch", "timeZone": "America/Denver", "numbers": ["+17205550100"]},
+        ],
+        "people": [
+            person("ann@example.com", "HQ", "1001", phoneNumber="+13125550101"),
+            person("cy@example.com", "HQ", "1003"),
+            person("bob@example.com", "Branch", "2001"),
+        ],
+    }
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    return str(path)
+
+
+async def person_state(sim: RunningSimulator | Any, email: str) -> dict[str, Any]:
+    """The simulator's record of one person (``sim`` runs in this process)."""
+    people = (await aside(sim, "state?types=people"))["people"]
+    return next(person for person in people if person["email"] == email)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""User actions against the simulator: create, update, unchanged, reconciliation, licenses, out of
-scope, and the request budget (requests per row of a fresh import and of a re-run)."""
+"""User actions against the simulator: create, update, unchanged, a move, reconciliation, licenses,
+and the request budget (requests per row of a fresh import and of a re-run)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from support import MOVE_JOBS
 from test_actions_support import (
     BASIC,
     PARIS,
@@ -27,7 +28,7 @@ from test_actions_support import (
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.registry import REGISTRY
 from webex_bulk.config import Settings
-from webex_bulk.error_handling import Reason, Status
+from webex_bulk.error_handling import Action, Reason, Status
 from webex_bulk.models import EntityType
 
 PEOPLE_POST = "POST /v1/people"
@@ -106,19 +107,26 @@ async def test_user_without_calling_gets_the_license(tmp_path: Path) -> None:
         assert summary([again]) == [("success", "unchanged")]
 
 
-async def test_user_in_another_location_is_out_of_scope(tmp_path: Path) -> None:
-    """A calling user whose remote location differs needs the move-users job: ``out_of_scope``."""
+async def test_user_in_another_location_is_moved_with_the_move_users_job(tmp_path: Path) -> None:
+    """A calling user whose remote location differs is moved: validated, one job started and
+    polled (waits on the context's clock) until it ends; the user is then in the row's location."""
     tenant = paris_tenant(
         locations=[{"name": "Lyon"}],
         people=[{"email": "cy@example.com", "location": "Lyon", "extension": "3000"}],
     )
     async with environment(tmp_path, tenant) as env:
         outcome = await run_one(env.context(), user_row("cy@example.com", extension="3000"))
-        assert outcome.status is Status.PENDING
-        assert outcome.reason is Reason.OUT_OF_SCOPE
-        assert "move-users job" in outcome.detail
-        assert "Lyon" in outcome.detail
-        assert writes(await env.counts()) == 0
+        assert (outcome.status, outcome.action) == (Status.SUCCESS, Action.UPDATED)
+        assert outcome.detail.startswith(f"moved cy@example.com from 'Lyon' to '{PARIS}'")
+        counts = await env.counts()
+        assert counts["by_route"][f"POST {MOVE_JOBS}"] == 2  # validate, then the job
+        # The seeded user has no names: after the move the row's names are written (one PUT).
+        assert "; updated: first_name, last_name" in outcome.detail
+        assert writes(counts) == 3
+        state = await env.state("people,locations,moveJobs")
+        paris = next(loc["id"] for loc in state["locations"] if loc["name"] == PARIS)
+        assert person(state, "cy@example.com")["line"]["location_id"] == paris
+        assert [job["status"] for job in state["moveJobs"]] == ["COMPLETED"]
 
 
 async def test_user_of_an_unknown_location_is_rejected() -> None:
@@ -311,9 +319,10 @@ async def test_plan_reads_only(tmp_path: Path) -> None:
         assert (other.change.kind, other.change.fields) == ("update", ("extension",))
         assert new.change is not None
         assert new.change.kind == "create"
-        assert moved.change is None
-        assert moved.outcome is not None
-        assert moved.outcome.reason is Reason.OUT_OF_SCOPE
+        assert moved.change is not None
+        assert moved.change.kind == "move"
+        assert moved.change.fields[0] == "location"  # then the names the seeded user lacks
+        assert moved.change.detail == f"from 'Lyon' to '{PARIS}'"
         assert later.change is not None
         assert later.change.kind == "create"
         assert nowhere.outcome is not None

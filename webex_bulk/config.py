@@ -228,6 +228,16 @@ class Settings:
     consistency_wait: float = attrs.field(
         default=2.0, converter=_number, metadata=_about("seconds between those lookups", 0.0, 120.0)
     )
+    move_poll_interval: float = attrs.field(
+        default=2.0,
+        converter=_number,
+        metadata=_about("seconds between move job polls", 0.0, 300.0),
+    )
+    move_wait: float = attrs.field(
+        default=900.0,
+        converter=_number,
+        metadata=_about("longest move job wait, seconds", 0.0, 86400.0),
+    )
     numbers_batch_size: int = attrs.field(
         default=50, converter=_whole, metadata=_about("numbers per add request", 1, 500)
     )

@@ -68,6 +68,7 @@ class Reason(enum.StrEnum):
     API_REJECTED = "api_rejected"
     FORBIDDEN = "forbidden"
     LICENSE_UNAVAILABLE = "license_unavailable"
+    MOVE_REFUSED = "move_refused"
     # pending: nothing wrong with the data; a person or a later run finishes it
     OUT_OF_SCOPE = "out_of_scope"
     DEPENDENCY_FAILED = "dependency_failed"

@@ -36,12 +36,13 @@ from webex_bulk.models import EntityType, Outcome, Row
 class Change:
     """What a row needs, decided before any write."""
 
-    kind: Literal["create", "update", "unchanged"]
-    fields: tuple[str, ...] = ()  # CSV column names that differ (for update)
+    kind: Literal["create", "update", "move", "unchanged"]
+    fields: tuple[str, ...] = ()  # CSV column names that differ (for update and move)
     remote_id: str = ""
     #: every compared column: the remote value read (``old``) and the row's (``new``)
     old: Mapping[str, str] = attrs.field(factory=dict, eq=False)
     new: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+    detail: str = ""  # what ``plan`` says besides the fields (a move: from where to where)
 
 
 @attrs.frozen

@@ -234,6 +234,26 @@ def license_patch_body(
     }
 
 
+def move_users_body(
+    person_id: str,
+    location_id: str,
+    *,
+    validate: bool,
+    extension: str = "",
+    phone_number: str = "",
+) -> JsonDict:
+    """The move-users job body for one calling user (``orgId`` goes in the query).
+
+    An extension or number is sent only when it changes: a user moves with its own line.
+    """
+    user: JsonDict = {"userId": person_id}
+    if extension:
+        user["extension"] = extension
+    if phone_number:
+        user["phoneNumber"] = phone_number
+    return {"usersList": [{"locationId": location_id, "validate": validate, "users": [user]}]}
+
+
 # -- workspaces --------------------------------------------------------------------------------
 
 

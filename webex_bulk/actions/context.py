@@ -16,7 +16,7 @@ from webex_bulk.actions.compare import canonical_e164, canonical_mac, fold
 from webex_bulk.actions.flight import SingleFlight
 from webex_bulk.actions.inventory import Inventory, Item, Listing
 from webex_bulk.actions.licenses import LicensePool, read_licenses
-from webex_bulk.actions.ports import ApiClient
+from webex_bulk.actions.ports import ApiClient, Intents, MemoryIntents
 from webex_bulk.config import Settings
 from webex_bulk.models import Outcome, Row
 
@@ -63,6 +63,7 @@ class ActionContext:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         file_keys: Collection[str] = (),
         approve: Approve | None = None,
+        intents: Intents | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
@@ -70,6 +71,10 @@ class ActionContext:
         #: ``run --plan``: given a row and its decision, the outcome that holds the row back
         #: (the plan did not make that decision), or None to go ahead.
         self.approve = approve
+        #: Remote jobs rows started and have not seen end (a move-users job id per move).
+        self.intents: Intents = intents if intents is not None else MemoryIntents()
+        #: Webex runs one move-users job per org at a time: this run starts them one by one.
+        self.move_lock = asyncio.Lock()
         #: Keys of the input file's rows that ``plan`` found will exist (planned creates and
         #: changes): a reference to one is "will exist". ``plan`` adds them as it goes.
         self.file_keys: set[str] = set(file_keys)

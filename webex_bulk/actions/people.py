@@ -3,7 +3,8 @@
 Lookup by e-mail → create in one ``POST /people?callingData=true`` (absent and nameless, or
 ``create_people`` off: pending ``not_in_directory``), or add the missing calling license
 (``PATCH /licenses/users``, which also gives a person without a line its location and line) and
-GET-modify-PUT the fields still differing. Steps and budget: ``docs/actions_registry.md``.
+GET-modify-PUT the fields still differing; a calling user of another location is moved
+(``moves``). Steps and budget: ``docs/actions_registry.md``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from webex_bulk.actions import bodies, call_settings, compare, lookups
+from webex_bulk.actions import bodies, call_settings, compare, lookups, moves
 from webex_bulk.actions.base import (
     CREATE,
     Decision,
@@ -79,7 +80,7 @@ class UserActions(EntityActions):
         await ctx.people.list_all(row_count)
 
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
-        """Exists? in another location (out of scope)? license? which fields differ?
+        """Exists? in another location (a move)? license? which fields differ?
 
         ``plan`` counts the license units its creates would take, so it predicts exhaustion;
         ``run`` takes the unit when it writes.
@@ -98,17 +99,9 @@ class UserActions(EntityActions):
         calling = pool.ids_of_kind(*CALLING_KINDS)
         held = [lic for lic in person.get("licenses") or () if lic in calling]
         remote_location = str(person.get("locationId") or "")
-        if held and remote_location and remote_location != location_id:
-            where = await lookups.location_name(ctx, remote_location)
-            raise RowFailure(
-                Reason.OUT_OF_SCOPE,
-                f"user {row.get('email')} is a calling user in location "
-                f"{where!r}, not {row.get('location')!r}: "
-                "move the user with the move-users job (Control Hub › Users › Move users), "
-                "then run again",
-                remote_id=str(person.get("id", "")),
-            )
         compared = compare.person_diff(row, person, ctx.settings.default_region)
+        if held and remote_location and remote_location != location_id:
+            return await moves.move_decision(ctx, row, person, location_id, compared)
         refs["had_line"] = bool(held or remote_location or person.get("extension"))
         wanted = pool.ids_of_kind(_kind(row))
         licensed = any(lic in wanted for lic in held)
@@ -123,9 +116,11 @@ class UserActions(EntityActions):
         return Decision(change_for(license, str(person["id"])), person, refs)
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
-        """Create, or license and update; success when the person matches the row."""
+        """Create, move, or license and update; success when the person matches the row."""
         if decision.change.kind == "unchanged":
             return unchanged(row, decision)
+        if decision.change.kind == "move":
+            return await moves.move(ctx, row, decision, self.run_one)
         if decision.change.kind == "create":
             return await self._create(ctx, row, str(decision.refs["location_id"]))
         return await self._update(ctx, row, decision)

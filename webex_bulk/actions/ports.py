@@ -1,6 +1,5 @@
-"""What the actions need of the HTTP client: one request, and the pages of a listing.
-
-``webex_bulk.http``'s ``WebexClient`` is one; the tests pass recorders and fakes.
+"""What the actions need of the HTTP client (one request, the pages of a listing) and of the run
+directory (intents). ``webex_bulk.http``'s ``WebexClient`` is one client; the tests pass fakes.
 """
 
 from __future__ import annotations
@@ -47,3 +46,34 @@ class ApiClient(Protocol):
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """The pages of a listing, following next links and offsets."""
         ...
+
+
+class Intents(Protocol):
+    """Where a row keeps a remote job it started until it sees the job end (``state``'s
+    ``IntentLog`` in a run; a plain map for ``plan`` and the tests)."""
+
+    def recall(self, key: str) -> str:
+        """The value kept under ``key``; "" when none."""
+        ...
+
+    def record(self, key: str, value: str) -> None:
+        """Keep ``value`` under ``key`` ("" forgets it); durable when this returns."""
+        ...
+
+
+class MemoryIntents:
+    """Intents that live as long as the run (nothing survives a crash)."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, str] = {}
+
+    def recall(self, key: str) -> str:
+        """The value kept under ``key``; "" when none."""
+        return self._values.get(key, "")
+
+    def record(self, key: str, value: str) -> None:
+        """Keep ``value`` under ``key`` ("" forgets it)."""
+        if value:
+            self._values[key] = value
+        else:
+            self._values.pop(key, None)

@@ -295,10 +295,10 @@ _RUN_END = {ExitCode.OK: "complete", ExitCode.ROWS_FAILED: "complete_with_reject
 def plan(file: Path, detailed_exitcode: bool, plan_out: Path | None, **flags: Any) -> None:
     """Compare FILE with the tenant, row by row, without sending a single write.
 
-    Writes plan.csv (create / update with the fields and their old and new values / unchanged
-    / pending / rejected) into the run directory and shows the first changes. Exit 0 when the
-    plan is made (with --detailed-exitcode: 0 when nothing would change, 2 when changes are
-    pending), 1 fatal, 64 usage error.
+    Writes plan.csv (create / update with the fields and their old and new values / move with
+    the old and new location / unchanged / pending / rejected) into the run directory and shows
+    the first changes. Exit 0 when the plan is made (with --detailed-exitcode: 0 when nothing
+    would change, 2 when changes are pending), 1 fatal, 64 usage error.
     """
     output = Output.take("plan", flags)
     request = attrs.evolve(request_from(file, flags, quiet=output.quiet), plan_out=plan_out)

@@ -73,7 +73,8 @@ class PlanResult:
 
 @attrs.frozen
 class Verdict:
-    """What the plan says of one row: ``create``, ``update``, ``unchanged``, or its end state."""
+    """What the plan says of one row: ``create``, ``update``, ``move``, ``unchanged``, or its
+    end state."""
 
     plan: str
     fields: tuple[str, ...] = ()
@@ -109,7 +110,7 @@ def pairs(values: Mapping[str, str], fields: Sequence[str]) -> str:
 
 
 class Planner:
-    """Decides create / update / unchanged per row without sending a write."""
+    """Decides create / update / move / unchanged per row without sending a write."""
 
     def __init__(self, context: ActionContext, saved: SavedPlan | None = None) -> None:
         self.context = context
@@ -147,6 +148,7 @@ class Planner:
         verdict = Verdict(
             change.kind,
             tuple(change.fields),
+            detail=change.detail,
             remote_id=change.remote_id,
             old=mask_secrets(change.old),
             new=mask_secrets(change.new),
@@ -161,7 +163,7 @@ class Planner:
 
     def show(self, line: int, key: str, verdict: Verdict) -> None:
         """Add a changed row to the terminal preview while it holds fewer than PREVIEW_ROWS."""
-        if verdict.plan not in ("create", "update") or self.shown >= PREVIEW_ROWS:
+        if verdict.plan not in ("create", "update", "move") or self.shown >= PREVIEW_ROWS:
             return
         self.shown += 1
         self.preview.append(f"  line {line} {key}: {verdict.plan}")
@@ -217,7 +219,7 @@ async def _plan(
             raise AssertionError(f"plan sent {client.stats.writes} writes")  # a bug, never data
     if saved is not None and request.plan_out is not None:
         saved.save(request.plan_out)
-    changes = planner.counts["create"] + planner.counts["update"]
+    changes = sum(planner.counts[kind] for kind in ("create", "update", "move"))
     code = ExitCode.CHANGES_PENDING if changes else ExitCode.OK
     return PlanResult(
         code,

@@ -38,6 +38,7 @@ from webex_bulk.error_handling import TRANSIENT_PENDING_REASONS, ExitCode, exit_
 from webex_bulk.http import WebexClient
 from webex_bulk.input import InputFile, scan
 from webex_bulk.state import (
+    IntentLog,
     OutcomeWriter,
     ResumeState,
     RunInfo,
@@ -122,6 +123,9 @@ async def _run_with_session(
             approved.check_org(request.plan_in, await current_org(client, settings.org_id))
         await pass_preflight(client, source, selection, run_dir, settings, out)
         writer = OutcomeWriter(run_dir, source.header, settings, run_id, resume)
+        intents = IntentLog(run_dir)
+        for note in intents.notes:
+            log.warning("resume.note", extra={"event_fields": {"note": note}})
         progress = Progress(interval=settings.progress_interval, display=request.display)
         engine = Engine(
             selection=selection,
@@ -130,6 +134,7 @@ async def _run_with_session(
                 client=client,
                 settings=settings,
                 approve=approved.approve if approved is not None else None,
+                intents=intents,
             ),
             writer=writer,
             resume=resume,

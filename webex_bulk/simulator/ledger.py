@@ -70,6 +70,7 @@ class CreateLedger:
         "devices",
         "virtualLines",
         "activationCodes",
+        "moveJobs",
     )
 
     def __init__(self) -> None:

@@ -61,6 +61,8 @@ async def move_users(request: web.Request) -> web.Response:
     job = sim.jobs.start(
         tenant.mint.id(JOB), tracking, tenant.admin_id, moves, now, sim.config.move_job_seconds
     )
+    for one in moves:
+        sim.creates.record("moveJobs", one.user_id, one.location_id)
     sim.jobs.advance(tenant, now)
     return json_response({"response": _job_json(sim, job)}, status=201)
 

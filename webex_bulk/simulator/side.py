@@ -1,5 +1,5 @@
 """Side endpoints under ``/_sim/`` (no auth, not counted): request counts, the create ledger,
-a state dump, reset, and reading or changing the knobs at runtime."""
+a state dump, reset, ending the running move jobs, and reading or changing the knobs at runtime."""
 
 from __future__ import annotations
 
@@ -135,6 +135,18 @@ async def reset(request: web.Request) -> web.Response:
         faults=bool(body.get("faults", True)),
     )
     return json_response({"reset": True})
+
+
+@routes.post("/_sim/moveJobs/finish")
+async def finish_move_jobs(request: web.Request) -> web.Response:
+    """End every running move-users job now (its moves applied); answers their ids."""
+    sim = simulator_of(request)
+    now = sim.clock()
+    running = [job for job in sim.jobs.jobs.values() if not job.done]
+    for job in running:
+        job.ends = min(job.ends, now)
+    sim.jobs.advance(sim.tenant, now)
+    return json_response({"finished": [job.id for job in running]})
 
 
 @routes.get("/_sim/config")

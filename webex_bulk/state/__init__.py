@@ -4,6 +4,7 @@ The face of the package: what the engine and the command line use. Everything el
 to ``state``.
 """
 
+from webex_bulk.state.intents import IntentLog
 from webex_bulk.state.lock import RunLock, force_unlock
 from webex_bulk.state.persistence import write_atomic
 from webex_bulk.state.run_dir import (
@@ -26,6 +27,7 @@ from webex_bulk.state.writers import (
 
 __all__ = [
     "EVENTS_FILE",
+    "IntentLog",
     "OutcomeWriter",
     "PhaseDone",
     "ResumeState",

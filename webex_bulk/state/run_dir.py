@@ -27,6 +27,7 @@ from webex_bulk.state.checkpoint import (
     rebuild_checkpoint,
     write_checkpoint,
 )
+from webex_bulk.state.intents import INTENTS_FILE
 from webex_bulk.state.journal import (
     JOURNAL_FILE,
     DoneRow,
@@ -59,6 +60,7 @@ RUN_FILES: tuple[str, ...] = (
     CHECKPOINT_FILE,
     PREVIOUS_FILE,
     SUMMARY_FILE,
+    INTENTS_FILE,
 )
 
 
