@@ -205,8 +205,8 @@ async def test_run_refuses_a_plan_for_another_org(simulator, run_engine, run_pla
 async def test_plan_checks_a_row_of_a_location_the_file_creates_as_run_does(
     simulator, run_engine, run_plan, tmp_path
 ) -> None:
-    """A user of a new location whose e-mail is a calling user elsewhere plans pending
-    out_of_scope (run's rule), not create."""
+    """A user of a new location whose e-mail is a calling user elsewhere plans a move from
+    where it is (run's rule), not a create, and run then moves it."""
     first = tenant_file(
         tmp_path, "v1.csv", HQ.format(city="San Jose"), ANN.format(extension="1001")
     )
@@ -223,10 +223,10 @@ async def test_plan_checks_a_row_of_a_location_the_file_creates_as_run_does(
         plan = await run_plan(sim, moved)
         run = await run_engine(sim, moved)
     verdict = plan_rows(plan.path)["user:ann@example.com"]
-    assert (verdict["_plan"], verdict["_reason"]) == ("pending", "out_of_scope")
-    assert [(row["_key"], row["_reason"]) for row in run.rows("pending")] == [
-        ("user:ann@example.com", "out_of_scope")
-    ]
+    assert (verdict["_plan"], verdict["_fields"].split(";")[0]) == ("move", "location")
+    assert verdict["_new"].startswith("location=Lab")
+    [moved] = [row for row in run.rows("success") if row["_key"] == "user:ann@example.com"]
+    assert moved["_detail"].startswith("moved ann@example.com")
 
 
 async def test_a_planned_create_found_made_by_someone_else_is_held(
