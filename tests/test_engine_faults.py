@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
+import logging
 import signal
 from pathlib import Path
 from typing import Any
@@ -121,6 +123,28 @@ def assert_no_request_during_pauses(
                 break
             landed.append(later)
         assert len(landed) < in_flight, (record, landed)
+
+
+async def test_a_rate_twice_the_limit_settles_at_it_in_one_burst(
+    simulator, run_engine, tmp_path, caplog
+) -> None:
+    """A rate set at twice the server's limit meets it in one burst of 429s, which moves the rate
+    straight to just below the limit (not to a fraction of the rate that met it), and the run
+    completes without a second burst."""
+    csv_path = users_csv(tmp_path / "u.csv", 80)
+    caplog.set_level(logging.INFO, logger="webex_bulk.http")
+    async with simulator(rate_limit=10.0, retry_after=1) as sim:
+        run = await run_engine(sim, csv_path, rate=20.0, concurrency=8)
+        counts = await aside(sim, "counts")
+    assert run.exit_code == 0
+    limited = [record["t"] for record in counts["recent"] if record["status"] == 429]
+    assert limited
+    assert all(b - a <= 1.0 for a, b in itertools.pairwise(limited))  # one burst
+    changes = [getattr(r, "event_fields", {}) for r in caplog.records]
+    settled = [c["new"] for c in changes if c.get("why") == "rate_limited"]
+    assert len(settled) == 1
+    assert 0.9 * 10.0 <= settled[0] <= 10.0
+    every_line_once(run, 81)
 
 
 async def test_expired_token_is_refreshed_once_and_the_run_completes(

@@ -14,7 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from webex_bulk.config import Settings
-from webex_bulk.http.rate import AUTO_START_RATE, RATE_FLOOR, AdaptiveRate, RetryBudget
+from webex_bulk.http.rate import (
+    AUTO_START_RATE,
+    PROBE_CALM,
+    RATE_FLOOR,
+    SETTLE_SHARE,
+    AdaptiveRate,
+    RetryBudget,
+)
 from webex_bulk.http.retry import (
     RATE_LIMITED_RETRIES,
     Backoff,
@@ -340,14 +347,14 @@ def test_budget_slides() -> None:
 
 
 def test_rate_drops_once_per_burst_of_429s() -> None:
-    """Several 429s for requests sent before the decrease lower the rate only once (×0.7; a
-    second burst soon after settles the ceiling and lowers it ×0.85)."""
+    """Several 429s for requests sent before the decrease lower the rate only once (×0.7 when
+    nothing accepted proves a rate; a later burst lowers it once more)."""
     rate = AdaptiveRate(10.0)
     assert rate.on_rate_limited(now=100.0, sent_at=99.9)
     assert not rate.on_rate_limited(now=100.1, sent_at=99.95)
     assert rate.rate == pytest.approx(7.0)
     assert rate.on_rate_limited(now=101.0, sent_at=100.5)
-    assert rate.rate == pytest.approx(5.95)
+    assert rate.rate == pytest.approx(4.9)
 
 
 def test_rate_never_below_the_floor() -> None:
@@ -388,7 +395,8 @@ def test_an_unused_rate_does_not_climb() -> None:
 
 
 def test_auto_rate_probes_up_then_settles_below_the_first_429() -> None:
-    """--rate auto starts at 4/s, climbs while calm, and after a 429 never exceeds 90 % of it."""
+    """--rate auto starts at 4/s, climbs while calm, and after a 429 holds at 98 % of the rate the
+    accepted requests prove (below the rate that met it) until the first probe a minute on."""
     rate = AdaptiveRate(0.0)
     assert rate.auto
     assert rate.rate == AUTO_START_RATE
@@ -396,9 +404,11 @@ def test_auto_rate_probes_up_then_settles_below_the_first_429() -> None:
     met = rate.rate
     assert met > AUTO_START_RATE
     rate.on_rate_limited(now, now)
-    now, seen = drive(rate, now, 600.0, load=1.0)
-    assert max(seen) == pytest.approx(0.9 * met)
-    assert rate.rate == pytest.approx(0.9 * met)
+    assert rate.estimate is not None
+    assert rate.ceiling == pytest.approx(SETTLE_SHARE * rate.estimate)
+    assert rate.ceiling < met
+    now, seen = drive(rate, now, PROBE_CALM - 1.0, load=1.0)
+    assert max(seen) == pytest.approx(SETTLE_SHARE * rate.estimate)
 
 
 # -- transport errors ------------------------------------------------------------------------

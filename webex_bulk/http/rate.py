@@ -1,4 +1,4 @@
-"""How fast requests may go, pure: the adaptive rate (AIMD on 429/423) and the retry budget.
+"""How fast requests may go, pure: the adaptive rate (settled on 429/423) and the retry budget.
 
 Time comes in as ``now``; no network, no event loop, no clock read. ``throttle`` applies them.
 """
@@ -8,11 +8,14 @@ from __future__ import annotations
 import collections
 import math
 
+from webex_bulk.http.limit import SendHistory
+
 #: Retries always allowed per sliding minute, whatever the request volume.
 RETRY_BUDGET_FLOOR = 10
 RETRY_BUDGET_WINDOW = 60
-#: Adaptive rate: ×0.7 on a 429, never below 0.5/s; +5 % of the ceiling per 2 calm seconds in
-#: which the traffic used at least 80 % of the rate (an unused allowance proves nothing).
+#: Adaptive rate: ×0.7 on a 429 that proves nothing of the limit, never below 0.5/s; +5 % of the
+#: ceiling per 2 calm seconds in which the traffic used at least 80 % of the rate (an unused
+#: allowance proves nothing).
 RATE_DECREASE = 0.7
 RATE_FLOOR = 0.5
 RATE_INCREASE_INTERVAL = 2.0
@@ -20,23 +23,35 @@ RATE_INCREASE_FRACTION = 0.05
 RATE_INCREASE_MIN_STEP = 0.1
 RATE_BUSY = 0.8
 #: ``--rate auto``: slow start. Start here and double the rate every busy calm second until the
-#: first 429; then resume at half the rate that met it (the last rate that ran a whole interval
-#: without a 429) under a ceiling of 90 % of it, and settle as a fixed rate does.
+#: first 429.
 AUTO_START_RATE = 4.0
 SLOW_START_FACTOR = 2.0
 SLOW_START_INTERVAL = 1.0
+#: A 429 settles the ceiling at this share of the server's rate as the accepted requests before
+#: it prove it (``limit.SendHistory``), and the rate goes straight there: one pause per meeting.
+SETTLE_SHARE = 0.98
+#: However low that proof, one burst never cuts the rate below this share of the rate that met
+#: it (the rate half as fast ran a calm second: with a burst of at most a second, R ≥ 1/4 of it).
+SETTLE_MIN_SHARE = 0.25
+#: Without a proof (nothing sent since the previous burst), the first 429 of ``auto`` resumes at
+#: half the rate that met it under a ceiling of 90 % of it.
 SLOW_START_BACKOFF = 0.5
 AUTO_SETTLE = 0.9
-#: A burst that settles the ceiling lowers the rate ×0.85 rather than ×0.7: the limit was met
-#: just above the settled ceiling, so a deep cut would only cost throughput.
-SETTLED_DECREASE = 0.85
 #: Once ``auto`` has met the limit it climbs back to its ceiling every this many busy seconds.
 AUTO_INCREASE_INTERVAL = 1.0
 MAX_RATE = 1000.0
-#: A 429 burst less than this many seconds after the previous one shows that the server's limit
-#: is below the rate that met it: the ceiling settles at 90 % of that rate. After this long calm
-#: at a settled ceiling, the ceiling is raised one step again (the limit may have risen).
-SETTLE_MEMORY = 300.0
+#: The probe: after this many calm, busy seconds at the ceiling (and at least ``PROBE_PAUSES``
+#: times the last pause, so that a failed probe costs at most 1/50 of the time even when the
+#: server asks for a minute), the ceiling rises ``PROBE_STEP``. Each probe that meets no 429
+#: doubles the next step (up to ``PROBE_MAX_STEP``) and halves the next wait (down to
+#: ``PROBE_MIN_WAIT``): an estimate far too low (a server with a smaller burst) recovers in
+#: minutes. A probe that meets the limit costs one pause, estimates it again and starts over.
+#: Never above a configured rate.
+PROBE_CALM = 60.0
+PROBE_PAUSES = 50.0
+PROBE_STEP = 0.02
+PROBE_MAX_STEP = 0.32
+PROBE_MIN_WAIT = 10.0
 #: A 429 for a request sent this soon after a global pause ended says the server still punished
 #: the pause (its own pause was longer than ours), not that the rate is too high: it lowers the
 #: rate but never the ceiling, so the rate climbs back to the ceiling once the 429s stop.
@@ -83,15 +98,15 @@ class RetryBudget:
 
 
 class AdaptiveRate:
-    """Additive increase, multiplicative decrease of the request rate, driven by 429/423 answers.
+    """The request rate, driven by 429/423 answers and by what the server accepted before them.
 
     A fixed configured rate is the ceiling. ``auto`` (configured 0.0) slow-starts: it doubles the
-    rate every busy calm second from 4/s until the first 429, then resumes at half the rate that
-    met it under a ceiling of 90 % of it, so each probe costs one global pause and the overshoot
-    is at most one doubling. A 429 burst within ``SETTLE_MEMORY`` of the previous one settles the
-    ceiling at 90 % of the rate that met it (a fixed rate probes one step back up after
-    ``SETTLE_MEMORY`` calm seconds). The rate only climbs while the traffic actually uses it
-    (``note_sent``), so it never runs away from reality.
+    rate every busy calm second from 4/s until the first 429. Each 429 burst (not an echo of the
+    previous pause) settles the ceiling at ``SETTLE_SHARE`` of the server's rate as the requests
+    accepted before it prove it, and the rate goes straight there, so meeting the limit costs
+    one global pause, wherever the rate that met it was. A calm ceiling probes upward after
+    ``PROBE_CALM`` s. The rate only climbs while the traffic actually uses it (``note_sent``),
+    so it never runs away from reality.
     """
 
     def __init__(self, configured: float) -> None:
@@ -99,10 +114,15 @@ class AdaptiveRate:
         self.ceiling: float | None = None if self.auto else min(configured, MAX_RATE)
         self.rate = AUTO_START_RATE if self.auto else min(configured, MAX_RATE)
         self._limit = MAX_RATE if self.auto else min(configured, MAX_RATE)  # never exceeded
+        #: The server's rate as last proven by a 429 (None before the first).
+        self.estimate: float | None = None
+        self._history = SendHistory()
         self._calm_since: float | None = None
         self._sent = 0  # requests sent since _calm_since
         self._last_decrease = -math.inf
-        self._settled = -math.inf  # when the ceiling was last lowered or raised by a probe
+        self._probed = -math.inf  # when the ceiling was last set by a burst or a probe
+        self._probe_wait = PROBE_CALM
+        self._probe_step = PROBE_STEP
 
     @property
     def slow_start(self) -> bool:
@@ -114,35 +134,44 @@ class AdaptiveRate:
         if self._calm_since is None:
             self._calm_since = now
         self._sent += 1
+        self._history.note(now)
 
-    def on_rate_limited(self, now: float, sent_at: float, resumed_at: float = -math.inf) -> bool:
-        """A 429/423 arrived for a request sent at ``sent_at``; True when the rate changed.
+    def on_rate_limited(
+        self, now: float, sent_at: float, resumed_at: float = -math.inf, pause: float = 0.0
+    ) -> bool:
+        """A 429/423 arrived at ``now`` for a request sent at ``sent_at``; True when the rate
+        changed.
 
         Answers to requests sent before the last decrease belong to the same burst: one decrease.
         ``resumed_at`` is when the previous global pause ended: a request sent within
         ``PAUSE_ECHO`` of it met the server's longer pause, which says nothing of the ceiling.
+        ``pause`` is the pause this answer asks for (it spaces the probes).
         """
         if sent_at <= self._last_decrease:
             return False
-        settle = max(RATE_FLOOR, self.rate * AUTO_SETTLE)
         echo = sent_at < resumed_at + PAUSE_ECHO
-        factor = RATE_DECREASE
-        if self.ceiling is None:
-            # The end of slow start: the rate before the last doubling ran a whole interval
-            # without a 429, the one that met it is at most twice the limit.
-            self.ceiling = settle
-            self._settled = now
-            factor = SLOW_START_BACKOFF
-        elif not echo and now - self._last_decrease < SETTLE_MEMORY and settle < self.ceiling:
-            # A second burst soon after the first: climbing back to the ceiling would meet the
-            # same limit again, and each meeting costs a global pause (Retry-After).
-            self.ceiling = settle
-            self._settled = now
-            factor = SETTLED_DECREASE
+        proven = None if echo else self._history.estimate(self._last_decrease, sent_at)
+        self._probe_wait = max(PROBE_CALM, PROBE_PAUSES * pause)
+        if proven is not None:
+            self.estimate = proven
+            settled = SETTLE_SHARE * proven
+            settled = max(RATE_FLOOR, settled, SETTLE_MIN_SHARE * self.rate)
+            self.ceiling = min(self._limit, settled)
+            self._probed = now
+            self._probe_step = PROBE_STEP
+            lowered = self.ceiling
+        elif self.ceiling is None:
+            # Nothing proven (the very first requests met it): the rate before the last
+            # doubling ran a whole interval without a 429, the one that met it is at most
+            # twice the limit.
+            self.ceiling = max(RATE_FLOOR, self.rate * AUTO_SETTLE)
+            self._probed = now
+            lowered = max(RATE_FLOOR, self.rate * SLOW_START_BACKOFF)
+        else:
+            lowered = max(RATE_FLOOR, self.rate * RATE_DECREASE)
         self._last_decrease = now
         self._calm_since = now
         self._sent = 0
-        lowered = max(RATE_FLOOR, self.rate * factor)
         changed = lowered != self.rate
         self.rate = lowered
         return changed
@@ -165,15 +194,18 @@ class AdaptiveRate:
             changed = doubled != self.rate
             self.rate = doubled
             return changed
-        top = self.ceiling
-        if self.rate >= top and self._may_probe(now):
-            step = max(RATE_INCREASE_MIN_STEP, top * RATE_INCREASE_FRACTION)
-            self.ceiling = top = min(self._limit, top + step)
-            self._settled = now
-        if self.rate >= top:
+        if self.rate >= self.ceiling and self._may_probe(now):
+            step = max(RATE_INCREASE_MIN_STEP, self.ceiling * self._probe_step)
+            self.ceiling = min(self._limit, self.ceiling + step)
+            self._probed = now
+            self._probe_step = min(PROBE_MAX_STEP, 2 * self._probe_step)
+            self._probe_wait = max(PROBE_MIN_WAIT, self._probe_wait / 2)
+            self.rate = self.ceiling
+            return True
+        if self.rate >= self.ceiling:
             return False
         step = max(RATE_INCREASE_MIN_STEP, self.ceiling * RATE_INCREASE_FRACTION)
-        self.rate = min(top, self.rate + step)
+        self.rate = min(self.ceiling, self.rate + step)
         return True
 
     def _interval(self) -> float:
@@ -183,8 +215,7 @@ class AdaptiveRate:
         return AUTO_INCREASE_INTERVAL if self.auto else RATE_INCREASE_INTERVAL
 
     def _may_probe(self, now: float) -> bool:
-        """A settled ceiling below the configured rate, calm for ``SETTLE_MEMORY`` s: one step
-        up. ``auto`` never probes back above the rate it settled at."""
-        if self.auto or self.ceiling is None or self.ceiling >= self._limit:
+        """A ceiling below the configured rate, calm for the probe's wait: one step up."""
+        if self.ceiling is None or self.ceiling >= self._limit:
             return False
-        return now - max(self._settled, self._last_decrease) >= SETTLE_MEMORY
+        return now - max(self._probed, self._last_decrease) >= self._probe_wait

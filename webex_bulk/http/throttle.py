@@ -167,7 +167,7 @@ class Throttle:
         resumed_at = self._pause_until  # when the previous pause ended (or ends)
         self._pause_until = max(self._pause_until, now + pause)
         before = self._rate.rate
-        if self._rate.on_rate_limited(now, sent_at, resumed_at):
+        if self._rate.on_rate_limited(now, sent_at, resumed_at, pause):
             await self._swap_limiter(before, "rate_limited")
 
     async def succeeded(self, now: float) -> None:
