@@ -9,7 +9,7 @@ from __future__ import annotations
 import collections
 import math
 
-from webex_bulk.config import MAX_CONCURRENCY
+from webex_bulk.setting_values import MAX_CONCURRENCY
 
 #: The limit until enough answers were timed (the old fixed default).
 INITIAL_IN_FLIGHT = 8
