@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,7 +53,11 @@ def sim() -> Iterator[SimulatorProcess]:
 def webex_bulk(
     *args: str, env: dict[str, str] | None = None, wrap: list[str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed command to its end (bounded); its exit code, stdout and stderr."""
+    """Run the installed command to its end (bounded); its exit code, stdout and stderr.
+
+    The child starts with Ctrl-C's default action, as from a terminal, even when this test
+    runs in the background (where the shell ignores SIGINT and Python then keeps ignoring it).
+    """
     return subprocess.run(
         [*(wrap or []), str(COMMAND), *args],
         env=env,
@@ -60,7 +65,12 @@ def webex_bulk(
         text=True,
         timeout=CHILD_TIMEOUT,
         check=False,
+        preexec_fn=_default_ctrl_c,
     )
+
+
+def _default_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def one_clean_line(stderr: str) -> str:
