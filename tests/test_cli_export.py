@@ -42,15 +42,23 @@ def invoke(sim: SimulatorProcess, tmp_path: Path, *args: str) -> Result:
 def test_export_writes_a_file_that_plan_finds_unchanged(
     sim: SimulatorProcess, tmp_path: Path
 ) -> None:
-    """``export --out`` exits 0 and reports rows per type; ``plan`` on the file: unchanged 80."""
+    """``export --out`` exits 0 and reports rows per type, the six newer ones too; ``plan`` on the
+    file: unchanged 89; ``run`` on it: no write."""
     out = tmp_path / "tenant-export.csv"
     exported = invoke(sim, tmp_path, "export", "--out", str(out))
     planned = invoke(sim, tmp_path, "plan", str(out))
     assert exported.exit_code == 0, exported.output
-    assert "location 3, number 22, schedule 2, user 39, workspace 5" in exported.output
+    assert "location 3, number 22, schedule 2, user 39, virtual_line 2, workspace 5" in (
+        exported.output
+    )
+    newer = "call_park_extension 2, call_pickup 1, paging_group 1, voicemail_group 2, call_park 1"
+    assert newer in exported.output
     assert out.read_bytes().startswith(b"\xef\xbb\xbf# webex-bulk ")
     assert planned.exit_code == 0, planned.output
-    assert "unchanged 80" in planned.output
+    assert "unchanged 89" in planned.output
+    again = invoke(sim, tmp_path, "run", str(out))
+    assert again.exit_code == 0, again.output
+    assert "(writes 0)" in again.output
 
 
 def test_export_to_standard_output_with_only_and_location(
