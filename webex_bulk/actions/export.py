@@ -191,17 +191,27 @@ def _per_location(
     path_of: Callable[[str], str], items_key: str, keep: Callable[[Item], bool] = lambda _: True
 ) -> Pages:
     """A kind the API lists per location only (schedules, call parks, call pickups): one
-    listing per calling location (only the ``--location`` one when given)."""
+    listing per calling location (only the ``--location`` one when given), ``concurrency``
+    locations at a time; their objects come as one page, in location order, so that their
+    detail GETs run together too."""
+
+    async def listing(reader: TenantReader, location_id: str) -> list[Item]:
+        found: list[Item] = []
+        pages = reader.ctx.client.pages(
+            path_of(location_id), params=reader.ctx.query(), items_key=items_key
+        )
+        async for page in pages:
+            found += [{**item, "locationId": location_id} for item in page if keep(item)]
+        return found
 
     async def pages(reader: TenantReader) -> AsyncIterator[Sequence[Item]]:
-        for location_id in list(reader.names.locations):
-            if reader.location_id not in (None, location_id):
-                continue
-            listing = reader.ctx.client.pages(
-                path_of(location_id), params=reader.ctx.query(), items_key=items_key
-            )
-            async for page in listing:
-                yield [{**item, "locationId": location_id} for item in page if keep(item)]
+        wanted = [key for key in reader.names.locations if reader.location_id in (None, key)]
+        step = max(1, reader.ctx.settings.workers)
+        for start in range(0, len(wanted), step):
+            batch = wanted[start : start + step]
+            async with asyncio.TaskGroup() as group:  # a failure cancels the others
+                listed = [group.create_task(listing(reader, key)) for key in batch]
+            yield [item for task in listed for item in task.result()]
 
     return pages
 
