@@ -297,7 +297,9 @@ _MEMBERS = (EntityType.USER, EntityType.WORKSPACE, EntityType.VIRTUAL_LINE)
 
 
 def _feature(
-    actions: FeatureActions, convert: Callable[[Item, ExportNames], Cells | None]
+    actions: FeatureActions,
+    convert: Callable[[Item, ExportNames], Cells | None],
+    needs: tuple[EntityType, ...] = _MEMBERS,
 ) -> ExportKind:
     """A call feature listed org-wide: the listing, then one detail GET each (members, policy,
     queue size, schedule, notifications are only in the details)."""
@@ -306,7 +308,7 @@ def _feature(
         _listed(lambda ctx: ctx.features(actions.list_path, actions.list_key)),
         convert,
         detail=lambda item: actions.item_path(str(item.get("locationId")), str(item["id"])),
-        needs=_MEMBERS,
+        needs=needs,
     )
 
 
@@ -350,7 +352,7 @@ EXPORTS: Mapping[EntityType, ExportKind] = {
         ),
         _feature(HuntGroupActions(), rows.hunt_group_row),
         _feature(CallQueueActions(), rows.call_queue_row),
-        _feature(AutoAttendantActions(), rows.auto_attendant_row),
+        _feature(AutoAttendantActions(), rows.auto_attendant_row, needs=()),
         ExportKind(
             EntityType.VIRTUAL_LINE,
             _listed(lambda ctx: ctx.virtual_lines),
@@ -368,7 +370,7 @@ EXPORTS: Mapping[EntityType, ExportKind] = {
         _per_location_feature(CallParkActions(), rows.call_park_row),
         _per_location_feature(CallPickupActions(), rows.call_pickup_row),
         _feature(PagingGroupActions(), rows.paging_group_row),
-        _feature(VoicemailGroupActions(), rows.voicemail_group_row),
+        _feature(VoicemailGroupActions(), rows.voicemail_group_row, needs=()),
         ExportKind(
             EntityType.DEVICE,
             _listed(lambda ctx: ctx.devices),
