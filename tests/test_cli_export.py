@@ -42,15 +42,24 @@ def invoke(sim: SimulatorProcess, tmp_path: Path, *args: str) -> Result:
 def test_export_writes_a_file_that_plan_finds_unchanged(
     sim: SimulatorProcess, tmp_path: Path
 ) -> None:
-    """``export --out`` exits 0 and reports rows per type; ``plan`` on the file: unchanged 80."""
+    """``export --out`` exits 0 and reports rows per type, the six newer ones too; ``plan`` on the
+    file: unchanged 89; ``run`` on it: no write."""
     out = tmp_path / "tenant-export.csv"
     exported = invoke(sim, tmp_path, "export", "--out", str(out))
     planned = invoke(sim, tmp_path, "plan", str(out))
     assert exported.exit_code == 0, exported.output
-    assert "location 3, number 22, schedule 2, user 39, workspace 5" in exported.output
+    assert "location 3, number 22, schedule 2, user 39, virtual_line 2, workspace 5" in (
+        exported.output
+    )
+    newer = "call_park_extension 2, call_pickup 1, paging_group 1, voicemail_group 2, call_park 1"
+    assert newer in exported.output
     assert out.read_bytes().startswith(b"\xef\xbb\xbf# webex-bulk ")
     assert planned.exit_code == 0, planned.output
-    assert "unchanged 80" in planned.output
+    assert "unchanged 89" in planned.output
+    assert "device models: 3 model(s) supported" in planned.output  # virtual lines have none
+    again = invoke(sim, tmp_path, "run", str(out))
+    assert again.exit_code == 0, again.output
+    assert "(writes 0)" in again.output
 
 
 def test_export_to_standard_output_with_only_and_location(
@@ -116,3 +125,18 @@ def test_export_with_settings_writes_them_and_plans_unchanged(
     plain = invoke(sim, tmp_path, "export", "--only", "user")
     header = next(line for line in plain.stdout.splitlines() if line.startswith("entity_type"))
     assert "voicemail" not in header
+
+
+def test_newer_types_follow_only_and_location(sim: SimulatorProcess, tmp_path: Path) -> None:
+    """``--only virtual_line,call_park,call_pickup --location "San Jose HQ"``: that location's
+    rows only, members named by e-mail, workspace or virtual line though their types are not
+    written."""
+    only = "virtual_line,call_park,call_pickup"
+    result = invoke(sim, tmp_path, "export", "--only", only, "--location", "San Jose HQ")
+    rows = [line for line in result.stdout.splitlines() if line.split(",")[0] in only]
+    assert result.exit_code == 0, result.output
+    assert [row.split(",")[0] for row in rows] == ["virtual_line", "call_pickup", "call_park"]
+    assert "Front Desk Line" in rows[0]
+    assert "liam.chen@example.com;emma.johnson@example.com;Lobby" in rows[1]
+    assert "olivia.martinez@example.com;Front Desk Line" in rows[2]
+    assert rows[2].endswith(",parking_user_first_then_hunt_group,Sales,Park 1;Park 2")

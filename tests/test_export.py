@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from support import aside, settings_for
 
-from webex_bulk.actions import ActionContext, TenantReader
+from webex_bulk.actions import EXPORTS, ActionContext, TenantReader
 from webex_bulk.credentials import Credentials
 from webex_bulk.engine.executor import StopControl
 from webex_bulk.engine.export import ExportRequest, export_tenant
@@ -147,3 +147,13 @@ async def test_standard_output_gets_the_bom_the_header_and_the_rows(
     assert "export of org Simulated Webex Org" in lines[0]
     assert lines[2].startswith("entity_type,name,")
     assert [line.split(",")[1] for line in lines[3:] if line] == ["HQ", "Branch"]
+
+
+def test_a_virtual_line_costs_a_detail_get_only_when_its_listing_lacks_the_display_name() -> None:
+    """The spec's virtual line listing has no ``displayName`` (the row's key): only such an
+    object is read again; one listed with it is written from the listing."""
+    detail = EXPORTS[EntityType.VIRTUAL_LINE].detail
+    assert detail is not None
+    assert detail({"id": "V1", "firstName": "Night"}) == "/telephony/config/virtualLines/V1"
+    assert detail({"id": "V1", "displayName": "Night Line"}) is None
+    assert EXPORTS[EntityType.CALL_PARK_EXTENSION].detail is None  # its listing has it all

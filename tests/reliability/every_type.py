@@ -1,9 +1,13 @@
 """An input file with ``count`` objects of every entity type, all valid on an empty tenant.
 
-Location ``i`` holds number ``i``, schedule ``i``, user ``i``, workspace ``i``, hunt group ``i``
-(members: the user and the workspace), call queue ``i``, auto attendant ``i`` (on schedule ``i``)
-and device ``i`` (owned by the user, or by the workspace for odd ``i``). A few cells start with
-a spreadsheet formula character, so the export's escaping is on the round trip.
+Location ``i`` holds number ``i``, schedule ``i``, user ``i``, virtual line ``i``, workspace
+``i``, hunt group ``i`` (members: the user, the workspace and the virtual line), call queue ``i``,
+auto attendant ``i`` (on schedule ``i``), call park extension ``i``, call pickup ``i`` (the
+workspace and the virtual line), paging group ``i`` (the user pages the workspace and the virtual
+line), voicemail group ``i`` (with a passcode), call park ``i`` (the user and the virtual line;
+recall to the hunt group for odd ``i``) and device ``i`` (owned by the user, or by the workspace
+for odd ``i``). A few cells start with a spreadsheet formula character, so the export's escaping
+is on the round trip.
 """
 
 from __future__ import annotations
@@ -70,11 +74,22 @@ def every_type_rows(count: int) -> list[dict[str, str]]:
             }
         )
     rows += [
+        {
+            "entity_type": "virtual_line",
+            "display_name": "Night Line",
+            "first_name": "Night",
+            "last_name": f"Line {i}",
+            "location": site,
+            "extension": "2006",
+        }
+        for i, site in enumerate(sites)
+    ]
+    rows += [
         {"entity_type": "workspace", "display_name": "Lobby", "location": site, "extension": "2002"}
         for site in sites
     ]
     for i, site in enumerate(sites):
-        members = f"user{i:05d}@example.com;Lobby"
+        members = f"user{i:05d}@example.com;Lobby;Night Line"
         rows.append(
             {
                 "entity_type": "hunt_group",
@@ -107,6 +122,7 @@ def every_type_rows(count: int) -> list[dict[str, str]]:
         }
         for site in sites
     ]
+    rows += newer_feature_rows(sites)
     for i, site in enumerate(sites):
         workspace_owned = i % 2 == 1
         rows.append(
@@ -118,6 +134,53 @@ def every_type_rows(count: int) -> list[dict[str, str]]:
                 "location": site if workspace_owned else "",
             }
         )
+    return rows
+
+
+def newer_feature_rows(sites: list[str]) -> list[dict[str, str]]:
+    """Call park extensions, call pickups, paging groups, voicemail groups and call parks."""
+    rows: list[dict[str, str]] = []
+    for i, site in enumerate(sites):
+        user = f"user{i:05d}@example.com"
+        rows += [
+            {
+                "entity_type": "call_park_extension",
+                "name": "Park 1",
+                "location": site,
+                "extension": "2007",
+            },
+            {
+                "entity_type": "call_pickup",
+                "name": "Pickup",
+                "location": site,
+                "members": "Lobby;Night Line",
+            },
+            {
+                "entity_type": "paging_group",
+                "name": "Paging",
+                "location": site,
+                "extension": "2008",
+                "originators": user,
+                "targets": "Lobby;Night Line",
+            },
+            {
+                "entity_type": "voicemail_group",
+                "name": "Voicemail",
+                "location": site,
+                "extension": "2009",
+                "passcode": f"{740000 + i}",
+                "notification_email": f"vm{i:05d}@example.com" if i % 2 else "",
+            },
+            {
+                "entity_type": "call_park",
+                "name": "Park",
+                "location": site,
+                "members": f"{user};Night Line",
+                "recall": "hunt_group_only" if i % 2 else "parking_user_only",
+                "recall_hunt_group": "Sales" if i % 2 else "",
+                "park_extensions": "Park 1",
+            },
+        ]
     return rows
 
 

@@ -16,6 +16,7 @@ import attrs
 
 from webex_bulk.actions import export_rows as rows
 from webex_bulk.actions import export_settings
+from webex_bulk.actions.call_parks import CallParkActions, CallParkExtensionActions
 from webex_bulk.actions.compare import canonical_text, fold
 from webex_bulk.actions.context import NUMBERS_PATH, ActionContext
 from webex_bulk.actions.export_rows import Cells, ExportNames
@@ -27,6 +28,10 @@ from webex_bulk.actions.features import (
 )
 from webex_bulk.actions.inventory import Item
 from webex_bulk.actions.lookups import schedules_path
+from webex_bulk.actions.paging import PagingGroupActions
+from webex_bulk.actions.pickups import CallPickupActions
+from webex_bulk.actions.virtual_lines import VirtualLineActions
+from webex_bulk.actions.voicemail_groups import VoicemailGroupActions
 from webex_bulk.actions.workspaces import NUMBERS_PAGE
 from webex_bulk.error_handling import ApiError, ConfigError
 from webex_bulk.models import EntityType
@@ -42,8 +47,9 @@ class ExportKind:
     entity_type: EntityType
     pages: Pages  # the listing of the whole kind, page by page
     convert: Callable[[Item, ExportNames], Cells | None]
-    #: the detail GET of one listed object, when the listing lacks fields (one request each)
-    detail: Callable[[Item], str] | None = None
+    #: the detail GET of one listed object, when the listing lacks fields (one request each;
+    #: None for an object whose listing has them all)
+    detail: Callable[[Item], str | None] | None = None
     #: what rows of this type need read first (license kinds, workspace lines, device models)
     prepare: Step | None = None
     #: files what rows of other types name by id (a member's e-mail, an owner's name)
@@ -140,24 +146,26 @@ class TenantReader:
                 yield item
 
     async def _details(
-        self, path: Callable[[Item], str], page: Sequence[Item]
+        self, path: Callable[[Item], str | None], page: Sequence[Item]
     ) -> list[Item | None]:
-        """The details of a page's objects, ``concurrency`` at a time, in page order; an object
-        deleted since it was listed (404) is None."""
+        """The details of a page's objects, ``concurrency`` at a time, in page order: the
+        listing's fields stay, the details add what it lacks. An object deleted since it was
+        listed (404) is None."""
         gate = asyncio.Semaphore(max(1, self.ctx.settings.workers))
 
         async def one(item: Item) -> Item | None:
+            where = path(item)
+            if where is None:
+                return item
             async with gate:
                 try:
-                    response = await self.ctx.client.request(
-                        "GET", path(item), params=self.ctx.query()
-                    )
+                    response = await self.ctx.client.request("GET", where, params=self.ctx.query())
                 except ApiError as exc:
                     if exc.status == 404:
                         return None
                     raise
             body = response.body if isinstance(response.body, Mapping) else {}
-            return {**item, **body}
+            return {**body, **item}
 
         return list(await asyncio.gather(*(one(item) for item in page)))
 
@@ -179,20 +187,38 @@ class TenantReader:
 # -- the listings and the steps of each type ---------------------------------------------------
 
 
-async def _schedule_pages(reader: TenantReader) -> AsyncIterator[Sequence[Item]]:
-    """Business-hours schedules are listed per location: one listing per calling location."""
-    for location_id in list(reader.names.locations):
-        if reader.location_id not in (None, location_id):
-            continue
+def _per_location(
+    path_of: Callable[[str], str], items_key: str, keep: Callable[[Item], bool] = lambda _: True
+) -> Pages:
+    """A kind the API lists per location only (schedules, call parks, call pickups): one
+    listing per calling location (only the ``--location`` one when given), ``concurrency``
+    locations at a time; their objects come as one page, in location order, so that their
+    detail GETs run together too."""
+
+    async def listing(reader: TenantReader, location_id: str) -> list[Item]:
+        found: list[Item] = []
         pages = reader.ctx.client.pages(
-            schedules_path(location_id), params=reader.ctx.query(), items_key="schedules"
+            path_of(location_id), params=reader.ctx.query(), items_key=items_key
         )
         async for page in pages:
-            yield [
-                {**item, "locationId": location_id}
-                for item in page
-                if item.get("type", "businessHours") == "businessHours"
-            ]
+            found += [{**item, "locationId": location_id} for item in page if keep(item)]
+        return found
+
+    async def pages(reader: TenantReader) -> AsyncIterator[Sequence[Item]]:
+        wanted = [key for key in reader.names.locations if reader.location_id in (None, key)]
+        step = max(1, reader.ctx.settings.workers)
+        for start in range(0, len(wanted), step):
+            batch = wanted[start : start + step]
+            async with asyncio.TaskGroup() as group:  # a failure cancels the others
+                listed = [group.create_task(listing(reader, key)) for key in batch]
+            yield [item for task in listed for item in task.result()]
+
+    return pages
+
+
+_schedule_pages = _per_location(
+    schedules_path, "schedules", lambda item: item.get("type", "businessHours") == "businessHours"
+)
 
 
 def _schedule_detail(item: Item) -> str:
@@ -238,7 +264,27 @@ def _remember_workspace(item: Item, names: ExportNames) -> None:
     calling = item.get("calling")
     on_calling = isinstance(calling, Mapping) and calling.get("type") == "webexCalling"
     if on_calling and location_id in names.locations:
-        names.workspaces[str(item["id"])] = (location_id, str(item.get("displayName") or ""))
+        name = canonical_text(item.get("displayName"))
+        names.workspaces[str(item["id"])] = (location_id, name)
+        names.workspace_names.add((location_id, fold(name)))
+
+
+def _remember_virtual_line(item: Item, names: ExportNames) -> None:
+    location = item.get("location")
+    location_id = str(location.get("id") if isinstance(location, Mapping) else "")
+    if location_id in names.locations:
+        names.virtual_lines[str(item["id"])] = (
+            location_id,
+            canonical_text(item.get("displayName")),
+        )
+
+
+def _virtual_line_detail(item: Item) -> str | None:
+    """The spec's listing of virtual lines has no display name (the key of a row): one GET for
+    each that lacks it."""
+    if item.get("displayName"):
+        return None
+    return VirtualLineActions().item_path("", str(item["id"]))
 
 
 def _listed(inventory: Callable[[ActionContext], Any]) -> Pages:
@@ -246,19 +292,41 @@ def _listed(inventory: Callable[[ActionContext], Any]) -> Pages:
     return lambda reader: reader.ctx.pages_of(inventory(reader.ctx))
 
 
+#: The kinds whose rows name members (users, workspaces, virtual lines) by id.
+_MEMBERS = (EntityType.USER, EntityType.WORKSPACE, EntityType.VIRTUAL_LINE)
+
+
 def _feature(
-    actions: FeatureActions, convert: Callable[[Item, ExportNames], Cells | None]
+    actions: FeatureActions,
+    convert: Callable[[Item, ExportNames], Cells | None],
+    needs: tuple[EntityType, ...] = _MEMBERS,
 ) -> ExportKind:
-    """A call feature: the org-wide listing, then one detail GET each (members, policy,
-    queue size and schedule are only in the details)."""
+    """A call feature listed org-wide: the listing, then one detail GET each (members, policy,
+    queue size, schedule, notifications are only in the details)."""
     return ExportKind(
         actions.entity_type,
         _listed(lambda ctx: ctx.features(actions.list_path, actions.list_key)),
         convert,
         detail=lambda item: actions.item_path(str(item.get("locationId")), str(item["id"])),
-        needs=(EntityType.USER, EntityType.WORKSPACE),
+        needs=needs,
     )
 
+
+def _per_location_feature(
+    actions: FeatureActions, convert: Callable[[Item, ExportNames], Cells | None]
+) -> ExportKind:
+    """A call feature listed per location only (call parks, call pickups): one listing per
+    location, then one detail GET each (members, recall)."""
+    return ExportKind(
+        actions.entity_type,
+        _per_location(actions.item_path, actions.list_key),
+        convert,
+        detail=lambda item: actions.item_path(str(item["locationId"]), str(item["id"])),
+        needs=_MEMBERS,
+    )
+
+
+_PARK_EXTENSIONS = CallParkExtensionActions()
 
 EXPORTS: Mapping[EntityType, ExportKind] = {
     kind.entity_type: kind
@@ -284,7 +352,25 @@ EXPORTS: Mapping[EntityType, ExportKind] = {
         ),
         _feature(HuntGroupActions(), rows.hunt_group_row),
         _feature(CallQueueActions(), rows.call_queue_row),
-        _feature(AutoAttendantActions(), rows.auto_attendant_row),
+        _feature(AutoAttendantActions(), rows.auto_attendant_row, needs=()),
+        ExportKind(
+            EntityType.VIRTUAL_LINE,
+            _listed(lambda ctx: ctx.virtual_lines),
+            rows.virtual_line_row,
+            detail=_virtual_line_detail,
+            remember=_remember_virtual_line,
+        ),
+        ExportKind(
+            EntityType.CALL_PARK_EXTENSION,
+            _listed(
+                lambda ctx: ctx.features(_PARK_EXTENSIONS.list_path, _PARK_EXTENSIONS.list_key)
+            ),
+            rows.call_park_extension_row,
+        ),
+        _per_location_feature(CallParkActions(), rows.call_park_row),
+        _per_location_feature(CallPickupActions(), rows.call_pickup_row),
+        _feature(PagingGroupActions(), rows.paging_group_row),
+        _feature(VoicemailGroupActions(), rows.voicemail_group_row, needs=()),
         ExportKind(
             EntityType.DEVICE,
             _listed(lambda ctx: ctx.devices),
