@@ -128,14 +128,21 @@ def test_a_calling_user_carries_license_kind_line_and_names() -> None:
 
 
 def test_people_that_run_would_not_leave_alone_are_left_out() -> None:
-    """No calling license, no location with calling, no line, or no name → None."""
+    """No calling license, no location with calling, or no line → None."""
     for fields in (
         {"licenses": ["LM"]},
         {"locationId": "L9"},
         {"extension": "", "phoneNumbers": []},
-        {"firstName": ""},
     ):
         assert rows.user_row(person(**fields), names()) is None, fields
+
+
+def test_a_user_without_names_is_written_with_empty_names() -> None:
+    """A person without names (the directory's business) is still a calling user to export:
+    its row leaves the names empty, which run reads as "leave them as they are"."""
+    cells = rows.user_row(person(firstName="", lastName=""), names())
+    assert cells is not None
+    assert (cells["first_name"], cells["last_name"]) == ("", "")
 
 
 def test_a_workspace_takes_its_line_from_the_numbers_map() -> None:

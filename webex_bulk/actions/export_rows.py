@@ -100,15 +100,16 @@ def schedule_row(item: Item, names: ExportNames) -> Cells | None:
 
 
 def user_row(item: Item, names: ExportNames) -> Cells | None:
-    """A calling user: a calling license, a location and a line; both names (the file needs
-    them to create the user)."""
+    """A calling user: a calling license, a location and a line. Names as Webex holds them, even
+    empty: a user row without names leaves them to the directory (and waits for it to create
+    the person in another tenant)."""
     emails = [str(email).lower() for email in item.get("emails") or ()]
     location = _located(item, names)
     kinds = {names.license_kinds.get(str(lic), "") for lic in item.get("licenses") or ()}
     license_kind = next((kind for kind in ("professional", "basic") if kind in kinds), "")
     line = _line(item.get("extension"), compare.work_number(item, names.region), names.region)
     first, last = _text(item.get("firstName")), _text(item.get("lastName"))
-    if not emails or not location or not license_kind or line is None or not first or not last:
+    if not emails or not location or not license_kind or line is None:
         return None
     return {
         "email": emails[0],
