@@ -12,9 +12,9 @@ from pathlib import Path
 
 import attrs
 
-from webex_bulk.actions import read_licenses
+from webex_bulk.actions import PSTN_READ_SCOPE, read_licenses
 from webex_bulk.engine.batch_iterator import PHASES, RowSelection
-from webex_bulk.error_handling import ForbiddenError, PreflightError, RequestError
+from webex_bulk.error_handling import ApiError, ForbiddenError, PreflightError, RequestError
 from webex_bulk.http import WebexClient
 from webex_bulk.input import InputFile
 from webex_bulk.models import EntityType
@@ -144,6 +144,45 @@ async def check_read_scopes(
     return checks
 
 
+#: The PSTN read of the numbers' pre-check (its scope missing is a warning).
+PSTN_PROBE = "/telephony/pstn/locations/{}/connection"
+
+
+async def check_pstn_scope(client: WebexClient, org_id: str | None) -> Check | None:
+    """The PSTN connection of one calling location can be read (number rows only; None when
+    the calling locations cannot be listed: the read checks above say why).
+
+    The read only spares a numbers add that Webex would refuse anyway (provider-managed
+    numbers), so a 403 is a warning: the run skips the pre-check and goes on.
+    """
+    name = "read PSTN connection"
+    params: dict[str, str | int] = {"orgId": org_id} if org_id else {}
+    try:
+        listed = await client.request(
+            "GET", "/telephony/config/locations", params={**params, "max": 1}
+        )
+    except RequestError:
+        return None
+    locations = (listed.body or {}).get("locations") or []
+    if not locations:
+        return Check(name, Level.OK, "no calling location yet: read when the numbers run")
+    try:
+        await client.request("GET", PSTN_PROBE.format(locations[0].get("id")), params=params)
+    except ForbiddenError:
+        detail = (
+            f"403: the token lacks {PSTN_READ_SCOPE}; numbers are added without the PSTN "
+            "pre-check and Webex refuses those of provider-managed locations itself — add the "
+            "scope to the integration to check first"
+        )
+        return Check(name, Level.WARN, detail)
+    except ApiError as exc:
+        if exc.status != 404:  # 404: that location has no PSTN connection yet; the scope works
+            return Check(name, Level.WARN, f"{exc}; the PSTN pre-check may be skipped")
+    except RequestError as exc:
+        return Check(name, Level.WARN, f"{exc}; the PSTN pre-check may be skipped")
+    return Check(name, Level.OK, f"GET {PSTN_PROBE.format('{id}')} ({PSTN_READ_SCOPE})")
+
+
 async def check_licenses(
     client: WebexClient, wanted: dict[str, int], org_id: str | None
 ) -> list[Check]:
@@ -231,6 +270,9 @@ async def run_checks(
         checks.append(org)
     types = [t for t in EntityType if source.counts_by_type.get(t.value)]
     checks += await check_read_scopes(client, types, org_id)
+    pstn_check = await check_pstn_scope(client, org_id) if EntityType.NUMBER in types else None
+    if pstn_check is not None:
+        checks.append(pstn_check)
     scanned = selection.scanned_demand()
     wanted, models = scanned or wanted_licenses(selection)
     licenses = await check_licenses(client, wanted, org_id)
