@@ -68,7 +68,7 @@ async def test_with_the_pstn_scope_the_pre_check_spares_the_refused_add(
     async with simulator(tenant_file=tenant_file(tmp_path, PSTN_TENANT)) as sim:
         run = await run_engine(sim, csv_path)
         counts = await aside(sim, "counts")
-    assert f"[ok]   read PSTN connection: GET /telephony/pstn/locations/{{id}}/connection" in (
+    assert "[ok]   read PSTN connection: GET /telephony/pstn/locations/{id}/connection" in (
         run.output
     )
     assert [row["_reason"] for row in run.rows("pending")] == ["out_of_scope"]

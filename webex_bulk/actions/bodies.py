@@ -298,12 +298,12 @@ def workspace_update_body(
             body[key] = remote[key]
     if not calling:
         return body
-    calling = _webex_calling(row, location_id)
+    wanted = _webex_calling(row, location_id)
     current = workspace_calling(remote)
     for key in ("extension", "phoneNumber"):
-        if key not in calling["webexCalling"] and current.get(key):
-            calling["webexCalling"][key] = current[key]
-    body["calling"] = calling
+        if key not in wanted["webexCalling"] and current.get(key):
+            wanted["webexCalling"][key] = current[key]
+    body["calling"] = wanted
     return body
 
 

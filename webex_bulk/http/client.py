@@ -27,7 +27,6 @@ from webex_bulk.error_handling import (
     HttpClass,
     RetriesExhausted,
     RunAborted,
-    UnknownOutcome,
     classify_status,
 )
 from webex_bulk.http.answers import Answer, Response, echoed_tracking_id, judge, parse_json
@@ -280,9 +279,7 @@ class WebexClient:
                 unknown_outcome=decision.unknown_outcome,
                 tracking_id=tracking_id,
             )
-            if decision.unknown_outcome:
-                raise UnknownOutcome(method, label, tracking_id, decision.reason)
-            raise RetriesExhausted(method, label, tracking_id, decision.reason, sends)
+            raise decision.error(method, label, tracking_id, sends)
         if isinstance(decision, RetryAfter):
             return
         if not self._throttle.try_spend_retry(now):
