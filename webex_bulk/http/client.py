@@ -135,7 +135,9 @@ class WebexClient:
     ) -> Response:
         """Send one API call relative to ``base_url`` and return its 2xx answer.
 
-        Raises ApiError, ForbiddenError, UnknownOutcome, RetriesExhausted, AuthError, RunAborted.
+        Raises ApiError, ForbiddenError, UnknownOutcome, RetriesExhausted (``unreachable`` when no
+        attempt could connect), AuthError, NetworkError (a token grant that could not connect),
+        RunAborted.
         """
         url = self._url(path).extend_query(query_pairs(params))
         label = path.partition("?")[0]  # logs and messages name the path, never the query
