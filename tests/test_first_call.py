@@ -134,6 +134,18 @@ def test_export_blames_the_network_too(tmp_path: Path) -> None:
     out = tmp_path / "tenant.csv"
     result = invoke(tmp_path, f"http://127.0.0.1:{port}/v1", "export", "--out", str(out))
     assert result.exit_code == 1, result.output
-    assert f"network: cannot reach 127.0.0.1:{port}" in result.output
+    assert f"webex-bulk: cannot reach 127.0.0.1:{port}: could not connect" in result.output
     assert "HTTPS_PROXY" in result.output
+    assert not out.exists()
+
+
+def test_export_with_a_base_url_without_v1_gets_the_hint(tmp_path: Path) -> None:
+    """A 404 on export's first call names the setting and how it must end, exit 1."""
+    out = tmp_path / "tenant.csv"
+    with simulator_process() as sim:
+        root = sim.base_url.removesuffix("/v1")
+        result = invoke(tmp_path, root, "export", "--out", str(out), WEBEX_TOKEN=sim.token)
+    assert result.exit_code == 1, result.output
+    assert "setting 'base_url'" in result.output
+    assert "--base-url must end with /v1" in result.output
     assert not out.exists()

@@ -33,7 +33,8 @@ from webex_bulk.engine.saved_plan import current_org
 from webex_bulk.engine.session import open_client
 from webex_bulk.error_handling import (
     ApiError,
-    PreflightError,
+    ConfigError,
+    NetworkError,
     RetriesExhausted,
     RunAborted,
     StorageError,
@@ -155,12 +156,15 @@ async def _org_name(client: WebexClient, settings: Settings) -> tuple[str, str]:
 
 
 def _first_call_error(exc: ApiError | RetriesExhausted, settings: Settings) -> Exception:
-    """The first call's failure as the network's or the base URL's when it is one (the checks
-    preflight makes on ``run``), else as it was."""
+    """The first call's failure as the network's or the base URL's when it is one (as preflight
+    judges it on ``run``), else as it was."""
+    if isinstance(exc, RetriesExhausted) and exc.unreachable:
+        return NetworkError(exc.unreachable, exc.cause)
     check = first_call_check(exc, settings.base_url)
     if check is None:
         return exc
-    return PreflightError(check.name, check.detail, check.hint)
+    source = "--base-url / WEBEX_BULK_BASE_URL"
+    return ConfigError("base_url", source, f"{check.detail} — {check.hint}")
 
 
 @contextlib.contextmanager
