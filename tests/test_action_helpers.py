@@ -388,6 +388,14 @@ def test_workspace_diff_and_update_body() -> None:
     }
 
 
+def test_workspace_update_body_leaves_out_an_unchanged_calling() -> None:
+    """Without a calling change the PUT carries no ``calling`` (Webex keeps it, and refuses even
+    an unchanged one on a workspace with devices), yet still carries back what it would clear."""
+    remote = {"id": "W1", "displayName": "Lobby", "capacity": 4, "calling": {"type": "freeCalling"}}
+    body = bodies.workspace_update_body(WORKSPACE, remote, "LOC1", calling=False)
+    assert body == {"displayName": "Lobby", "capacity": 4}
+
+
 # -- hunt groups, call queues, auto attendants ----------------------------------------------
 
 HUNT_GROUP = make_row(

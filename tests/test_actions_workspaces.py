@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from test_actions_support import (
     PARIS,
     FaultOnce,
@@ -19,6 +20,7 @@ from test_actions_support import (
     writes,
 )
 
+from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.registry import REGISTRY
 from webex_bulk.error_handling import Reason
 from webex_bulk.models import EntityType
@@ -151,3 +153,42 @@ async def test_device_unknown_outcome_gives_one_device(tmp_path: Path) -> None:
         assert faulty.fired == 1
         assert summary([outcome]) == [("success", "created")]
         assert route_count(await env.counts(), "POST /v1/devices") == 1
+
+
+async def test_workspace_with_devices_keeps_its_line_and_says_what_to_do(tmp_path: Path) -> None:
+    """A workspace with a phone whose row changes the line ends pending ``out_of_scope`` with
+    the manual step, before any PUT; the same row with its line unchanged stays unchanged."""
+    async with environment(tmp_path, paris_tenant()) as env:
+        ctx = env.context()
+        assert (await run_one(ctx, workspace_row("Lobby", extension="2000"))).action is not None
+        phone = device_row("00:1B:54:A1:01:03", "Lobby", model="DMS Cisco 6821")
+        assert summary([await run_one(ctx, phone)]) == [("success", "created")]
+        await env.reset_counts()
+        changed = await run_one(env.context(), workspace_row("Lobby", extension="2001"))
+        same = await run_one(env.context(), workspace_row("Lobby", extension="2000"))
+        counts = await env.counts()
+        [lobby] = (await env.state("workspaces"))["workspaces"]
+    assert changed.reason is Reason.OUT_OF_SCOPE
+    assert "with devices" in changed.detail
+    assert "Control Hub" in changed.detail
+    assert summary([same]) == [("success", "unchanged")]
+    assert writes(counts) == 0
+    assert lobby["line"]["extension"] == "2000"
+
+
+async def test_a_device_added_after_the_lookup_meets_webexs_refusal(tmp_path: Path) -> None:
+    """A phone added between the decision and the PUT: Webex's 400 ends the row the same way,
+    pending ``out_of_scope`` with the manual step, not a raw ``api_rejected``."""
+    async with environment(tmp_path, paris_tenant()) as env:
+        ctx = env.context()
+        await run_one(ctx, workspace_row("Lobby", extension="2000"))
+        actions = REGISTRY[EntityType.WORKSPACE]
+        row = workspace_row("Lobby", extension="2001")
+        decision = await actions.decide(ctx, row)
+        phone = device_row("00:1B:54:A1:01:03", "Lobby", model="DMS Cisco 6821")
+        assert summary([await run_one(ctx, phone)]) == [("success", "created")]
+        with pytest.raises(RowFailure) as refused:
+            await actions.execute(ctx, row, decision)
+    assert refused.value.reason is Reason.OUT_OF_SCOPE
+    assert "Webex said" in refused.value.detail
+    assert "Control Hub" in refused.value.detail

@@ -7,9 +7,11 @@ import itertools
 import random
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Any
 
 import aiohttp
 import pytest
+import yarl
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -437,3 +439,36 @@ def test_transport_errors_translate_by_whether_the_request_left(
 ) -> None:
     """Only failures before the connection existed count as 'certainly not sent'."""
     assert translate_transport_error(exc).kind is kind
+
+
+def _key(host: str, port: int) -> Any:
+    return aiohttp.client_reqrep.ConnectionKey(host, port, True, True, None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("exc", "unreachable", "cause"),
+    [
+        (
+            aiohttp.ClientConnectorError(_key("api.test", 443), ConnectionRefusedError(111, "x")),
+            "api.test:443",
+            "could not connect (connection refused)",
+        ),
+        (
+            aiohttp.ClientConnectorDNSError(_key("nowhere.invalid", 443), OSError(-2, "unknown")),
+            "nowhere.invalid:443",
+            "host name not found (unknown)",
+        ),
+        (
+            aiohttp.ClientProxyConnectionError(_key("proxy.corp", 3128), OSError(111, "refused")),
+            "proxy.corp:3128",
+            "could not connect to the proxy (refused)",
+        ),
+        (aiohttp.ConnectionTimeoutError(), "api.test:443", "connect timeout"),
+        (aiohttp.ServerDisconnectedError(), "", "server disconnected"),
+    ],
+)
+def test_a_connection_never_made_names_the_host(exc: Any, unreachable: str, cause: str) -> None:
+    """Failures to connect at all carry the host that could not be reached (the proxy's when it
+    is the proxy), so the network is blamed; a failure after connecting carries none."""
+    failure = translate_transport_error(exc, yarl.URL("https://api.test/v1/people/me"))
+    assert (failure.unreachable, failure.cause) == (unreachable, cause)

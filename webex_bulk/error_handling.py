@@ -10,6 +10,7 @@ Exception tree (every exception the tool raises on purpose derives from ``WebexB
     │   ├── ConfigError            a setting is unknown, malformed or out of range (key, source)
     │   ├── InputFileError         the CSV cannot be read as a whole (path, line, column, hint)
     │   ├── AuthError              the token is rejected and cannot be refreshed
+    │   ├── NetworkError           the API's host cannot be reached at all (host, what to check)
     │   ├── PreflightError         a startup check failed (which check, what to do)
     │   ├── LockError              another run holds the run directory (holder)
     │   ├── StateError             the run directory cannot be resumed (fingerprint, corruption)
@@ -19,6 +20,7 @@ Exception tree (every exception the tool raises on purpose derives from ``WebexB
     │   │   └── ForbiddenError     403: the token lacks a scope or role for this call
     │   ├── UnknownOutcome         a write may or may not have been applied: reconcile by lookup
     │   └── RetriesExhausted       a transient failure outlived the attempt cap or the retry budget
+    │                              (``unreachable``: the host no attempt could connect to)
     └── RunAborted                 the run stops cleanly before the end (breaker, deadline) → exit 4
 """
 
@@ -209,6 +211,28 @@ class AuthError(FatalError):
     """The token was refused and could not be refreshed."""
 
 
+class NetworkError(FatalError):
+    """No connection to the API's host at all: refused, name not found, TLS, connect timeout.
+
+    It is the network's doing, not the token's: the message names the host and what to check.
+    """
+
+    def __init__(self, host: str, cause: str) -> None:
+        super().__init__(host, cause)
+        self.host = host
+        self.cause = cause
+
+    def __str__(self) -> str:
+        return f"cannot reach {self.host}: {self.cause} — {NETWORK_HINT}"
+
+
+#: What to check when the API's host cannot be reached.
+NETWORK_HINT = (
+    "check the network path to it: the proxy (HTTPS_PROXY / NO_PROXY), --base-url "
+    "(WEBEX_BULK_BASE_URL) and the firewall, then run again"
+)
+
+
 class PreflightError(FatalError):
     """A startup check failed."""
 
@@ -313,10 +337,20 @@ class UnknownOutcome(RequestError):
 class RetriesExhausted(RequestError):
     """A transient failure outlived the attempt cap or the run's retry budget."""
 
-    def __init__(self, method: str, path: str, tracking_id: str, cause: str, attempts: int) -> None:
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        tracking_id: str,
+        cause: str,
+        attempts: int,
+        unreachable: str = "",
+    ) -> None:
         super().__init__(method, path, tracking_id)
         self.cause = cause
         self.attempts = attempts
+        #: ``host:port`` when no attempt could connect to it (the network, not the API).
+        self.unreachable = unreachable
 
     def __str__(self) -> str:
         return (

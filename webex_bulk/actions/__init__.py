@@ -7,10 +7,12 @@ from webex_bulk.actions.base import Change, EntityActions
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.export import EXPORTS, TenantReader
 from webex_bulk.actions.licenses import read_licenses
+from webex_bulk.actions.lookups import PSTN_READ_SCOPE
 from webex_bulk.actions.registry import REGISTRY
 
 __all__ = [
     "EXPORTS",
+    "PSTN_READ_SCOPE",
     "REGISTRY",
     "ActionContext",
     "Change",

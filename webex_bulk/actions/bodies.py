@@ -286,18 +286,24 @@ def workspace_create_body(row: Row, location_id: str) -> JsonDict:
     }
 
 
-def workspace_update_body(row: Row, remote: Mapping[str, Any], location_id: str) -> JsonDict:
-    """``PUT /workspaces/{id}`` body: calling set, and the fields a PUT would clear carried back."""
+def workspace_update_body(
+    row: Row, remote: Mapping[str, Any], location_id: str, *, calling: bool = True
+) -> JsonDict:
+    """``PUT /workspaces/{id}`` body: the fields a PUT would clear carried back, and ``calling``
+    only when it must change (``calling``): Webex refuses any ``calling`` on a workspace with
+    devices, even an unchanged one, while an omitted ``calling`` stays as it is."""
     body: JsonDict = {"displayName": remote.get("displayName") or row.get("display_name")}
     for key in ("capacity", "type", "notes", "hotdeskingStatus"):
         if remote.get(key) is not None:
             body[key] = remote[key]
-    calling = _webex_calling(row, location_id)
+    if not calling:
+        return body
+    wanted = _webex_calling(row, location_id)
     current = workspace_calling(remote)
     for key in ("extension", "phoneNumber"):
-        if key not in calling["webexCalling"] and current.get(key):
-            calling["webexCalling"][key] = current[key]
-    body["calling"] = calling
+        if key not in wanted["webexCalling"] and current.get(key):
+            wanted["webexCalling"][key] = current[key]
+    body["calling"] = wanted
     return body
 
 

@@ -130,6 +130,7 @@ class ActionContext:
         self._features: dict[str, Inventory] = {}  # list path → (location_key → feature)
         self._unlisted: dict[str, Inventory] = {}  # kind → (location_key → feature)
         self.pstn: dict[str, str] = {}  # location id → PSTN connection type
+        self.pstn_readable = True  # False once a PSTN read was refused (403): check skipped
         self._licenses: LicensePool | None = None
         self._supported_devices: list[Item] | None = None
         self._flights = SingleFlight()

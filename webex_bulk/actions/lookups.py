@@ -6,15 +6,21 @@ schedules, answered from the run's inventories when possible and exact-matched c
 
 from __future__ import annotations
 
+import logging
+
 from webex_bulk.actions import compare
 from webex_bulk.actions.context import ActionContext, location_key, person_keys
 from webex_bulk.actions.failure import one
 from webex_bulk.actions.inventory import Item
-from webex_bulk.error_handling import ApiError
+from webex_bulk.error_handling import ApiError, ForbiddenError
 from webex_bulk.input import did_you_mean
 
 #: Known names a "did you mean" compares with at most (difflib is linear in them).
 NEAR_MATCH_LIMIT = 20_000
+#: The scope of the PSTN connection read; without it the numbers' PSTN pre-check is skipped.
+PSTN_READ_SCOPE = "spark-admin:telephony_pstn_read"
+
+log = logging.getLogger("webex_bulk.actions.lookups")
 
 # -- locations ---------------------------------------------------------------------------------
 
@@ -83,7 +89,10 @@ async def _fetch_calling(ctx: ActionContext, location_id: str) -> list[Item]:
 
 async def pstn_type(ctx: ActionContext, location_id: str) -> str:
     """The PSTN connection type serving a location (``GET /telephony/pstn/locations/{id}/
-    connection``, answer ``{pstnConnectionType}``); "" when the location has none yet."""
+    connection``, answer ``{pstnConnectionType}``); "" when the location has none yet, or when
+    the token may not read it (403: warned once per run, then never asked again)."""
+    if not ctx.pstn_readable:
+        return ""
     if location_id not in ctx.pstn:
         ctx.pstn[location_id] = await ctx.once(
             f"pstn:{location_id}", lambda: _fetch_pstn(ctx, location_id)
@@ -96,12 +105,30 @@ async def _fetch_pstn(ctx: ActionContext, location_id: str) -> str:
         response = await ctx.client.request(
             "GET", f"/telephony/pstn/locations/{location_id}/connection", params=ctx.query()
         )
+    except ForbiddenError as exc:
+        _pstn_unreadable(ctx, exc)
+        return ""
     except ApiError as exc:
         if exc.status == 404:
             return ""
         raise
     body = response.body if isinstance(response.body, dict) else {}
     return str(body.get("pstnConnectionType") or "")
+
+
+def _pstn_unreadable(ctx: ActionContext, exc: ForbiddenError) -> None:
+    """A token without the PSTN read scope: the pre-check is an optimisation, so it is skipped
+    for the rest of the run (one warning) and each numbers add meets Webex's own refusal."""
+    if not ctx.pstn_readable:
+        return
+    ctx.pstn_readable = False
+    fields = {
+        "scope": PSTN_READ_SCOPE,
+        "detail": f"403 on GET {exc.path}: numbers are added without the PSTN pre-check; Webex "
+        "refuses those of provider-managed locations itself (rows end pending out_of_scope)",
+        "tracking_id": exc.tracking_id,
+    }
+    log.warning("numbers.pstn_check_skipped", extra={"event_fields": fields})
 
 
 async def location_name(ctx: ActionContext, location_id: str) -> str:

@@ -1,8 +1,9 @@
 """Workspace actions: a Webex Calling workspace of a location with an extension and/or number.
 
 Lookup by display name in the location → ``POST /workspaces`` (calling ``webexCalling``), or
-``PUT /workspaces/{id}`` when the line differs. The line of a workspace is read through the
-numbers API (``ownerId``), since the workspace object does not carry it.
+``PUT /workspaces/{id}`` when the line differs — unless the workspace has devices, whose calling
+Webex does not change (the row ends pending with the manual step). The line of a workspace is
+read through the numbers API (``ownerId``), since the workspace object does not carry it.
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ from webex_bulk.actions.base import (
     updated,
 )
 from webex_bulk.actions.context import NUMBERS_PATH, ActionContext, location_key
+from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.inventory import Item, page_budget
+from webex_bulk.error_handling import ApiError, ForbiddenError, Reason
 from webex_bulk.models import EntityType, Outcome, Row
 
 NUMBERS_PAGE = 2000
+#: The CSV columns that live in the workspace's ``calling`` object.
+CALLING_FIELDS = frozenset({"extension", "phone_number"})
 
 
 async def owner_line(ctx: ActionContext, owner_id: str) -> Mapping[str, str]:
@@ -90,6 +95,8 @@ class WorkspaceActions(EntityActions):
             return Decision(CREATE, refs=refs)
         view = with_line(remote, await owner_line(ctx, str(remote["id"])))
         compared = compare.workspace_diff(row, view, ctx.settings.default_region)
+        if CALLING_FIELDS.intersection(compared.differing):
+            await _refuse_if_devices(ctx, row, str(remote["id"]))
         if compare.workspace_calling(view):  # not yet on Webex Calling: settings after the PUT
             owner = call_settings.Owner("workspaces", str(remote["id"]))
             compared.extend(await call_settings.compare(ctx, row, owner, refs))
@@ -103,15 +110,29 @@ class WorkspaceActions(EntityActions):
         if decision.change.kind == "update":
             workspace_id = decision.change.remote_id
             if call_settings.other_fields(decision.change.fields):
-                body = bodies.workspace_update_body(row, decision.remote, location_id)
-                await ctx.client.request(
-                    "PUT", f"/workspaces/{workspace_id}", params=ctx.query(), json=body
-                )
-                ctx.owner_lines.put(workspace_id, [bodies.line_fields(row)])
+                await self._put(ctx, row, decision, location_id)
             owner = call_settings.Owner("workspaces", workspace_id)
             await call_settings.apply(ctx, row, owner, decision.refs)
             return updated(row, workspace_id, decision.change.fields)
         return await self._create(ctx, row, location_id)
+
+    async def _put(
+        self, ctx: ActionContext, row: Row, decision: Decision, location_id: str
+    ) -> None:
+        """The workspace's own PUT, with ``calling`` only when the line or calling type changes;
+        Webex's refusal for a workspace with devices ends the row with the manual step."""
+        workspace_id = decision.change.remote_id
+        calling = bool(CALLING_FIELDS.intersection(decision.change.fields))
+        body = bodies.workspace_update_body(row, decision.remote, location_id, calling=calling)
+        try:
+            await ctx.client.request(
+                "PUT", f"/workspaces/{workspace_id}", params=ctx.query(), json=body
+            )
+        except ApiError as exc:
+            if calling and exc.status == 400 and "device" in exc.message.casefold():
+                raise _has_devices(row, workspace_id, f"Webex said: {exc.message}") from None
+            raise
+        ctx.owner_lines.put(workspace_id, [bodies.line_fields(row)])
 
     async def _create(self, ctx: ActionContext, row: Row, location_id: str) -> Outcome:
         name = row.get("display_name")
@@ -132,3 +153,30 @@ class WorkspaceActions(EntityActions):
                 ctx, row, call_settings.Owner("workspaces", str(remote["id"]))
             )
         return await self.converge(ctx, row, str(remote["id"]), how)
+
+
+async def _refuse_if_devices(ctx: ActionContext, row: Row, workspace_id: str) -> None:
+    """Webex does not change the calling of a workspace that has devices (spec of
+    ``PUT /workspaces``): one ``GET /devices?workspaceId=`` before such a change says so. A
+    token that may not read devices (403) skips the read: the PUT meets Webex's own refusal."""
+    params = ctx.query({"workspaceId": workspace_id, "max": 1})
+    try:
+        response = await ctx.client.request("GET", "/devices", params=params)
+    except ForbiddenError:
+        return
+    items = (response.body or {}).get("items") if isinstance(response.body, Mapping) else None
+    if items:
+        device = items[0] if isinstance(items[0], Mapping) else {}
+        what = device.get("product") or device.get("displayName") or device.get("mac") or "one"
+        raise _has_devices(row, workspace_id, f"it has devices ({what})")
+
+
+def _has_devices(row: Row, workspace_id: str, why: str) -> RowFailure:
+    name = row.get("display_name")
+    return RowFailure(
+        Reason.OUT_OF_SCOPE,
+        f"workspace {name!r}: Webex does not change the calling line of a workspace with "
+        f"devices; {why} — change its extension/number in Control Hub (Workspaces › {name} › "
+        "Calling), or remove its devices and run again (its device rows add them back)",
+        remote_id=workspace_id,
+    )

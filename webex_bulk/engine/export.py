@@ -28,9 +28,17 @@ from webex_bulk.config import Settings
 from webex_bulk.credentials import Credentials
 from webex_bulk.engine.batch_iterator import PHASES
 from webex_bulk.engine.executor import StopControl
+from webex_bulk.engine.preflight import first_call_check
 from webex_bulk.engine.saved_plan import current_org
 from webex_bulk.engine.session import open_client
-from webex_bulk.error_handling import ApiError, RunAborted, StorageError
+from webex_bulk.error_handling import (
+    ApiError,
+    ConfigError,
+    NetworkError,
+    RetriesExhausted,
+    RunAborted,
+    StorageError,
+)
 from webex_bulk.http import WebexClient
 from webex_bulk.input import KNOWN_COLUMNS, SCHEMA, SETTINGS_COLUMNS, escape_cell
 from webex_bulk.log import setup_logging
@@ -134,12 +142,29 @@ def _event(name: str, kind: str, rows: int, skipped: Mapping[str, int]) -> None:
 
 async def _org_name(client: WebexClient, settings: Settings) -> tuple[str, str]:
     """The org's id and display name (the name falls back to the id when it cannot be read)."""
-    org_id = await current_org(client, settings.org_id)
+    org_id = settings.org_id or ""
     try:
+        org_id = await current_org(client, settings.org_id)
         org = (await client.request("GET", f"/organizations/{org_id}")).body or {}
-    except ApiError:
-        return org_id, org_id
+    except ApiError as exc:
+        if settings.org_id or exc.path != "/people/me":
+            return org_id, org_id
+        raise _first_call_error(exc, settings) from None
+    except RetriesExhausted as exc:
+        raise _first_call_error(exc, settings) from None
     return org_id, str(org.get("displayName") or org_id)
+
+
+def _first_call_error(exc: ApiError | RetriesExhausted, settings: Settings) -> Exception:
+    """The first call's failure as the network's or the base URL's when it is one (as preflight
+    judges it on ``run``), else as it was."""
+    if isinstance(exc, RetriesExhausted) and exc.unreachable:
+        return NetworkError(exc.unreachable, exc.cause)
+    check = first_call_check(exc, settings.base_url)
+    if check is None:
+        return exc
+    source = "--base-url / WEBEX_BULK_BASE_URL"
+    return ConfigError("base_url", source, f"{check.detail} — {check.hint}")
 
 
 @contextlib.contextmanager

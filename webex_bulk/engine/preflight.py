@@ -12,9 +12,18 @@ from pathlib import Path
 
 import attrs
 
-from webex_bulk.actions import read_licenses
+from webex_bulk.actions import PSTN_READ_SCOPE, read_licenses
+from webex_bulk.config import Settings
 from webex_bulk.engine.batch_iterator import PHASES, RowSelection
-from webex_bulk.error_handling import ForbiddenError, PreflightError, RequestError
+from webex_bulk.error_handling import (
+    NETWORK_HINT,
+    ApiError,
+    ForbiddenError,
+    NetworkError,
+    PreflightError,
+    RequestError,
+    RetriesExhausted,
+)
 from webex_bulk.http import WebexClient
 from webex_bulk.input import InputFile
 from webex_bulk.models import EntityType
@@ -39,11 +48,13 @@ class Check:
     name: str
     level: Level
     detail: str
+    hint: str = ""  # what to do, when the check knows better than "fix this"
 
     def line(self) -> str:
         """The checklist line shown to the admin."""
         mark = {Level.OK: "[ok]  ", Level.WARN: "[warn]", Level.FAIL: "[FAIL]"}[self.level]
-        return f"{mark} {self.name}: {self.detail}"
+        hint = f" — {self.hint}" if self.hint else ""
+        return f"{mark} {self.name}: {self.detail}{hint}"
 
 
 #: One cheap read per entity type, and the scope a 403 on it means is missing.
@@ -102,13 +113,32 @@ def check_run_dir(run_dir: Path, row_count: int) -> Check:
 
 
 async def check_token(client: WebexClient) -> Check:
-    """The token works; says who it belongs to and which org."""
+    """The token works; says who it belongs to and which org. The first call of every command:
+    a host that cannot be reached is the network's failure and a 404 the base URL's, not the
+    token's."""
     try:
         me = (await client.request("GET", "/people/me")).body or {}
-    except RequestError as exc:
-        return Check("token", Level.FAIL, f"GET /people/me failed: {exc}")
+    except (RequestError, NetworkError) as exc:
+        return first_call_check(exc, client.settings.base_url) or Check(
+            "token", Level.FAIL, f"GET /people/me failed: {exc}"
+        )
     who = (me.get("emails") or [me.get("displayName", "?")])[0]
     return Check("token", Level.OK, f"works for {who} (org {me.get('orgId', '?')})")
+
+
+def first_call_check(exc: Exception, base_url: str) -> Check | None:
+    """The failed first call of a command as the network's or the base URL's failure, or None
+    when it is neither (the token's, the API's)."""
+    if isinstance(exc, NetworkError):
+        return Check("network", Level.FAIL, f"cannot reach {exc.host}: {exc.cause}", NETWORK_HINT)
+    if isinstance(exc, RetriesExhausted) and exc.unreachable:
+        detail = f"cannot reach {exc.unreachable}: {exc.cause}"
+        return Check("network", Level.FAIL, detail, NETWORK_HINT)
+    if isinstance(exc, ApiError) and exc.status == 404:
+        detail = f"GET {exc.path} → 404 at {base_url}: that is not the root of the Webex API"
+        hint = f"--base-url must end with /v1 (the default is {DEFAULT_BASE_URL})"
+        return Check("base URL", Level.FAIL, detail, hint)
+    return None
 
 
 async def check_org(client: WebexClient, org_id: str | None) -> Check | None:
@@ -142,6 +172,47 @@ async def check_read_scopes(
         else:
             checks.append(Check(f"read {entity_type.value}", Level.OK, f"GET {path}"))
     return checks
+
+
+#: The base URL a ``--base-url`` hint names: the setting's default, the Webex API's root.
+DEFAULT_BASE_URL = str(attrs.fields(Settings).base_url.default)
+#: The PSTN read of the numbers' pre-check (its scope missing is a warning).
+PSTN_PROBE = "/telephony/pstn/locations/{}/connection"
+
+
+async def check_pstn_scope(client: WebexClient, org_id: str | None) -> Check | None:
+    """The PSTN connection of one calling location can be read (number rows only; None when
+    the calling locations cannot be listed: the read checks above say why).
+
+    The read only spares a numbers add that Webex would refuse anyway (provider-managed
+    numbers), so a 403 is a warning: the run skips the pre-check and goes on.
+    """
+    name = "read PSTN connection"
+    params: dict[str, str | int] = {"orgId": org_id} if org_id else {}
+    try:
+        listed = await client.request(
+            "GET", "/telephony/config/locations", params={**params, "max": 1}
+        )
+    except RequestError:
+        return None
+    locations = (listed.body or {}).get("locations") or []
+    if not locations:
+        return Check(name, Level.OK, "no calling location yet: read when the numbers run")
+    try:
+        await client.request("GET", PSTN_PROBE.format(locations[0].get("id")), params=params)
+    except ForbiddenError:
+        detail = (
+            f"403: the token lacks {PSTN_READ_SCOPE}; numbers are added without the PSTN "
+            "pre-check and Webex refuses those of provider-managed locations itself — add the "
+            "scope to the integration to check first"
+        )
+        return Check(name, Level.WARN, detail)
+    except ApiError as exc:
+        if exc.status != 404:  # 404: that location has no PSTN connection yet; the scope works
+            return Check(name, Level.WARN, f"{exc}; the PSTN pre-check may be skipped")
+    except RequestError as exc:
+        return Check(name, Level.WARN, f"{exc}; the PSTN pre-check may be skipped")
+    return Check(name, Level.OK, f"GET {PSTN_PROBE.format('{id}')} ({PSTN_READ_SCOPE})")
 
 
 async def check_licenses(
@@ -231,6 +302,9 @@ async def run_checks(
         checks.append(org)
     types = [t for t in EntityType if source.counts_by_type.get(t.value)]
     checks += await check_read_scopes(client, types, org_id)
+    pstn_check = await check_pstn_scope(client, org_id) if EntityType.NUMBER in types else None
+    if pstn_check is not None:
+        checks.append(pstn_check)
     scanned = selection.scanned_demand()
     wanted, models = scanned or wanted_licenses(selection)
     licenses = await check_licenses(client, wanted, org_id)
@@ -249,4 +323,5 @@ def raise_on_failure(checks: Sequence[Check]) -> None:
     failed = [c for c in checks if c.level is Level.FAIL]
     if failed:
         first = failed[0]
-        raise PreflightError(first.name, first.detail, "fix this, then run preflight again")
+        hint = first.hint or "fix this, then run preflight again"
+        raise PreflightError(first.name, first.detail, hint)

@@ -20,7 +20,13 @@ import yarl
 
 from webex_bulk.config import Settings
 from webex_bulk.credentials import Credentials
-from webex_bulk.error_handling import AuthError, HttpClass, StorageError, classify_status
+from webex_bulk.error_handling import (
+    AuthError,
+    HttpClass,
+    NetworkError,
+    StorageError,
+    classify_status,
+)
 from webex_bulk.http.answers import Answer, Response, error_details, judge, parse_json
 from webex_bulk.http.retry import FailureKind, GiveUp, decide_retry
 from webex_bulk.http.stats import ClientStats
@@ -198,6 +204,8 @@ class TokenKeeper:
             )
             if isinstance(decision, GiveUp):
                 _event(logging.ERROR, "auth.refresh_failed", cause=decision.reason)
+                if decision.unreachable:  # the network's doing: the refresh token is fine
+                    raise NetworkError(decision.unreachable, decision.reason)
                 raise AuthError(f"the token refresh failed: {decision.reason}")
             await self._sleep(decision.seconds)
 

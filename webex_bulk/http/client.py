@@ -27,7 +27,6 @@ from webex_bulk.error_handling import (
     HttpClass,
     RetriesExhausted,
     RunAborted,
-    UnknownOutcome,
     classify_status,
 )
 from webex_bulk.http.answers import Answer, Response, echoed_tracking_id, judge, parse_json
@@ -136,7 +135,9 @@ class WebexClient:
     ) -> Response:
         """Send one API call relative to ``base_url`` and return its 2xx answer.
 
-        Raises ApiError, ForbiddenError, UnknownOutcome, RetriesExhausted, AuthError, RunAborted.
+        Raises ApiError, ForbiddenError, UnknownOutcome, RetriesExhausted (``unreachable`` when no
+        attempt could connect), AuthError, NetworkError (a token grant that could not connect),
+        RunAborted.
         """
         url = self._url(path).extend_query(query_pairs(params))
         label = path.partition("?")[0]  # logs and messages name the path, never the query
@@ -280,9 +281,7 @@ class WebexClient:
                 unknown_outcome=decision.unknown_outcome,
                 tracking_id=tracking_id,
             )
-            if decision.unknown_outcome:
-                raise UnknownOutcome(method, label, tracking_id, decision.reason)
-            raise RetriesExhausted(method, label, tracking_id, decision.reason, sends)
+            raise decision.error(method, label, tracking_id, sends)
         if isinstance(decision, RetryAfter):
             return
         if not self._throttle.try_spend_retry(now):

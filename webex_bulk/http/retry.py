@@ -13,6 +13,7 @@ from email.utils import parsedate_to_datetime
 import attrs
 
 from webex_bulk.config import Settings
+from webex_bulk.error_handling import RequestError, RetriesExhausted, UnknownOutcome
 
 #: 429/423 answers one request may get before it gives up (they never count as attempts).
 RATE_LIMITED_RETRIES = 20
@@ -38,6 +39,7 @@ class Failure:
     cause: str
     status: int | None = None
     retry_after: float = 0.0
+    unreachable: str = ""  # ``host:port`` that no connection could be made to (the network)
 
 
 @attrs.frozen
@@ -46,6 +48,13 @@ class GiveUp:
 
     reason: str
     unknown_outcome: bool = False
+    unreachable: str = ""  # the failure's unreachable host, when that is why it gave up
+
+    def error(self, method: str, path: str, tracking_id: str, sends: int) -> RequestError:
+        """The error a request that gives up raises."""
+        if self.unknown_outcome:
+            return UnknownOutcome(method, path, tracking_id, self.reason)
+        return RetriesExhausted(method, path, tracking_id, self.reason, sends, self.unreachable)
 
 
 @attrs.frozen
@@ -99,13 +108,15 @@ def decide_retry(
         if unsafe and failure.kind is not FailureKind.NOT_SENT:
             return GiveUp(failure.cause, unknown_outcome=True)
         if attempts >= settings.max_attempts:
-            return GiveUp(f"{failure.cause} on each of {attempts} attempts")
+            cause = f"{failure.cause} on each of {attempts} attempts"
+            return GiveUp(cause, unreachable=failure.unreachable)
         base, cap = settings.backoff_base, settings.backoff_cap
         wait = Backoff(backoff_delay(attempts - 1, base, cap, rng))
     if elapsed + wait.seconds > settings.request_max_time:
         return GiveUp(
             f"{failure.cause}; still failing after {elapsed:.0f} s "
-            f"(request_max_time {settings.request_max_time:g} s)"
+            f"(request_max_time {settings.request_max_time:g} s)",
+            unreachable=failure.unreachable,
         )
     return wait
 

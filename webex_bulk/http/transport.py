@@ -14,12 +14,17 @@ from webex_bulk.http.answers import Answer
 from webex_bulk.http.retry import Failure, FailureKind
 
 
-def translate_transport_error(exc: BaseException) -> Failure:
-    """The one place where aiohttp and timeout exceptions become a ``Failure``."""
+def translate_transport_error(exc: BaseException, url: yarl.URL | None = None) -> Failure:
+    """The one place where aiohttp and timeout exceptions become a ``Failure``.
+
+    A failure to connect at all names the host it could not reach (``unreachable``; the proxy's
+    when the proxy is the one that cannot be reached), so that it is reported as the network.
+    """
+    where = f"{url.host}:{url.port}" if url is not None and url.host else ""
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return Failure(FailureKind.NOT_SENT, "connect timeout")
+        return Failure(FailureKind.NOT_SENT, "connect timeout", unreachable=where)
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return Failure(FailureKind.NOT_SENT, f"could not connect ({exc.strerror or 'refused'})")
+        return Failure(FailureKind.NOT_SENT, _not_connected(exc), unreachable=_host(exc, where))
     if isinstance(exc, TimeoutError):
         return Failure(FailureKind.NO_ANSWER, "timeout waiting for the answer")
     if isinstance(exc, aiohttp.ServerDisconnectedError):
@@ -27,6 +32,29 @@ def translate_transport_error(exc: BaseException) -> Failure:
     if isinstance(exc, aiohttp.ClientPayloadError):
         return Failure(FailureKind.NO_ANSWER, "answer cut short")
     return Failure(FailureKind.NO_ANSWER, f"connection error ({type(exc).__name__})")
+
+
+def _not_connected(exc: aiohttp.ClientConnectorError) -> str:
+    """Why no connection was made, in the words an admin searches for."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        why = getattr(exc.certificate_error, "verify_message", "") or exc.certificate_error
+        return f"TLS certificate not trusted ({why}; a proxy that re-signs TLS needs --ca-bundle)"
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return f"TLS handshake failed ({exc.strerror or exc.os_error})"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return f"host name not found ({exc.strerror or 'DNS lookup failed'})"
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return f"could not connect to the proxy ({exc.strerror or 'refused'})"
+    if isinstance(exc.os_error, ConnectionRefusedError):
+        return "could not connect (connection refused)"
+    return f"could not connect ({exc.strerror or 'refused'})"
+
+
+def _host(exc: aiohttp.ClientConnectorError, fallback: str) -> str:
+    try:
+        return f"{exc.host}:{exc.port}"
+    except AttributeError:  # pragma: no cover - every connector error carries its key
+        return fallback
 
 
 async def exchange(
@@ -59,4 +87,4 @@ async def exchange(
             raw = await resp.read()
             return Answer(resp.status, CIMultiDictProxy(CIMultiDict(resp.headers)), raw)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        return translate_transport_error(exc)
+        return translate_transport_error(exc, url)
