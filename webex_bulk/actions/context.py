@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iter
 from typing import Any, TypeVar
 
 from webex_bulk.actions import bodies
+from webex_bulk.actions.code_ledger import Clock, CodeLedger, utc_now
 from webex_bulk.actions.compare import canonical_e164, canonical_mac, fold
 from webex_bulk.actions.flight import SingleFlight
 from webex_bulk.actions.inventory import Inventory, Item, Listing
 from webex_bulk.actions.licenses import LicensePool, read_licenses
 from webex_bulk.actions.ports import ApiClient, Intents, MemoryIntents
 from webex_bulk.config import Settings
-from webex_bulk.models import Outcome, Row
+from webex_bulk.models import ActivationCode, Outcome, Row
 
 T = TypeVar("T")
 
@@ -64,6 +65,8 @@ class ActionContext:
         file_keys: Collection[str] = (),
         approve: Approve | None = None,
         intents: Intents | None = None,
+        activation_codes: Iterable[ActivationCode] = (),
+        clock: Clock = utc_now,
     ) -> None:
         self.client = client
         self.settings = settings
@@ -133,6 +136,8 @@ class ActionContext:
         self.pstn_readable = True  # False once a PSTN read was refused (403): check skipped
         self._licenses: LicensePool | None = None
         self._supported_devices: list[Item] | None = None
+        #: the codes the run directory handed out (``activation_codes.csv``) and this run's
+        self.activation_codes = CodeLedger(activation_codes, clock)
         self._flights = SingleFlight()
 
     def query(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
