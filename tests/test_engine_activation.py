@@ -7,6 +7,7 @@ import csv
 import stat
 from pathlib import Path
 
+import pytest
 from support import aside, write_csv
 
 HEADER = (
@@ -110,11 +111,13 @@ async def test_a_rerun_mints_no_second_code_while_the_first_is_valid(
     assert plan.counts.get("create", 0) == 0
 
 
-async def test_an_expired_code_is_replaced(simulator, run_engine, tmp_path) -> None:
-    """Codes that have expired (``activation_code_ttl`` 0) are minted again by the next pass,
+@pytest.mark.parametrize("ttl", [0, 1800])
+async def test_an_expired_code_is_replaced(simulator, run_engine, tmp_path, ttl) -> None:
+    """Codes that have expired (``activation_code_ttl`` 0), or expire within the hour (1800 s),
+    are minted again by the next pass, beside the phones still awaiting activation, and
     appended to the same activation_codes.csv."""
     csv_path = tenant_file(tmp_path, ANN_PHONE, LOBBY_PHONE)
-    async with simulator(activation_code_ttl=0) as sim:
+    async with simulator(activation_code_ttl=ttl) as sim:
         first = await run_engine(sim, csv_path)
         second = await run_engine(sim, csv_path)
         codes = await minted(sim)
