@@ -9,7 +9,7 @@ import attrs
 
 from webex_bulk.actions import compare
 from webex_bulk.actions.base import Change, Decision
-from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.context import ActionContext, owner_key
 from webex_bulk.actions.failure import RowFailure
 from webex_bulk.actions.inventory import Item
 from webex_bulk.error_handling import Action, Reason
@@ -47,9 +47,13 @@ async def decide_code(
 async def _registered_phone(
     ctx: ActionContext, kind: str, owner_id: str, model: str
 ) -> Item | None:
-    """A device of the owner of that model that is not waiting for an activation code."""
+    """A device of the owner of that model that is not waiting for an activation code (from
+    the device inventory when it was listed, else ``GET /devices?personId=`` or
+    ``?workspaceId=``)."""
     field = "personId" if kind == "person" else "workspaceId"
-    items = await ctx.list_every("/devices", {field: owner_id}, "items")
+    items = await ctx.devices.lookup(
+        owner_key(owner_id), lambda: ctx.list_every("/devices", {field: owner_id}, "items")
+    )
     supported = await ctx.supported_devices()
     for item in items:
         if compare.device_owner(item) != (kind, owner_id):

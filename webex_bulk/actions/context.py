@@ -48,6 +48,18 @@ def located_id(item: Item) -> str:
     return str(item.get("locationId") or inner or "")
 
 
+def device_keys(device: Item) -> list[str]:
+    """A device is filed under its MAC (when it has one) and under ``owner:<id>``."""
+    mac = canonical_mac(device.get("mac"))
+    owner = device.get("personId") or device.get("workspaceId")
+    return [*([mac] if mac else []), *([owner_key(str(owner))] if owner else [])]
+
+
+def owner_key(owner_id: str) -> str:
+    """The inventory key of an owner's devices."""
+    return f"owner:{owner_id}"
+
+
 def person_keys(person: Item) -> Iterable[str]:
     """A person is filed under each of its e-mails."""
     return [str(email).lower() for email in person.get("emails") or ()]
@@ -114,13 +126,8 @@ class ActionContext:
                 [canonical_e164(item["phoneNumber"], region)] if item.get("phoneNumber") else []
             ),
         )
-        #: MAC → device
-        self.devices = listed(
-            "/devices",
-            "items",
-            {"max": DEVICES_PAGE},
-            lambda item: [canonical_mac(item.get("mac"))],
-        )
+        #: MAC → device, and ``owner:<person or workspace id>`` → that owner's devices
+        self.devices = listed("/devices", "items", {"max": DEVICES_PAGE}, device_keys)
         #: location id + "/" + fold(display name) → virtual line
         self.virtual_lines = listed(
             "/telephony/config/virtualLines",

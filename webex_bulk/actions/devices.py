@@ -20,7 +20,7 @@ from webex_bulk.actions.base import (
     reference_missing,
     unchanged,
 )
-from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.context import ActionContext, device_keys
 from webex_bulk.actions.failure import RowFailure, one
 from webex_bulk.actions.inventory import Item
 from webex_bulk.error_handling import Reason
@@ -137,5 +137,9 @@ class DeviceActions(EntityActions):
             return await find_device(ctx, mac, fresh=True)
 
         remote, how = await create_reconciled(ctx, create, lookup, f"device {mac}", unique_key=True)
-        ctx.devices.add(mac, remote)
+        for key in device_keys(remote):
+            # An owner's devices are filed only where they are known whole (listed or looked
+            # up): a key holding just this one would hide the owner's other devices.
+            if key == mac or ctx.devices.get(key) is not None:
+                ctx.devices.add(key, remote)
         return await self.converge(ctx, row, str(remote.get("id", "")), how)
