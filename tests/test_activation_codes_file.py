@@ -13,6 +13,8 @@ from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_writers import INFO, Queue, make_writer, outcome, read_rows
 
 from webex_bulk.models import ActivationCode
@@ -151,3 +153,34 @@ async def test_the_writer_writes_carried_codes_first(tmp_path: Path) -> None:
         await queue.put(item)
     await writer.run(queue)
     assert read_activation_codes(tmp_path) == [carried, CODE]
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    line=st.integers(min_value=1, max_value=10**7),
+    owner=TEXT,
+    location=TEXT,
+    model=TEXT,
+    secret=TEXT,
+    expiry=TEXT,
+)
+def test_a_code_line_reads_back_to_the_same_record(
+    tmp_path_factory: pytest.TempPathFactory,
+    line: int,
+    owner: str,
+    location: str,
+    model: str,
+    secret: str,
+    expiry: str,
+) -> None:
+    """Any record written to the file (quotes, commas, line breaks, formula-looking cells)
+    reads back equal."""
+    run_dir = tmp_path_factory.mktemp("codes")
+    record = ActivationCode(line, owner, location, model, secret, expiry)
+    handle = open_codes_file(run_dir / ACTIVATION_CODES_FILE)
+    handle.write(encode_code_row(record))
+    handle.close()
+    assert read_activation_codes(run_dir) == [record]

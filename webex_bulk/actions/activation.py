@@ -31,8 +31,8 @@ async def decide_code(
     refs: dict[str, object] = {"model": model}
     held = ctx.activation_codes.valid(row.get("owner"), row.get("location"), model)
     if held is not None:
-        detail = f"activation code of line {held.line} valid until {held.expiry}"
-        return Decision(Change("unchanged", detail=detail), refs={**refs, "held": held})
+        detail = f"activation code valid until {held.expiry}: see activation_codes.csv"
+        return Decision(Change("unchanged", detail=detail), refs=refs)
     if owner is None:
         return Decision(MINT, refs=refs)
     kind, owner_id = owner

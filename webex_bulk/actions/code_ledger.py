@@ -53,9 +53,6 @@ class CodeLedger:
             return None
         return code
 
-    def __len__(self) -> int:
-        return len(self._codes)
-
 
 def _later_or_same(code: ActivationCode, held: ActivationCode) -> bool:
     new, old = code.expires_at, held.expires_at

@@ -7,6 +7,7 @@ directory starts with the still-valid codes of the directories beside it of the 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import io
@@ -75,11 +76,12 @@ def read_activation_codes(run_dir: Path) -> list[ActivationCode]:
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
     complete = text[: text.rfind("\n") + 1]
     codes = []
-    for record in csv.reader(io.StringIO(complete, newline="")):
-        if len(record) != len(ACTIVATION_CODE_COLUMNS) or not record[0].isdigit():
-            continue  # the header, or a line this version cannot read
-        line, owner, location, model, code, expiry = (unescape_cell(c) for c in record)
-        codes.append(ActivationCode(int(line), owner, location, model, code, expiry))
+    with contextlib.suppress(csv.Error):  # a damaged end: the codes before it still count
+        for record in csv.reader(io.StringIO(complete, newline="")):
+            if len(record) != len(ACTIVATION_CODE_COLUMNS) or not record[0].isdigit():
+                continue  # the header, or a line this version cannot read
+            line, owner, location, model, code, expiry = (unescape_cell(c) for c in record)
+            codes.append(ActivationCode(int(line), owner, location, model, code, expiry))
     return codes
 
 
