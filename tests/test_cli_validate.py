@@ -142,7 +142,10 @@ def test_template_for_one_type(tmp_path: Path) -> None:
     that type's header and one valid example."""
     result = invoke("template", "--entity-type", "Device")
     lines = result.stdout.splitlines()
-    assert lines[0] == "# required for device: entity_type, mac, model, owner"
+    assert lines[0] == (
+        "# required for device: entity_type, model, owner; mac optional: without it the owner "
+        "gets an activation code"
+    )
     assert lines[1] == "entity_type,mac,model,owner,location"
     assert lines[2].startswith("device,")
     assert len(lines) == 3

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from support import FakeClock
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import Action, Reason, Status, StorageError
 from webex_bulk.input import OUTPUT_COLUMNS, unescape_cell
-from webex_bulk.models import Outcome
+from webex_bulk.models import ActivationCode, Outcome
 from webex_bulk.state import writers
 from webex_bulk.state.checkpoint import Checkpoint, read_checkpoint
 from webex_bulk.state.journal import read_journal
@@ -65,6 +65,7 @@ def make_writer(
     commits: list[Checkpoint] | None = None,
     resume: ResumeState | None = None,
     on_commit: Callable[[Checkpoint], None] | None = None,
+    carried_codes: Sequence[ActivationCode] = (),
 ) -> OutcomeWriter:
     """A writer on a fresh (or given) run directory; commits are recorded in ``commits``."""
     resume = resume or open_run(run_dir, INFO, fresh=False)
@@ -77,6 +78,7 @@ def make_writer(
         resume,
         clock=clock or FakeClock(0.0),
         on_commit=on_commit or (None if commits is None else commits.append),
+        carried_codes=carried_codes,
     )
 
 

@@ -5,6 +5,7 @@ Bottom layer: plain values only; no I/O, no clock.
 
 from __future__ import annotations
 
+import datetime
 import enum
 from collections.abc import Mapping
 
@@ -67,8 +68,37 @@ class Row:
 
 
 @attrs.frozen
+class ActivationCode:
+    """A device activation code minted for the ``device`` row on input line ``line``.
+
+    The code is secret-ish: only ``activation_codes.csv`` holds it (never a log, the journal or
+    another output), so it stays out of ``repr``. ``expiry`` is ISO 8601 as Webex wrote it.
+    """
+
+    line: int
+    owner: str
+    location: str
+    model: str
+    code: str = attrs.field(repr=False)
+    expiry: str
+
+    @property
+    def expires_at(self) -> datetime.datetime | None:
+        """``expiry`` as an aware datetime (UTC when it names no zone); None when unreadable."""
+        try:
+            moment = datetime.datetime.fromisoformat(self.expiry)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+@attrs.frozen
 class Outcome:
-    """The terminal fate of one input row; exactly one per row, ever."""
+    """The terminal fate of one input row; exactly one per row, ever.
+
+    ``activation_code`` rides along to the writer, which puts it in ``activation_codes.csv``
+    only; every other output of the outcome leaves it out.
+    """
 
     line: int
     entity_type: str
@@ -80,6 +110,7 @@ class Outcome:
     action: Action | None = None
     remote_id: str = ""
     tracking_id: str = ""
+    activation_code: ActivationCode | None = attrs.field(default=None, repr=False)
 
     @classmethod
     def success(

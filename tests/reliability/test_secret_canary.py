@@ -1,8 +1,8 @@
 """Secret canaries: the access token, the refresh token and the client secret are unique marker
 strings; runs at debug level with forced errors (5xx, 429s, dropped answers, expiring and
 rotating tokens, refused refreshes, a server that echoes secrets back) must leave zero bytes of
-any of them in stdout, stderr, logs, outputs, journal and checkpoint. CR/LF inside CSV values
-cannot forge a log line.
+any of them in stdout, stderr, logs, outputs, journal and checkpoint. Device activation codes
+are in activation_codes.csv and nowhere else. CR/LF inside CSV values cannot forge a log line.
 """
 
 from __future__ import annotations
@@ -135,6 +135,23 @@ def add_voicemail_rows(csv_path: Path, passcode: str) -> None:
         csv.writer(handle, lineterminator="\n").writerows([header, *body])
 
 
+#: Phones without a MAC (models the mixed file gives nobody): each gets an activation code.
+MACLESS_PHONES = (
+    {"owner": "user00001@load.example.com", "model": "DMS Cisco 9861"},
+    {"owner": "Room 0000", "location": "Site 000", "model": "DMS Cisco 9841"},
+)
+
+
+def add_macless_phones(csv_path: Path) -> None:
+    """Append the ``MACLESS_PHONES`` device rows (the file's header has every column)."""
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    with csv_path.open("a", encoding="utf-8", newline="") as handle:
+        for phone in MACLESS_PHONES:
+            cells = {**dict.fromkeys(header, ""), "entity_type": "device", **phone}
+            csv.writer(handle, lineterminator="\n").writerow([cells[c] for c in header])
+
+
 def assert_log_lines_are_whole(text: str, where: str) -> None:
     """Every line of a JSON log is one object, and none was written by a CSV value."""
     for line in text.splitlines():
@@ -199,6 +216,7 @@ def test_canaries_never_leave_the_process_through_the_cli(tmp_path: Path, figure
     rows = scale(60, 600)
     csv_path = write_mixed_file(tmp_path / "tenant.csv", rows, seed=31)
     add_voicemail_rows(csv_path, passcode)
+    add_macless_phones(csv_path)
     add_hostile_rows(csv_path)
     config = SimConfig(
         seed=31,
@@ -254,14 +272,20 @@ def test_canaries_never_leave_the_process_through_the_cli(tmp_path: Path, figure
         outputs["refused:stdout"] = refused.stdout
         outputs["refused:stderr"] = refused.stderr
         counts = sim.side("counts")
+        minted = [
+            str(item["code"]) for item in sim.side("state?types=activationCodes")["activationCodes"]
+        ]
     assert codes == {"plan": 2, "run": 3, "status": 3, "rerun": 3, "preflight": 0}, outputs
     assert refused.returncode == 1
     assert b"refresh" in refused.stderr
     assert counts["by_route"].get("POST /v1/access_token", 0) >= 2  # tokens did expire
-    outputs.update(files_under(runs))
+    code_files = {k: v for k, v in files_under(runs).items() if k.endswith("activation_codes.csv")}
+    outputs.update({k: v for k, v in files_under(runs).items() if k not in code_files})
     for path in sorted(runs.rglob("events.log")):
         assert_log_lines_are_whole(path.read_text(encoding="utf-8"), str(path))
-    assert leaks(outputs, [*secrets.values(), *wrong_secret.values(), passcode]) == []
+    assert leaks(outputs, [*secrets.values(), *wrong_secret.values(), passcode, *minted]) == []
+    # The codes did reach their file: the scan for them has teeth.
+    assert any(code.encode() in blob for code in minted for blob in code_files.values())
     assert b"****" in outputs[str(runs / "main" / "success.csv")]
     figures(
         rows=rows,

@@ -195,3 +195,21 @@ async def test_activation_codes(start_sim: StartSim) -> None:
     clock.advance(3600)
     codes = (await api.side("state?types=activationCodes"))["activationCodes"]
     assert [code["expired"] for code in codes] == [True, True]
+
+
+async def test_a_phone_awaiting_its_code_is_an_activating_device(start_sim: StartSim) -> None:
+    """A code minted for a phone model shows that phone in the owner's device list as
+    ``activating``, without a MAC; a second code for the same owner and model re-uses it, and a
+    code without a model (a RoomOS device) adds none."""
+    api = await start_sim(SimConfig())
+    location = await make_location(api)
+    ann = await make_user(api, "ann@example.com", location, extension="1001")
+    path = "/devices/activationCode"
+    for _ in range(2):
+        assert (await api.post(path, {"personId": ann["id"], "model": "Cisco 8851"})).status == 200
+    assert (await api.post(path, {"personId": ann["id"]})).status == 200
+    [phone] = (await api.get("/devices", personId=ann["id"])).body["items"]
+    assert phone["connectionStatus"] == "activating"
+    assert phone["product"] == "Cisco 8851"
+    assert "mac" not in phone
+    assert phone["personId"] == ann["id"]

@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iter
 from typing import Any, TypeVar
 
 from webex_bulk.actions import bodies
+from webex_bulk.actions.code_ledger import Clock, CodeLedger, utc_now
 from webex_bulk.actions.compare import canonical_e164, canonical_mac, fold
 from webex_bulk.actions.flight import SingleFlight
 from webex_bulk.actions.inventory import Inventory, Item, Listing
 from webex_bulk.actions.licenses import LicensePool, read_licenses
 from webex_bulk.actions.ports import ApiClient, Intents, MemoryIntents
 from webex_bulk.config import Settings
-from webex_bulk.models import Outcome, Row
+from webex_bulk.models import ActivationCode, Outcome, Row
 
 T = TypeVar("T")
 
@@ -47,6 +48,18 @@ def located_id(item: Item) -> str:
     return str(item.get("locationId") or inner or "")
 
 
+def device_keys(device: Item) -> list[str]:
+    """A device is filed under its MAC (when it has one) and under ``owner:<id>``."""
+    mac = canonical_mac(device.get("mac"))
+    owner = device.get("personId") or device.get("workspaceId")
+    return [*([mac] if mac else []), *([owner_key(str(owner))] if owner else [])]
+
+
+def owner_key(owner_id: str) -> str:
+    """The inventory key of an owner's devices."""
+    return f"owner:{owner_id}"
+
+
 def person_keys(person: Item) -> Iterable[str]:
     """A person is filed under each of its e-mails."""
     return [str(email).lower() for email in person.get("emails") or ()]
@@ -64,6 +77,8 @@ class ActionContext:
         file_keys: Collection[str] = (),
         approve: Approve | None = None,
         intents: Intents | None = None,
+        activation_codes: Iterable[ActivationCode] = (),
+        clock: Clock = utc_now,
     ) -> None:
         self.client = client
         self.settings = settings
@@ -111,13 +126,8 @@ class ActionContext:
                 [canonical_e164(item["phoneNumber"], region)] if item.get("phoneNumber") else []
             ),
         )
-        #: MAC → device
-        self.devices = listed(
-            "/devices",
-            "items",
-            {"max": DEVICES_PAGE},
-            lambda item: [canonical_mac(item.get("mac"))],
-        )
+        #: MAC → device, and ``owner:<person or workspace id>`` → that owner's devices
+        self.devices = listed("/devices", "items", {"max": DEVICES_PAGE}, device_keys)
         #: location id + "/" + fold(display name) → virtual line
         self.virtual_lines = listed(
             "/telephony/config/virtualLines",
@@ -133,6 +143,8 @@ class ActionContext:
         self.pstn_readable = True  # False once a PSTN read was refused (403): check skipped
         self._licenses: LicensePool | None = None
         self._supported_devices: list[Item] | None = None
+        #: the codes the run directory handed out (``activation_codes.csv``) and this run's
+        self.activation_codes = CodeLedger(activation_codes, clock)
         self._flights = SingleFlight()
 
     def query(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Device actions: a desk phone added by MAC to its owner (a user, or a workspace of a location).
+"""Device actions: a desk phone added by MAC to its owner (a user, or a workspace of a location),
+or, without a MAC, an activation code for the owner and model (``activation``).
 
 One owner's devices run in sequence (``group_key``), since parallel adds race on the primary
 device. Lookup by MAC → ``POST /devices``; a device owned by someone else, or a model outside
@@ -8,6 +9,7 @@ device. Lookup by MAC → ``POST /devices``; a device owned by someone else, or 
 from __future__ import annotations
 
 from webex_bulk.actions import bodies, compare, lookups
+from webex_bulk.actions.activation import decide_code, mint_code
 from webex_bulk.actions.base import (
     CREATE,
     Change,
@@ -18,7 +20,7 @@ from webex_bulk.actions.base import (
     reference_missing,
     unchanged,
 )
-from webex_bulk.actions.context import ActionContext
+from webex_bulk.actions.context import ActionContext, device_keys
 from webex_bulk.actions.failure import RowFailure, one
 from webex_bulk.actions.inventory import Item
 from webex_bulk.error_handling import Reason
@@ -60,7 +62,8 @@ class DeviceActions(EntityActions):
         return "device-owner:" + reference_key(row.get("owner"), row.get("location"))
 
     async def decide(self, ctx: ActionContext, row: Row, *, planning: bool = False) -> Decision:
-        """Supported model? owner exists? device exists, and with that owner?"""
+        """Supported model? owner exists? device exists, and with that owner? (Without a MAC:
+        is a code still valid, or a phone of the model registered?)"""
         model = compare.supported_model(await ctx.supported_devices(), row.get("model"))
         if not model:
             raise RowFailure(
@@ -69,6 +72,8 @@ class DeviceActions(EntityActions):
                 "device in Control Hub (Devices › Add device), or fix the model name",
             )
         owner = await self._owner(ctx, row, planning=planning)
+        if not _mac(row):
+            return await decide_code(ctx, row, model, owner)
         # None: an owner this file creates (plan); a device held by another is still refused.
         kind, owner_id = owner if owner is not None else ("", "")
         refs = (
@@ -112,7 +117,10 @@ class DeviceActions(EntityActions):
         return None
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
-        """Add the device for its owner (one POST); an existing one is left as it is."""
+        """Add the device for its owner (one POST); an existing one is left as it is. Without a
+        MAC: mint an activation code (one POST) unless the decision is unchanged."""
+        if not _mac(row):
+            return await mint_code(ctx, row, decision)
         if decision.change.kind == "unchanged":
             return unchanged(row, decision)
         mac = _mac(row)
@@ -129,5 +137,9 @@ class DeviceActions(EntityActions):
             return await find_device(ctx, mac, fresh=True)
 
         remote, how = await create_reconciled(ctx, create, lookup, f"device {mac}", unique_key=True)
-        ctx.devices.add(mac, remote)
+        for key in device_keys(remote):
+            # An owner's devices are filed only where they are known whole (listed or looked
+            # up): a key holding just this one would hide the owner's other devices.
+            if key == mac or ctx.devices.get(key) is not None:
+                ctx.devices.add(key, remote)
         return await self.converge(ctx, row, str(remote.get("id", "")), how)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import datetime
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -33,7 +34,13 @@ from webex_bulk.engine.summary import http_figures
 from webex_bulk.error_handling import ExitCode, Reason
 from webex_bulk.input import InputFile, mask_secrets, scan
 from webex_bulk.models import Outcome, Row
-from webex_bulk.state import csv_table, output_columns, row_cells
+from webex_bulk.state import (
+    carried_codes,
+    csv_table,
+    output_columns,
+    read_activation_codes,
+    row_cells,
+)
 
 PLAN_FILE = "plan.csv"
 PLAN_COLUMNS = (
@@ -206,7 +213,11 @@ async def _plan(
         saved = None
         if request.plan_out is not None:
             saved = SavedPlan(source.sha256, await current_org(client, settings.org_id))
-        planner = Planner(ActionContext(client=client, settings=settings), saved)
+        now = datetime.datetime.now(datetime.UTC)
+        carried = carried_codes(run_dir, settings.fingerprint(), now)
+        codes = [*carried, *read_activation_codes(run_dir)]
+        context = ActionContext(client=client, settings=settings, activation_codes=codes)
+        planner = Planner(context, saved)
         path = run_dir / PLAN_FILE
         with csv_table(path, (*columns, *PLAN_COLUMNS)) as write:
             for outcome in selection.pre_api_outcomes():

@@ -43,7 +43,9 @@ from webex_bulk.state import (
     ResumeState,
     RunInfo,
     RunLock,
+    carried_codes,
     open_run,
+    read_activation_codes,
     write_summary,
 )
 
@@ -122,7 +124,12 @@ async def _run_with_session(
         if approved is not None and request.plan_in is not None:
             approved.check_org(request.plan_in, await current_org(client, settings.org_id))
         await pass_preflight(client, source, selection, run_dir, settings, out)
-        writer = OutcomeWriter(run_dir, source.header, settings, run_id, resume)
+        now = datetime.datetime.now(datetime.UTC)
+        carried = carried_codes(run_dir, settings.fingerprint(), now)
+        codes = [*carried, *read_activation_codes(run_dir)]
+        writer = OutcomeWriter(
+            run_dir, source.header, settings, run_id, resume, carried_codes=carried
+        )
         intents = IntentLog(run_dir)
         for note in intents.notes:
             log.warning("resume.note", extra={"event_fields": {"note": note}})
@@ -135,6 +142,7 @@ async def _run_with_session(
                 settings=settings,
                 approve=approved.approve if approved is not None else None,
                 intents=intents,
+                activation_codes=codes,
             ),
             writer=writer,
             resume=resume,

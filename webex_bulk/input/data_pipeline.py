@@ -282,7 +282,7 @@ def _evaluate(
     if source.encoding == "xlsx":
         problems = _excel_problems(spec, values_of, line, getattr(source, "sheet", ""), problems)
     if problems:
-        key = spec.key(result.values) if set(spec.key_columns) <= result.values.keys() else no_key
+        key = spec.key(result.values) if spec.has_key(result.values) else no_key
         detail = "; ".join(str(problem) for problem in problems)
         return _outcome(line, type_name, key, by_column, problems[0].reason, detail)
     return Row(

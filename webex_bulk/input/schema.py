@@ -76,11 +76,29 @@ class EntitySpec:
     #: needed only to create what the key does not find (a user's names: post-LDAP rows leave
     #: identity to the directory); checked against the tenant, not offline
     to_create: tuple[str, ...] = ()
+    #: the key of a row whose key columns are empty, from those of these that hold a value (a
+    #: device without a MAC: ``device:hq/lobby/dms cisco 8845``)
+    fallback_key: tuple[str, ...] = ()
+
+    def has_key(self, values: Mapping[str, str]) -> bool:
+        """Whether ``values`` hold what ``key`` needs."""
+        if set(self.key_columns) <= values.keys():
+            return True
+        return bool(self.fallback_key) and all(c in values for c in self.required_fallback)
+
+    @property
+    def required_fallback(self) -> tuple[str, ...]:
+        """The fallback key columns that are required columns of the type."""
+        required = {column.name for column in self.columns if column.required}
+        return tuple(c for c in self.fallback_key if c in required)
 
     def key(self, values: Mapping[str, str]) -> str:
         """The stable key of a row (``user:alice@example.com``, ``schedule:hq/office``)."""
+        columns = self.key_columns
+        if not set(columns) <= values.keys() and self.fallback_key:
+            columns = tuple(c for c in self.fallback_key if c in values)
         # Names are compared case-insensitively; a MAC keeps its upper-case hex.
-        parts = [values[c] if c == "mac" else values[c].casefold() for c in self.key_columns]
+        parts = [values[c] if c == "mac" else values[c].casefold() for c in columns]
         return f"{self.entity_type.value}:{'/'.join(parts)}"
 
 
@@ -195,12 +213,13 @@ SCHEMA: Mapping[EntityType, EntitySpec] = {
         EntitySpec(
             EntityType.DEVICE,
             (
-                Column("mac", _plain(cell.mac), True),
+                Column("mac", _plain(cell.mac)),
                 Column("model", _NAME, True),
                 Column("owner", _plain(cell.owner), True),
                 Column("location", _NAME),
             ),
             ("mac",),
+            fallback_key=("location", "owner", "model"),
         ),
         EntitySpec(
             EntityType.CALL_PARK_EXTENSION,

@@ -39,6 +39,10 @@ def columns(types: Sequence[EntityType]) -> list[str]:
     return list(KNOWN_COLUMNS)
 
 
+#: What a row of a type with a fallback key asks for when its key columns are empty.
+_WITHOUT_KEY = {EntityType.DEVICE: "without it the owner gets an activation code"}
+
+
 def required_lines(types: Sequence[EntityType]) -> list[str]:
     """``# required <type>: …`` comment lines (the reader skips them), one per entity type."""
     lines = []
@@ -50,6 +54,8 @@ def required_lines(types: Sequence[EntityType]) -> list[str]:
         line = f"# required for {kind.value}: entity_type, {', '.join(names)}"
         if spec.to_create:
             line += f"; to create one not in the tenant: {', '.join(spec.to_create)}"
+        if spec.fallback_key:
+            line += f"; {', '.join(spec.key_columns)} optional: {_WITHOUT_KEY[kind]}"
         lines.append(line)
     return lines
 

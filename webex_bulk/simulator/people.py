@@ -179,7 +179,7 @@ def drop_member_everywhere(tenant: Tenant, member: Owner) -> None:
                 collection.replace(feature.id, attrs.evolve(feature, agents=agents))
     for device in [device for device in tenant.devices.values() if device.owner == member]:
         tenant.devices.remove(device.id)
-        del tenant.device_by_mac[device.mac]
+        tenant.device_by_mac.pop(device.mac, None)
 
 
 def _licenses_to_take(

@@ -202,7 +202,8 @@ class Schedule:
 
 @attrs.frozen
 class Device:
-    """A calling device, registered by MAC (12 upper-case hex digits) to one owner."""
+    """A calling device, registered by MAC (12 upper-case hex digits) to one owner; or, with no
+    MAC and ``activating``, the phone an activation code was minted for, awaiting activation."""
 
     id: str
     mac: str
@@ -211,3 +212,4 @@ class Device:
     owner: Owner
     location_id: str
     created: str
+    activating: bool = False

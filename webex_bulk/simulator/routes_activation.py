@@ -1,5 +1,6 @@
 """Device activation codes: ``POST /devices/activationCode`` for a person or a workspace, a code
-with an expiry (``activation_code_ttl``); minting one for a phone needs a calling owner."""
+with an expiry (``activation_code_ttl``); minting one for a phone needs a calling owner, and the
+phone then shows in ``/devices`` as ``activating`` (no MAC) until it is activated."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from aiohttp import web
 from webex_bulk.simulator.answers import json_response
 from webex_bulk.simulator.bodies import read_json, text
 from webex_bulk.simulator.errors import Code, bad_request
-from webex_bulk.simulator.records import OWNER_PEOPLE, OWNER_PLACE, ActivationCode, Owner
-from webex_bulk.simulator.routes_devices import model_named
-from webex_bulk.simulator.runtime import simulator_of
+from webex_bulk.simulator.ids import DEVICE
+from webex_bulk.simulator.records import OWNER_PEOPLE, OWNER_PLACE, ActivationCode, Device, Owner
+from webex_bulk.simulator.routes_devices import Model, model_named
+from webex_bulk.simulator.runtime import Simulator, simulator_of
+from webex_bulk.simulator.tenant import timestamp
 
 routes = web.RouteTableDef()
 #: Calling types a device added to a workspace resets to ``freeCalling`` (spec text).
@@ -46,10 +49,12 @@ async def create_activation_code(request: web.Request) -> web.Response:
             raise bad_request(
                 f"Unsupported device model {text(body, 'model')}.", Code.UNSUPPORTED_MODEL
             )
-        if tenant.owner_line(owner) is None:
+        line = tenant.owner_line(owner)
+        if line is None:
             raise bad_request(
                 "The device owner is not enabled for Webex Calling.", Code.LOCATION_NOT_CALLING
             )
+        _awaiting_phone(sim, owner, found, line.location_id)
         model = found.model
     ttl = sim.config.activation_code_ttl
     rng = random.Random(f"{sim.config.seed}:activation:{len(tenant.activation_codes)}")
@@ -60,3 +65,23 @@ async def create_activation_code(request: web.Request) -> web.Response:
     tenant.activation_codes[code] = record
     sim.creates.record("activationCodes", owner.id, model)
     return json_response({"code": code, "expiryTime": expiry_time})
+
+
+def _awaiting_phone(sim: Simulator, owner: Owner, model: Model, location_id: str) -> None:
+    """The owner's phone of this model awaiting activation: added on the first code, the same
+    device for a later one (a new code for a phone that has not used its first)."""
+    tenant = sim.tenant
+    for device in tenant.devices.values():
+        if device.activating and device.owner == owner and device.model == model.model:
+            return
+    device = Device(
+        id=tenant.mint.id(DEVICE),
+        mac="",
+        model=model.model,
+        product=model.display_name,
+        owner=owner,
+        location_id=location_id,
+        created=timestamp(),
+        activating=True,
+    )
+    tenant.devices.add(device.id, device, sim.hidden_until())

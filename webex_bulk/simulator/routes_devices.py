@@ -113,14 +113,15 @@ def _model_json(model: Model) -> dict[str, Any]:
 
 
 def device_json(tenant: Tenant, device: Device) -> dict[str, Any]:
-    """A device as the Devices API shows it (MAC written with colons)."""
+    """A device as the Devices API shows it (MAC written with colons; a phone awaiting its
+    activation code has no MAC and the ``activating`` connection status)."""
     body: dict[str, Any] = {
         "id": device.id,
         "displayName": device.product,
         "orgId": tenant.org.id,
         "capabilities": [],
         "permissions": [],
-        "connectionStatus": "disconnected",
+        "connectionStatus": "activating" if device.activating else "disconnected",
         "product": device.product,
         "type": "phone",
         "tags": [],
@@ -134,6 +135,8 @@ def device_json(tenant: Tenant, device: Device) -> dict[str, Any]:
         "managedBy": "CISCO",
         "devicePlatform": "cisco",
     }
+    if not device.mac:
+        del body["mac"]
     key = "personId" if device.owner.type == OWNER_PEOPLE else "workspaceId"
     body[key] = device.owner.id
     if device.owner.type == OWNER_PLACE:
@@ -233,5 +236,5 @@ async def delete_device(request: web.Request) -> web.Response:
     if device is None:
         raise not_found("device")
     tenant.devices.remove(device.id)
-    del tenant.device_by_mac[device.mac]
+    tenant.device_by_mac.pop(device.mac, None)
     return web.Response(status=204)

@@ -4,6 +4,11 @@ The face of the package: what the engine and the command line use. Everything el
 to ``state``.
 """
 
+from webex_bulk.state.activation_codes import (
+    ACTIVATION_CODES_FILE,
+    carried_codes,
+    read_activation_codes,
+)
 from webex_bulk.state.intents import IntentLog
 from webex_bulk.state.lock import RunLock, force_unlock
 from webex_bulk.state.persistence import write_atomic
@@ -26,6 +31,7 @@ from webex_bulk.state.writers import (
 )
 
 __all__ = [
+    "ACTIVATION_CODES_FILE",
     "EVENTS_FILE",
     "IntentLog",
     "OutcomeWriter",
@@ -33,12 +39,14 @@ __all__ = [
     "ResumeState",
     "RunInfo",
     "RunLock",
+    "carried_codes",
     "csv_table",
     "default_run_dir",
     "force_unlock",
     "open_run",
     "outcome_cells",
     "output_columns",
+    "read_activation_codes",
     "read_status",
     "row_cells",
     "write_atomic",

@@ -1,4 +1,4 @@
-"""The single writer task: journal lines, the three output CSVs and the checkpoint commits.
+"""The single writer task: journal lines, the output CSVs and the checkpoint commits.
 
 Only this task writes a run's outcomes; workers hand them over on a bounded queue. Also owns the
 one spelling of an output CSV row (input cells, then the ``_`` columns, every cell escaped
@@ -26,7 +26,12 @@ import attrs
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import Status
 from webex_bulk.input import OUTPUT_COLUMNS, escape_cell
-from webex_bulk.models import Outcome
+from webex_bulk.models import ActivationCode, Outcome
+from webex_bulk.state.activation_codes import (
+    ACTIVATION_CODES_FILE,
+    encode_code_row,
+    open_codes_file,
+)
 from webex_bulk.state.checkpoint import (
     OUTPUT_FILES,
     Checkpoint,
@@ -119,6 +124,7 @@ class _Batch:
 
     journal: bytearray = attrs.Factory(bytearray)
     rows: dict[Status, bytearray] = attrs.Factory(lambda: {s: bytearray() for s in Status})
+    codes: bytearray = attrs.Factory(bytearray)  # activation_codes.csv (outside the offsets)
     outcomes: int = 0
     since: float | None = None  # clock reading when the first uncommitted outcome arrived
 
@@ -140,6 +146,7 @@ class OutcomeWriter:
         *,
         clock: Callable[[], float] = time.monotonic,
         on_commit: Callable[[Checkpoint], None] | None = None,
+        carried_codes: Sequence[ActivationCode] = (),
     ) -> None:
         self._run_dir = run_dir
         self._columns = output_columns(header)
@@ -156,6 +163,8 @@ class OutcomeWriter:
         self._seen = set(resume.done)
         self._has_header = {s for s in Status if self._committed.offsets[s.value] > 0}
         self._batch = _Batch()
+        for code in carried_codes:  # a new directory starts with the valid codes beside it
+            self._batch.codes += encode_code_row(code)
         self._handles: dict[str, BinaryIO] = {}
         self._buffer = io.StringIO()
         self._csv = csv.writer(self._buffer, lineterminator="\r\n")
@@ -237,6 +246,8 @@ class OutcomeWriter:
         batch.journal += encode_entry(self._converter, entry)
         self._ensure_header(status)
         batch.rows[status] += self._encode_row(outcome_cells(self._columns, outcome))
+        if outcome.activation_code is not None:
+            batch.codes += encode_code_row(outcome.activation_code)
         batch.outcomes += 1
         if batch.since is None:
             batch.since = self._clock()
@@ -265,7 +276,7 @@ class OutcomeWriter:
             for status in Status:  # a finished run always leaves the three files, with a header
                 self._ensure_header(status)
         batch = self._batch
-        has_bytes = bool(batch.journal) or any(batch.rows.values())
+        has_bytes = bool(batch.journal) or any(batch.rows.values()) or bool(batch.codes)
         if not has_bytes and self._phase == self._committed.phase:
             return
         checkpoint = self._next_checkpoint(batch)
@@ -295,8 +306,12 @@ class OutcomeWriter:
         )
 
     def _write_batch(self, batch: _Batch, checkpoint: Checkpoint) -> None:
-        """Runs in a worker thread: append → flush → fsync every file → atomic checkpoint."""
-        pending = [(JOURNAL_FILE, batch.journal)]
+        """Runs in a worker thread: append → flush → fsync every file → atomic checkpoint.
+
+        A code is on disk before the checkpoint that commits its row; one whose row is not
+        committed yet stays in the file (the code exists), so the row's re-run finds it.
+        """
+        pending = [(ACTIVATION_CODES_FILE, batch.codes), (JOURNAL_FILE, batch.journal)]
         pending += [(OUTPUT_FILES[status], batch.rows[status]) for status in Status]
         written: list[tuple[Path, BinaryIO]] = []
         for name, data in pending:
@@ -315,8 +330,11 @@ class OutcomeWriter:
     def _handle(self, path: Path) -> BinaryIO:
         handle = self._handles.get(path.name)
         if handle is None:
-            with storage(path, "open"):
-                handle = open(path, "ab")  # noqa: SIM115 - kept open for the whole run
+            if path.name == ACTIVATION_CODES_FILE:
+                handle = open_codes_file(path)
+            else:
+                with storage(path, "open"):
+                    handle = open(path, "ab")  # noqa: SIM115 - kept open for the whole run
             self._handles[path.name] = handle
         return handle
 
