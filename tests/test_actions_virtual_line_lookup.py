@@ -19,6 +19,7 @@ from test_actions_support import (
     writes,
 )
 
+from webex_bulk.actions.registry import REGISTRY
 from webex_bulk.models import EntityType, Row
 
 ROWS = 20
@@ -147,3 +148,18 @@ async def test_hunt_group_members_found_by_display_name(tmp_path: Path) -> None:
         await env.reset_counts()
         assert summary(await run_rows(env.context(), rows)) == [("success", "unchanged")] * 2
         assert writes(await env.counts()) == 0
+
+
+async def test_a_listed_line_gone_before_its_details_is_absent(tmp_path: Path) -> None:
+    """A line listed by the run but deleted before its details are read (404) is not found:
+    the row creates it again instead of failing."""
+    tenant = paris_tenant(virtualLines=[seeded("Front", "Desk", "2001")])
+    async with environment(tmp_path, tenant) as env:
+        ctx = env.context()
+        await REGISTRY[EntityType.VIRTUAL_LINE].prepare(ctx, ROWS)
+        [listed] = (await env.state("virtualLines"))["virtualLines"]
+        await env.client.request("DELETE", f"/telephony/config/virtualLines/{listed['id']}")
+        row = line_row("Front", "Desk", "2001")
+        outcome = await run_one(ctx, row, prepare=False)
+        assert summary([outcome]) == [("success", "created")]
+        assert outcome.remote_id != listed["id"]

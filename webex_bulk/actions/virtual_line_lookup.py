@@ -84,10 +84,11 @@ async def _named(ctx: ActionContext, item: Item) -> Item | None:
     if display is None:
         details = await ctx.once(f"virtualLine:{line_id}", lambda: _details(ctx, line_id))
         if details is None:
+            _file(ctx, item, "")  # gone since it was listed
             return None
         display = str(details.get("displayName") or "")
     named = {**item, "displayName": display}
-    _file(ctx, named)
+    _file(ctx, named, display)
     return named
 
 
@@ -106,14 +107,16 @@ async def _details(ctx: ActionContext, line_id: str) -> dict[str, Any] | None:
     return details
 
 
-def _file(ctx: ActionContext, named: Item) -> None:
-    """File a virtual line under its display name; it leaves its location's unnamed ones."""
-    location_id = located_id(named)
+def _file(ctx: ActionContext, item: Item, display: str) -> None:
+    """File a virtual line under its display name (none: it is gone); either way it leaves its
+    location's listed lines of unknown display name."""
+    location_id = located_id(item)
     inventory = ctx.virtual_lines
-    inventory.add(location_key(location_id, str(named["displayName"])), named)
+    if display:
+        inventory.add(location_key(location_id, display), item)
     unnamed = inventory.recorded(UNNAMED + location_id)
     if unnamed:
-        inventory.put(UNNAMED + location_id, [i for i in unnamed if i.get("id") != named["id"]])
+        inventory.put(UNNAMED + location_id, [i for i in unnamed if i.get("id") != item.get("id")])
 
 
 def take_details(ctx: ActionContext, line_id: str) -> Item | None:
