@@ -20,7 +20,7 @@ VIRTUAL_LINES_PATH = "/telephony/config/virtualLines"
 async def find_virtual_line(
     ctx: ActionContext, location_id: str, name: str, *, fresh: bool = False
 ) -> Item | None:
-    """The virtual line with display name ``name`` in a location; several → ambiguous.
+    """The virtual line with display name ``name`` in a location (unique there), or None.
 
     From a complete inventory, a name never looked up yet is settled by the location's listed
     virtual lines (``from_inventory``); otherwise by a lookup (``fetch_virtual_line``).
