@@ -30,8 +30,10 @@ pytestmark = pytest.mark.timeout(scale(120, 3600))
 TYPES = 15
 LOCATED = "/telephony/config/locations/{locationId}/"
 #: The export's only requests per object: one listing per location of the kinds the API lists
-#: per location only, one detail GET per object whose listing lacks fields. Virtual lines and
-#: call park extensions are written from their listings alone.
+#: per location only, one detail GET per object whose listing lacks fields. Call park extensions
+#: are written from their listing alone; virtual lines need their details for the display name
+#: (Cisco's listing has none).
+VIRTUAL_LINE_DETAILS = "GET /v1/telephony/config/virtualLines/{virtualLineId}"
 PER_LOCATION = [
     f"GET /v1{LOCATED}{path}"
     for path in (
@@ -109,7 +111,8 @@ async def test_export_plans_unchanged_runs_without_writes_and_rebuilds_an_empty_
         assert {route: n for route, n in spent.items() if LOCATED in route} == dict.fromkeys(
             PER_LOCATION, count
         )
-        assert not [route for route in spent if "virtualLines/" in route or "Extensions/" in route]
+        assert not [route for route in spent if "Extensions/" in route]
+        assert spent[VIRTUAL_LINE_DETAILS] == count
         assert exported.rows == dict.fromkeys(exported.rows, count), exported
         plan = await run_plan(tenant_a, export_a)
         assert plan.counts == {"unchanged": count * TYPES}

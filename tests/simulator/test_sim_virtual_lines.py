@@ -80,6 +80,19 @@ async def test_virtual_line_list_filters(api: Api) -> None:
     assert "start=1" in paged.headers["Link"]
 
 
+async def test_virtual_line_display_name_only_in_details(api: Api) -> None:
+    """As in Cisco's spec, the listing's items carry both names but no display name; the
+    details do, even when it differs from the first and last names."""
+    location = await make_location(api)
+    body = {"firstName": "Front", "lastName": "Desk", "locationId": location, "extension": "2001"}
+    created = await api.post(PATH, {**body, "displayName": "Night Line"})
+    [item] = (await api.get(PATH)).body["virtualLines"]
+    assert "displayName" not in item
+    assert (item["firstName"], item["lastName"]) == ("Front", "Desk")
+    detail = (await api.get(f"{PATH}/{created.body['id']}")).body
+    assert detail["displayName"] == "Night Line"
+
+
 async def test_virtual_line_rules(api: Api) -> None:
     """Required fields, a line, a free extension and a display name unique per location."""
     location = await make_location(api)
@@ -138,10 +151,10 @@ async def test_tenant_file_seeds_virtual_lines(start_sim: StartSim, tmp_path: Pa
     api = await start_sim(tenant_config(tmp_path, tenant))
     lines = (await api.get(PATH)).body["virtualLines"]
     assert [
-        (v["displayName"], v["number"].get("extension"), v["number"].get("external")) for v in lines
+        (v["firstName"], v["number"].get("extension"), v["number"].get("external")) for v in lines
     ] == [
-        ("Front Desk", "2001", None),
-        ("Lab Line", None, "+13125550100"),
+        ("Front", "2001", None),
+        ("Lab", None, "+13125550100"),
     ]
     clash = {**tenant, "virtualLines": tenant["virtualLines"][:1] * 2}
     with pytest.raises(TenantFileError, match="already in use"):

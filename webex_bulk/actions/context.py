@@ -60,6 +60,19 @@ def owner_key(owner_id: str) -> str:
     return f"owner:{owner_id}"
 
 
+#: The inventory key of a location's listed virtual lines whose display name is not known yet
+#: (Cisco's listing does not carry it): ``UNNAMED + location id``.
+UNNAMED = "unnamed:"
+
+
+def virtual_line_keys(item: Item) -> list[str]:
+    """A virtual line is filed under its display name in its location, or with the location's
+    unnamed ones when the listing lacks the display name."""
+    display = item.get("displayName")
+    location_id = located_id(item)
+    return [location_key(location_id, str(display)) if display else UNNAMED + location_id]
+
+
 def person_keys(person: Item) -> Iterable[str]:
     """A person is filed under each of its e-mails."""
     return [str(email).lower() for email in person.get("emails") or ()]
@@ -128,13 +141,18 @@ class ActionContext:
         )
         #: MAC → device, and ``owner:<person or workspace id>`` → that owner's devices
         self.devices = listed("/devices", "items", {"max": DEVICES_PAGE}, device_keys)
-        #: location id + "/" + fold(display name) → virtual line
+        #: location id + "/" + fold(display name) → virtual line; UNNAMED + location id → its
+        #: listed virtual lines whose display name is still to be read from their details
         self.virtual_lines = listed(
             "/telephony/config/virtualLines",
             "virtualLines",
             {"max": FEATURES_PAGE},
-            lambda item: [location_key(located_id(item), str(item.get("displayName")))],
+            virtual_line_keys,
         )
+        #: virtual line id → its display name, once read from its details
+        self.virtual_line_names: dict[str, str] = {}
+        #: virtual line id → the details a lookup read, handed once to the row's comparison
+        self.virtual_line_details: dict[str, Item] = {}
         self.schedules = Inventory()  # location id → its business-hours schedules
         self.owner_lines = Inventory()  # owner id → its number/extension rows (numbers API)
         self._features: dict[str, Inventory] = {}  # list path → (location_key → feature)

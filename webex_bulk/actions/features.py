@@ -98,12 +98,16 @@ class FeatureActions(EntityActions):
         remote = await self.find(ctx, location_id, self.row_name(row))
         if remote is None:
             return Decision(CREATE, refs=refs)
-        response = await ctx.client.request(
-            "GET", self.item_path(location_id, str(remote["id"])), params=ctx.query()
-        )
-        details = response.body if isinstance(response.body, Mapping) else {}
+        details = await self.details(ctx, location_id, str(remote["id"]))
         compared = self.diff(row, details, refs, ctx.settings.default_region)
         return Decision(change_for(compared, str(remote["id"])), details, refs)
+
+    async def details(self, ctx: ActionContext, location_id: str, remote_id: str) -> Item:
+        """``GET`` the details of the object (what a row is compared with)."""
+        response = await ctx.client.request(
+            "GET", self.item_path(location_id, remote_id), params=ctx.query()
+        )
+        return response.body if isinstance(response.body, Mapping) else {}
 
     async def references(
         self, ctx: ActionContext, row: Row, location_id: str, *, planning: bool

@@ -93,6 +93,12 @@ class Inventory:
             return [self._unpack(packed) for _, packed in found]
         return [] if self.complete else None
 
+    def recorded(self, key: str) -> list[Item] | None:
+        """The objects recorded under ``key`` (``[]``: looked up and absent); None when nothing
+        was recorded under it, complete or not."""
+        found = self._items.get(key)
+        return None if found is None else [self._unpack(packed) for _, packed in found]
+
     def put(self, key: str, items: Iterable[Item]) -> None:
         """Record the result of a lookup of ``key``."""
         self._items[key] = [self._pack(item) for item in items]

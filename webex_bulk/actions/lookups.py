@@ -195,34 +195,6 @@ async def find_workspace(
     return one(found, f"workspace {name!r}")
 
 
-# -- virtual lines -----------------------------------------------------------------------------
-
-VIRTUAL_LINES_PATH = "/telephony/config/virtualLines"
-
-
-async def fetch_virtual_line(ctx: ActionContext, location_id: str, name: str) -> list[Item]:
-    """``GET /telephony/config/virtualLines?locationId=&ownerName=`` (a contains filter on the
-    names), exact-matched on the display name."""
-    params = {"locationId": location_id, "ownerName": name}
-    items = await ctx.list_every(VIRTUAL_LINES_PATH, params, "virtualLines")
-    matches = compare.exact_matches(items, "displayName", name)
-    return [item for item in matches if compare.same_location(item, location_id)]
-
-
-async def find_virtual_line(
-    ctx: ActionContext, location_id: str, name: str, *, fresh: bool = False
-) -> Item | None:
-    """The virtual line with display name ``name`` in a location; several → ambiguous."""
-    if not location_id:
-        return None
-    found = await ctx.virtual_lines.lookup(
-        location_key(location_id, name),
-        lambda: fetch_virtual_line(ctx, location_id, name),
-        fresh=fresh,
-    )
-    return one(found, f"virtual line {name!r}")
-
-
 # -- schedules ---------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from webex_bulk.actions import lookups
+from webex_bulk.actions import lookups, virtual_line_lookup
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.failure import RowFailure
 from webex_bulk.error_handling import Reason
@@ -38,7 +38,7 @@ async def member_id(ctx: ActionContext, location_id: str, member: str, *, fresh:
     workspace = await lookups.find_workspace(ctx, location_id, member)
     if workspace is not None:
         return str(workspace["id"])
-    virtual = await lookups.find_virtual_line(ctx, location_id, member)
+    virtual = await virtual_line_lookup.find_virtual_line(ctx, location_id, member)
     return str(virtual["id"]) if virtual else ""
 
 

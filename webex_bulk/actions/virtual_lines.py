@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from webex_bulk.actions import group_bodies, lookups
+from webex_bulk.actions import group_bodies, virtual_line_lookup
 from webex_bulk.actions.compared import Compared
 from webex_bulk.actions.context import ActionContext
 from webex_bulk.actions.group_feature import GroupFeatureActions
@@ -28,7 +28,7 @@ class VirtualLineActions(GroupFeatureActions):
 
     def item_path(self, location_id: str, feature_id: str = "") -> str:
         """``/telephony/config/virtualLines[/{id}]`` (not under the location)."""
-        base = lookups.VIRTUAL_LINES_PATH
+        base = virtual_line_lookup.VIRTUAL_LINES_PATH
         return f"{base}/{feature_id}" if feature_id else base
 
     def inventory(self, ctx: ActionContext) -> Inventory:
@@ -39,13 +39,18 @@ class VirtualLineActions(GroupFeatureActions):
         self, ctx: ActionContext, location_id: str, name: str, *, fresh: bool = False
     ) -> Item | None:
         """The virtual line with this display name in the location."""
-        return await lookups.find_virtual_line(ctx, location_id, name, fresh=fresh)
+        return await virtual_line_lookup.find_virtual_line(ctx, location_id, name, fresh=fresh)
 
     async def references(
         self, ctx: ActionContext, row: Row, location_id: str, *, planning: bool
     ) -> dict[str, Any]:
         """No references beyond the location."""
         return {}
+
+    async def details(self, ctx: ActionContext, location_id: str, remote_id: str) -> Item:
+        """The details the lookup just read to confirm the display name, else a ``GET``."""
+        read = virtual_line_lookup.take_details(ctx, remote_id)
+        return read if read is not None else await super().details(ctx, location_id, remote_id)
 
     def sent(self, row: Row, location_id: str) -> dict[str, Any]:
         """The inventory's object of a create: display name and location."""

@@ -31,6 +31,8 @@ SETTINGS = (
 
 
 def _summary(tenant: Tenant, virtual: VirtualLine) -> dict[str, Any]:
+    """A listing item (``ListVirtualLineObject``): both names but, as in Cisco's spec, no display
+    name; only the details carry it."""
     location = tenant.locations.get(virtual.location_id)
     number: dict[str, Any] = {"primary": True}
     feature_shapes.add_line(number, virtual.line, location, number_key="external")
@@ -38,7 +40,6 @@ def _summary(tenant: Tenant, virtual: VirtualLine) -> dict[str, Any]:
         "id": virtual.id,
         "firstName": virtual.first_name,
         "lastName": virtual.last_name,
-        "displayName": virtual.display_name,
         "externalCallerIdNamePolicy": "DIRECT_LINE",
         "number": number,
         "location": {"id": virtual.location_id, "name": location.name if location else ""},
