@@ -108,12 +108,12 @@ class UserActions(EntityActions):
         if not licensed:
             pool.pick(_kind(row), reserve=planning)
         kinds = [kind for kind in CALLING_KINDS if set(held) & pool.ids_of_kind(kind)]
-        license = Compared().mark(LICENSE_FIELD, _kind(row), ";".join(kinds), differs=not licensed)
-        license.extend(compared)
+        decided = Compared().mark(LICENSE_FIELD, _kind(row), ";".join(kinds), differs=not licensed)
+        decided.extend(compared)
         if held:  # a calling user has settings to read; one who gets calling now, after
             owner = call_settings.Owner("people", str(person["id"]))
-            license.extend(await call_settings.compare(ctx, row, owner, refs))
-        return Decision(change_for(license, str(person["id"])), person, refs)
+            decided.extend(await call_settings.compare(ctx, row, owner, refs))
+        return Decision(change_for(decided, str(person["id"])), person, refs)
 
     async def execute(self, ctx: ActionContext, row: Row, decision: Decision) -> Outcome:
         """Create, move, or license and update; success when the person matches the row."""
