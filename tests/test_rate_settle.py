@@ -176,7 +176,8 @@ def test_a_burst_proven_by_few_requests_is_probed_once_soon() -> None:
         rate.note_sent(sent)
     rate.on_rate_limited(now=0.51, sent_at=0.5, pause=2.0)
     settled, estimate = rate.ceiling, rate.estimate
-    assert settled is not None and estimate is not None
+    assert settled is not None
+    assert estimate is not None
     assert settled == pytest.approx(SETTLE_SHARE * estimate)
     now = busy(rate, 2.51, QUICK_PROBE_WAIT - 0.5)
     assert rate.ceiling == settled
