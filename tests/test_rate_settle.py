@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import random
 
 import attrs
 import pytest
@@ -14,6 +15,7 @@ from webex_bulk.http.rate import (
     AUTO_START_RATE,
     PROBE_CALM,
     PROBE_PAUSES,
+    QUICK_PROBE_WAIT,
     RATE_FLOOR,
     SETTLE_SHARE,
     AdaptiveRate,
@@ -44,7 +46,8 @@ async def test_limiter_bursts_a_tenth_of_a_second_at_most() -> None:
 
 def test_the_send_history_proves_the_rate_of_a_one_second_bucket() -> None:
     """Requests at 15/s into a full bucket of one second of 10/s meet the first 429 after 2 s,
-    having had 30 accepted: the history proves 10/s, whatever came before the bucket was full."""
+    having had 30 accepted: the history proves 10/s, whatever came before the bucket was full,
+    and allows at most one request more over those 3 s."""
     history = SendHistory()
     for i in range(20):  # 2/s for 10 s: the bucket stays full
         history.note(i * 0.5)
@@ -52,7 +55,9 @@ def test_the_send_history_proves_the_rate_of_a_one_second_bucket() -> None:
     for i in range(30):
         history.note(start + i / 15.0)
     proven = history.estimate(since=-1.0, rejected_at=start + 2.0)
-    assert proven == pytest.approx(10.0, rel=0.03)
+    assert proven is not None
+    assert proven.rate == pytest.approx(10.0, rel=0.03)
+    assert proven.high == pytest.approx(proven.rate + 0.5 / 3.0)
     assert history.estimate(since=start + 2.0, rejected_at=start + 2.0) is None
 
 
@@ -161,6 +166,35 @@ def test_a_first_429_that_proves_nothing_halves_the_rate() -> None:
     assert rate.ceiling == pytest.approx(AUTO_START_RATE * 0.9)
 
 
+def test_a_burst_proven_by_few_requests_is_probed_once_soon() -> None:
+    """Two requests accepted at 4/s before a 429 prove 2/s only to within one request: the rate
+    settles at 98 % of the estimate, and after a few calm busy seconds goes once to 98 % of the
+    most that burst allows, well before the minute of the ordinary probe; a burst proven by
+    hundreds of requests gets no such probe."""
+    rate = AdaptiveRate(0.0)
+    for sent in (0.0, 0.25):
+        rate.note_sent(sent)
+    rate.on_rate_limited(now=0.51, sent_at=0.5, pause=2.0)
+    settled, estimate = rate.ceiling, rate.estimate
+    assert settled is not None
+    assert estimate is not None
+    assert settled == pytest.approx(SETTLE_SHARE * estimate)
+    now = busy(rate, 2.51, QUICK_PROBE_WAIT - 0.5)
+    assert rate.ceiling == settled
+    now = busy(rate, now, 2.0)
+    assert rate.ceiling == pytest.approx(SETTLE_SHARE * 3 / 1.5)
+    assert rate.rate == rate.ceiling
+    busy(rate, now, PROBE_CALM - 5.0)
+    assert rate.ceiling == pytest.approx(SETTLE_SHARE * 3 / 1.5)
+
+    fast = AdaptiveRate(0.0)
+    now = busy(fast, 0.0, 6.0)  # 128/s by then
+    fast.on_rate_limited(now=now, sent_at=now, pause=2.0)
+    settled = fast.ceiling
+    busy(fast, now + 2.0, 10.0)
+    assert fast.ceiling == settled
+
+
 @attrs.frozen
 class BucketRun:
     """What a fake server saw of one run: its limit and the answers by time."""
@@ -177,13 +211,29 @@ class BucketRun:
         return ok / (end - start) / self.limit
 
 
+#: Lognormal latency with p99 = 5 × median, as the simulator's profiles: sigma = ln 5 / z(0.99).
+LATENCY_SIGMA = math.log(5.0) / 2.326
+
+
 def bucket_run(
-    configured: float, limit: float, seconds: float, *, pause: float = 2.0, burst: float = 1.0
+    configured: float,
+    limit: float,
+    seconds: float,
+    *,
+    pause: float = 2.0,
+    burst: float = 1.0,
+    latency: float = 0.15,
+    seed: int | None = None,
+    jitter: float = 0.005,
 ) -> BucketRun:
     """A fake server: a token bucket of ``burst`` seconds of ``limit`` (at least one request)
     refilled at ``limit``/s, answering 429 at once with a ``pause`` s global pause once empty;
-    requests leave at the adaptive rate and are accepted answers come 0.15 s later."""
+    requests leave at the adaptive rate and accepted answers come ``latency`` s later. With a
+    ``seed``, the latency is lognormal around that median (p99 = 5 × median) and each request
+    reaches the server up to ``jitter`` s after it left (as over a real socket), so a request
+    that the exact arithmetic puts on the bucket's edge falls either side of it."""
     rate = AdaptiveRate(configured)
+    rng = random.Random(seed) if seed is not None else None
     capacity = max(1.0, float(math.ceil(limit * burst)))
     tokens, filled_at, now, resume = capacity, 0.0, 0.0, -math.inf
     answers: list[tuple[float, float, bool]] = []  # heap of (answered at, sent at, accepted)
@@ -208,12 +258,14 @@ def bucket_run(
                 bursts.append(answered)
         if now < resume:
             continue
-        tokens = min(capacity, tokens + (now - filled_at) * limit)
-        filled_at = now
+        arrives = max(filled_at, now + (rng.uniform(0.0, jitter) if rng else 0.0))
+        tokens = min(capacity, tokens + (arrives - filled_at) * limit)
+        filled_at = arrives
         accepted = tokens >= 1.0
         tokens -= accepted
         rate.note_sent(now)
-        heapq.heappush(answers, (now + (0.15 if accepted else 0.01), now, accepted))
+        took = rng.lognormvariate(math.log(latency), LATENCY_SIGMA) if rng else latency
+        heapq.heappush(answers, (arrives + (took if accepted else 0.01), now, accepted))
     return BucketRun(limit, ok_at, bursts, limited, rate.rate)
 
 
@@ -223,15 +275,17 @@ LIMITS = [2.0, 10.0, 40.0, 150.0, 200.0]
 @pytest.mark.parametrize("limit", LIMITS)
 @pytest.mark.parametrize("twice", [False, True], ids=["auto", "2R"])
 def test_the_limit_is_met_once_and_held(limit: float, twice: bool) -> None:
-    """Against a one-second token bucket of 2 to 200 requests per second, --rate auto and a
-    rate set to twice the limit meet it in one 429 burst within 10 s, then hold at least 0.95 of
-    it from 15 s on (and from 15 to 25 s) with no second burst before the first probe."""
+    """Against a one-second token bucket of 2 to 200 requests per second (exact arithmetic: every
+    request on the bucket's edge is accepted), --rate auto and a rate set to twice the limit meet
+    it in one 429 burst within 10 s, then hold at least 0.95 of it from 15 s on (and from 15 to
+    25 s). The quick probe may meet it once more (at 2/s, where one request is 20 % of the proof)
+    or end up to 1 % above it (where it then takes minutes to empty the bucket)."""
     run = bucket_run(2 * limit if twice else 0.0, limit, 100.0)
-    assert len(run.bursts) == 1
+    assert len(run.bursts) <= 2
     assert run.bursts[0] < 10.0
     assert run.efficiency(15.0, 25.0) >= 0.95
     assert run.efficiency(15.0, 100.0) >= 0.95
-    assert 0.95 * limit <= run.final <= limit
+    assert 0.95 * limit <= run.final <= 1.01 * limit
     assert run.rate_limited <= 0.01 * len(run.ok_at) + 1
 
 
@@ -254,3 +308,29 @@ def test_other_bucket_sizes_still_converge(burst: float, share: float) -> None:
     assert run.efficiency(15.0, 600.0) >= share
     assert run.efficiency(500.0, 600.0) >= 0.9
     assert run.rate_limited <= 0.01 * len(run.ok_at)
+
+
+SEEDS = range(12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_auto_at_two_per_second_runs_near_the_limit_whichever_side_of_the_edge(seed: int) -> None:
+    """At 2/s the first burst has two or three accepted requests, and whether the third is one
+    depends on a few milliseconds: --rate auto still runs at 0.9 of the limit from 15 to 25 s and
+    0.95 from 15 s to a minute, whichever way the edge fell, with at most one 429 more."""
+    run = bucket_run(0.0, 2.0, 60.0, latency=0.15, seed=seed)
+    assert run.efficiency(15.0, 25.0) >= 0.9
+    assert run.efficiency(15.0, 60.0) >= 0.95
+    assert len(run.bursts) <= 2
+    assert run.rate_limited <= 2
+
+
+@pytest.mark.parametrize("latency", [0.15, 0.3, 0.8])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_twice_the_limit_settles_close_to_it_at_any_latency(seed: int, latency: float) -> None:
+    """A rate set to 20/s against a server of 10/s runs at 0.96 of it or better from 15 to 45 s
+    (the engine's own gaps cost about one point more) at 150 to 800 ms latency, with the jitter of
+    a real socket deciding which side of the bucket's edge the first 429 falls."""
+    run = bucket_run(20.0, 10.0, 45.0, latency=latency, seed=seed)
+    assert run.efficiency(15.0, 45.0) >= 0.96
+    assert run.rate_limited <= 3

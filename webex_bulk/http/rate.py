@@ -52,6 +52,15 @@ PROBE_PAUSES = 50.0
 PROBE_STEP = 0.02
 PROBE_MAX_STEP = 0.32
 PROBE_MIN_WAIT = 10.0
+#: The quick probe: a burst that rested on few accepted requests (a few per second, a short
+#: overshoot) proves the rate only to within one request over its span, up to 20 % at 2/s. Once
+#: the pause is over and ``QUICK_PROBE_WAIT`` busy seconds have passed at the settled ceiling,
+#: the ceiling goes once to ``SETTLE_SHARE`` of the most the burst allows (``limit.Proof.high``)
+#: when that gains at least ``QUICK_PROBE_MIN_GAIN``. It costs at most one pause per burst, and
+#: the burst a failed one meets proves the rate narrowly (a small overshoot takes many requests
+#: to empty the bucket), so it seldom leads to another.
+QUICK_PROBE_WAIT = 2.0
+QUICK_PROBE_MIN_GAIN = 0.01
 #: A 429 for a request sent this soon after a global pause ended says the server still punished
 #: the pause (its own pause was longer than ours), not that the rate is too high: it lowers the
 #: rate but never the ceiling, so the rate climbs back to the ceiling once the 429s stop.
@@ -104,9 +113,10 @@ class AdaptiveRate:
     rate every busy calm second from 4/s until the first 429. Each 429 burst (not an echo of the
     previous pause) settles the ceiling at ``SETTLE_SHARE`` of the server's rate as the requests
     accepted before it prove it, and the rate goes straight there, so meeting the limit costs
-    one global pause, wherever the rate that met it was. A calm ceiling probes upward after
-    ``PROBE_CALM`` s. The rate only climbs while the traffic actually uses it (``note_sent``),
-    so it never runs away from reality.
+    one global pause, wherever the rate that met it was. When that proof rested on few requests
+    (a few per second), one quick probe soon after goes to the most the burst allows. A calm
+    ceiling probes upward after ``PROBE_CALM`` s. The rate only climbs while the traffic
+    actually uses it (``note_sent``), so it never runs away from reality.
     """
 
     def __init__(self, configured: float) -> None:
@@ -123,6 +133,8 @@ class AdaptiveRate:
         self._probed = -math.inf  # when the ceiling was last set by a burst or a probe
         self._probe_wait = PROBE_CALM
         self._probe_step = PROBE_STEP
+        self._quick_to: float | None = None  # the quick probe's ceiling, until it is taken
+        self._quick_wait = QUICK_PROBE_WAIT
 
     @property
     def slow_start(self) -> bool:
@@ -153,12 +165,16 @@ class AdaptiveRate:
         proven = None if echo else self._history.estimate(self._last_decrease, sent_at)
         self._probe_wait = max(PROBE_CALM, PROBE_PAUSES * pause)
         if proven is not None:
-            self.estimate = proven
-            settled = SETTLE_SHARE * proven
+            self.estimate = proven.rate
+            settled = SETTLE_SHARE * proven.rate
             settled = max(RATE_FLOOR, settled, SETTLE_MIN_SHARE * self.rate)
             self.ceiling = min(self._limit, settled)
             self._probed = now
             self._probe_step = PROBE_STEP
+            quick = min(self._limit, SETTLE_SHARE * proven.high)
+            gains = quick >= self.ceiling * (1.0 + QUICK_PROBE_MIN_GAIN)
+            self._quick_to = quick if gains else None
+            self._quick_wait = pause + QUICK_PROBE_WAIT
             lowered = self.ceiling
         elif self.ceiling is None:
             # Nothing proven (the very first requests met it): the rate before the last
@@ -166,6 +182,7 @@ class AdaptiveRate:
             # twice the limit.
             self.ceiling = max(RATE_FLOOR, self.rate * AUTO_SETTLE)
             self._probed = now
+            self._quick_to = None
             lowered = max(RATE_FLOOR, self.rate * SLOW_START_BACKOFF)
         else:
             lowered = max(RATE_FLOOR, self.rate * RATE_DECREASE)
@@ -194,6 +211,8 @@ class AdaptiveRate:
             changed = doubled != self.rate
             self.rate = doubled
             return changed
+        if self.rate >= self.ceiling and self._quick_to is not None:
+            return self._quick_probe(now)
         if self.rate >= self.ceiling and self._may_probe(now):
             step = max(RATE_INCREASE_MIN_STEP, self.ceiling * self._probe_step)
             self.ceiling = min(self._limit, self.ceiling + step)
@@ -213,6 +232,16 @@ class AdaptiveRate:
         if self.ceiling is None:
             return SLOW_START_INTERVAL
         return AUTO_INCREASE_INTERVAL if self.auto else RATE_INCREASE_INTERVAL
+
+    def _quick_probe(self, now: float) -> bool:
+        """The ceiling to the most the last burst allows, once it has been calm long enough."""
+        calm = now - max(self._probed, self._last_decrease)
+        if self._quick_to is None or calm < self._quick_wait:
+            return False
+        self.ceiling = self.rate = max(self.ceiling or 0.0, self._quick_to)
+        self._quick_to = None
+        self._probed = now
+        return True
 
     def _may_probe(self, now: float) -> bool:
         """A ceiling below the configured rate, calm for the probe's wait: one step up."""
