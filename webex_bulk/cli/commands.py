@@ -115,10 +115,11 @@ def validate(file: Path, out_dir: Path | None, config_file: Path | None, **flags
     source = scan(file, settings)
     report = ValidateReport()
     with outcome_files(out_dir, source.header) as write:
-        for item in read_rows(source, settings):
+        for item in read_rows(source, settings, types=()):
             report.add(item)
             if isinstance(item, Outcome):
                 write(item)
+    report.add_valid(source)
     code = ExitCode.ROWS_FAILED if report.failed else ExitCode.OK
     output.text(report.render(source, details=out_dir is None))
     output.document(code, counts=report.counts(), state="valid" if not report.failed else None)

@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from webex_bulk.error_handling import InputFileError
-from webex_bulk.input.csv_source import Record, cells_by_name, header_name, unescape_cell
+from webex_bulk.input.csv_source import (
+    Record,
+    cells_by_name,
+    entity_type_name,
+    header_name,
+    unescape_cell,
+)
 from webex_bulk.input.near_match import did_you_mean
 from webex_bulk.input.schema import KNOWN_COLUMNS
 from webex_bulk.input.workbook import Book, ExcelValue, sheet_rows
@@ -175,4 +181,4 @@ class XlsxSource:
 
     def type_of(self, cells: list[str]) -> str:
         """The normalised entity type of a record, read cheaply."""
-        return header_name(cells[self._type_index]) if self._type_index < len(cells) else ""
+        return entity_type_name(cells[self._type_index]) if self._type_index < len(cells) else ""
