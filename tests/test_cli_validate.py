@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections import Counter
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
