@@ -78,17 +78,19 @@ class Collector:
 
     def add(self, row: Row) -> None:
         """Remember what the cross-row rules need of one valid row."""
-        self._put(_KEY, f"k{row.key}", row.line, _content_hash(row))
+        values, line = row.values, row.line
+        self._put(_KEY, row.key, line, _content_hash(row))
         if row.entity_type in _OWNERS:
             owner = _hash(row.key, 32)
-            if row.get("phone_number"):
-                self._put(_NUMBER, f"n{row.get('phone_number')}", row.line, owner)
-            if row.get("extension"):
-                place = f"x{row.get('location').casefold()}/{row.get('extension')}"
-                self._put(_EXTENSION, place, row.line, owner)
+            number, extension = values.get("phone_number"), values.get("extension")
+            if number:
+                self._put(_NUMBER, number, line, owner)
+            if extension:
+                place = (values.get("location", "").casefold(), extension)
+                self._put(_EXTENSION, place, line, owner)
 
-    def _put(self, kind: int, text: str, line: int, tag: int) -> None:
-        key = _hash(text, 64) & ~3 | kind
+    def _put(self, kind: int, unique: object, line: int, tag: int) -> None:
+        key = _hash((kind, unique), 64) & ~3 | kind
         bucket = self._buckets[key >> 56]
         bucket.append(key)
         bucket.append(line << 32 | tag)

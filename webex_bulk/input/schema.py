@@ -357,12 +357,11 @@ def normalise_row(spec: EntitySpec, cells: Mapping[str, str], region: str) -> No
     """Normalise the cells of one row of ``spec``'s type; collect every problem, not the first."""
     values: dict[str, str] = {}
     problems: list[Problem] = []
+    cell_of = cells.get
     for column in spec.columns:
         name = column.name
-        text = cells.get(name)
-        if text:
-            text = text.strip()
-        if not text:
+        text = cell_of(name)
+        if not text or not (text := text.strip()):
             if column.required:
                 problems.append(Problem(Reason.MISSING_FIELD, name, "a value is required"))
             elif column.default:

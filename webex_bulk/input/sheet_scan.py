@@ -32,17 +32,19 @@ _ROW_START = re.compile(rb'\s*<row(?:\s+r="([^"<&]*)")?' + _ATTRIBUTES + rb"(?:(
 _ROW_OR_END = re.compile(rb"\s*<(?:row[\s/>]|/sheetData>)")
 _END = re.compile(rb"\s*</sheetData>")
 _CLOSE = b"</worksheet>"
-# r, s and t in the order every common writer puts them; any other attribute in the last group.
+# A row's body is decoded once and read as text. r, s and t in the order every common writer
+# puts them; any other attribute in the last group.
+_TEXT_ATTRIBUTES = r'((?:\s+[\w:.-]+="[^"<&]*")*)\s*'
 _CELL = (
-    rb'\s*<c(?:\s+r="([A-Z]{1,3})[0-9]*")?(?:\s+s="([0-9]+)")?(?:\s+t="([A-Za-z]+)")?'
-    + _ATTRIBUTES
-    + rb"(?:/>|>(?:<f\b[^<>]*(?:/>|>[^<]*</f>))?"
-    + rb'(?:(<v>)([^<]*)</v>|(<is>)<t(?:\s+xml:space="preserve")?>([^<]*)</t></is>)?</c>)'
+    r'\s*<c(?:\s+r="([A-Z]{1,3})[0-9]*")?(?:\s+s="([0-9]+)")?(?:\s+t="([A-Za-z]+)")?'
+    + _TEXT_ATTRIBUTES
+    + r"(?:/>|>(?:<f\b[^<>]*(?:/>|>[^<]*</f>))?"
+    + r'(?:(<v>)([^<]*)</v>|(<is>)<t(?:\s+xml:space="preserve")?>([^<]*)</t></is>)?</c>)'
 )
-_CELL_PARTS = re.compile(_CELL)
-#: A row's whole body as cells: the same pattern without its groups, repeated.
-_CELLS = re.compile(rb"(?:" + re.sub(rb"\((?!\?)", b"(?:", _CELL) + rb")*\s*")
-_ATTRIBUTE = re.compile(rb'([\w:.-]+)="([^"]*)"')
+#: One cell, whole (the first group) and in parts.
+_CELL_PARTS = re.compile(f"({_CELL})")
+_ATTRIBUTE = re.compile(r'([\w:.-]+)="([^"]*)"')
+_ROW_ATTRIBUTE = re.compile(rb'([\w:.-]+)="([^"]*)"')
 #: Bytes XML forbids, and the carriage return the parser would normalise: left to the parser.
 _CONTROL_BYTES = bytes([*range(0x09), *range(0x0B, 0x20)])
 _ENTITY = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));")
@@ -64,10 +66,10 @@ def _usual(row: bytes) -> bool:
     return b"xmlns" not in row and len(row.translate(None, _CONTROL_BYTES)) == len(row)
 
 
-def _column(letters: bytes) -> int:
+def _column(letters: str) -> int:
     index = 0
     for letter in letters:
-        index = index * 26 + letter - 64
+        index = index * 26 + ord(letter) - 64
     return index - 1
 
 
@@ -78,7 +80,7 @@ class QuickRows:
     def __init__(self, strings: list[str], cell_text: CellText) -> None:
         self._strings = strings
         self._cell_text = cell_text
-        self._columns: dict[bytes, int] = {}
+        self._columns: dict[str, int] = {}
         self.complete = False
         self.taken = 0
 
@@ -131,17 +133,20 @@ class QuickRows:
             return None
         return buffer[at + len(b"<sheetData>") :]
 
-    def _cells(self, body: bytes | None) -> list[str] | None:
+    def _cells(self, body: bytes) -> list[str] | None:
         """A row's cells as text; None for a row this reader does not read."""
         cells: list[str] = []
         if not body:
             return cells
-        if not _CELLS.fullmatch(body):
-            return None
+        try:
+            xml = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # the parser refuses it
+        found = _CELL_PARTS.findall(xml)
+        if sum(len(cell[0]) for cell in found) != len(xml.rstrip()):
+            return None  # something between the cells: not the common shape
         strings, columns = self._strings, self._columns
-        for letters, style, kind, other, has_value, value, inline, text in _CELL_PARTS.findall(
-            body
-        ):
+        for _, letters, style, kind, other, has_value, value, inline, text in found:
             if other:
                 letters, style, kind = self._odd_attributes(other, letters, style, kind)
             if letters:
@@ -151,47 +156,34 @@ class QuickRows:
                 if column > len(cells):
                     cells.extend([""] * (column - len(cells)))
             raw = value if has_value else text if inline else None
-            if kind == b"s" and raw is not None:
+            if kind == "s" and raw is not None:
                 try:
                     cells.append(strings[int(raw)])
                 except (ValueError, IndexError):
                     cells.append("")
                 continue
-            decoded = None if raw is None else raw.decode() if raw.isascii() else _text(raw)
-            if decoded is not None and "&" in decoded:
-                decoded = _unescaped(decoded)
-            if raw is not None and decoded is None:
-                return None
-            if kind == b"inlineStr" or kind == b"str":
-                cells.append(decoded or "")
+            if raw is not None and "&" in raw:
+                raw = _unescaped(raw)
+                if raw is None:
+                    return None
+            if kind == "inlineStr" or kind == "str":
+                cells.append(raw or "")
             else:
-                cells.append(
-                    self._cell_text((kind or b"n").decode(), decoded, style.decode() or "0")
-                )
+                cells.append(self._cell_text(kind or "n", raw, style or "0"))
         return cells
 
     @staticmethod
-    def _odd_attributes(
-        other: bytes, letters: bytes, style: bytes, kind: bytes
-    ) -> tuple[bytes, bytes, bytes]:
+    def _odd_attributes(other: str, letters: str, style: str, kind: str) -> tuple[str, str, str]:
         """``r``, ``s`` and ``t`` of a cell whose attributes come in another order."""
         found = dict(_ATTRIBUTE.findall(other))
-        reference = found.get(b"r")
+        reference = found.get("r")
         if reference is not None:
-            letters = reference.rstrip(b"0123456789")
-        return letters, found.get(b"s", style), found.get(b"t", kind)
+            letters = reference.rstrip("0123456789")
+        return letters, found.get("s", style), found.get("t", kind)
 
     @staticmethod
     def _attribute(attributes: bytes, name: bytes) -> bytes | None:
-        return dict(_ATTRIBUTE.findall(attributes)).get(name) if attributes else None
-
-
-def _text(raw: bytes) -> str | None:
-    """Element text beyond ASCII: UTF-8; None for bytes that are not (the parser refuses them)."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+        return dict(_ROW_ATTRIBUTE.findall(attributes)).get(name) if attributes else None
 
 
 def _unescaped(text: str) -> str | None:

@@ -18,6 +18,7 @@ from webex_bulk.input.csv_source import (
     entity_type_name,
     header_name,
     unescape_cell,
+    unescaped,
 )
 from webex_bulk.input.near_match import did_you_mean
 from webex_bulk.input.schema import KNOWN_COLUMNS
@@ -173,6 +174,11 @@ class XlsxSource:
 
     def cells_by_column(self, cells: list[str]) -> dict[str, str]:
         """The row's cells by header name (``_`` columns left out, output escapes undone)."""
+        if len(self._indexes) == self.width:  # no "_" column to leave out
+            short = self.width - len(cells)
+            padded = cells + [""] * short if short > 0 else cells
+            found = dict(zip(self.header, padded, strict=False))
+            return unescaped(found, cells, verbatim=ExcelValue)
         return cells_by_name(self.header, self._indexes, cells, verbatim=ExcelValue)
 
     def extra_cells(self, cells: list[str]) -> str:
