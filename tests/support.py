@@ -13,6 +13,7 @@ import itertools
 import json
 import random
 import time
+import zipfile
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from types import SimpleNamespace
@@ -322,3 +323,38 @@ def mock_transport(monkeypatch: pytest.MonkeyPatch) -> aioresponses:
 def sent(mocked: aioresponses, method: str, url: str) -> list[Any]:
     """The recorded calls of one method and URL."""
     return mocked.requests.get((method, URL(url)), [])
+
+
+#: The namespace of Excel's row attributes (``x14ac:dyDescent``), declared on its sheets' root.
+X14AC = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"
+
+
+def raw_workbook(path: Path, sheet_data: str, shared_strings: str = "") -> Path:
+    """A workbook written part by part, as Excel lays it out: one sheet ``Users`` holding
+    ``sheet_data`` (its ``<sheetData>`` element, as XML text), the shared strings (``<si>``
+    elements), and a style table whose style 1 is a custom date format."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.'
+        'org/package/2006/content-types"/>',
+        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{rels}"><sheets>'
+        '<sheet name="Users" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rels}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{rels}/sharedStrings" Target="sharedStrings.xml"/>'
+        f'<Relationship Id="rId3" Type="{rels}/styles" Target="/xl/styles.xml"/>'
+        "</Relationships>",
+        "xl/sharedStrings.xml": f'<sst xmlns="{main}">{shared_strings}</sst>',
+        "xl/styles.xml": f'<styleSheet xmlns="{main}"><numFmts count="1">'
+        '<numFmt numFmtId="164" formatCode="[$-409]d\\-mmm\\-yy;@"/></numFmts>'
+        '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs></styleSheet>',
+        "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<worksheet xmlns="{main}" xmlns:x14ac="{X14AC}"><dimension ref="A1"/>{sheet_data}'
+        '<pageMargins left="0.7"/></worksheet>',
+    }
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return path

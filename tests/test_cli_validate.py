@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,9 @@ from click.testing import CliRunner, Result
 
 from webex_bulk import __version__
 from webex_bulk.cli.commands import main
-from webex_bulk.input.data_pipeline import OUTPUT_COLUMNS
-from webex_bulk.models import EntityType
+from webex_bulk.config import Settings
+from webex_bulk.input.data_pipeline import OUTPUT_COLUMNS, read_rows, scan
+from webex_bulk.models import EntityType, Row
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tenant.csv"
 HEADER = "entity_type,email,first_name,last_name,location,extension,phone_number,title"
@@ -91,6 +94,20 @@ def test_example_tenant_shape() -> None:
     assert types.count("call_queue") == 1
     assert types.count("auto_attendant") == 1
     assert types.count("device") >= 5
+
+
+def test_counts_per_type_and_status_match_every_row_read() -> None:
+    """validate's counts (valid rows counted by the first pass, outcomes by the second) are the
+    statuses a full read of the example gives row by row."""
+    settings = Settings()
+    expected: dict[str, Counter[str]] = {}
+    for item in read_rows(scan(EXAMPLE, settings), settings):
+        name = item.entity_type.value if isinstance(item, Row) else item.entity_type or "(blank)"
+        status = "valid" if isinstance(item, Row) else item.status.value
+        expected.setdefault(name, Counter())[status] += 1
+    result = invoke("validate", str(EXAMPLE), "--output", "json")
+    counts = json.loads(result.stdout)["counts"]["by_entity_type"]
+    assert counts == {name: dict(c) for name, c in expected.items()}
 
 
 def test_output_files_have_input_columns_then_output_columns(tmp_path: Path) -> None:

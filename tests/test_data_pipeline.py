@@ -15,7 +15,6 @@ from webex_bulk.error_handling import InputFileError, Reason, Status
 from webex_bulk.input.data_pipeline import (
     DayHours,
     InputFile,
-    dependencies,
     escape_cell,
     parse_hours,
     read_rows,
@@ -23,6 +22,7 @@ from webex_bulk.input.data_pipeline import (
     unescape_cell,
 )
 from webex_bulk.input.examples import EXAMPLES
+from webex_bulk.input.row_references import dependencies
 from webex_bulk.input.schema import KNOWN_COLUMNS, SCHEMA
 from webex_bulk.models import EntityType, Outcome, Row
 

@@ -19,8 +19,9 @@ import pytest
 import yaml
 
 import webex_bulk
-from webex_bulk.cli.commands import main, window_seconds
+from webex_bulk.cli.commands import main
 from webex_bulk.config import SECRET_ENV_VARS, Settings, load_settings
+from webex_bulk.engine import window_seconds
 
 ROOT = Path(webex_bulk.__file__).resolve().parent.parent
 MANIFESTS = ROOT / "deploy" / "kubernetes"

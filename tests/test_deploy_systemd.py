@@ -13,8 +13,9 @@ from pathlib import Path, PurePosixPath
 import click
 
 import webex_bulk
-from webex_bulk.cli.commands import main, window_seconds
+from webex_bulk.cli.commands import main
 from webex_bulk.config import SECRET_ENV_VARS, load_settings
+from webex_bulk.engine import window_seconds
 
 ROOT = Path(webex_bulk.__file__).resolve().parent.parent
 UNITS = ROOT / "deploy" / "systemd"

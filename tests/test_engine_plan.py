@@ -12,7 +12,8 @@ import aiohttp
 import pytest
 from support import aside, write_csv
 
-from webex_bulk.error_handling import ConfigError
+from webex_bulk.engine import StopControl
+from webex_bulk.error_handling import ConfigError, ExitCode, StateError
 from webex_bulk.simulator import RunningSimulator
 
 HEADER = (
@@ -170,6 +171,32 @@ async def test_run_with_a_plan_holds_a_row_changed_since_as_plan_stale(
     assert actions == {"location:paris hq": "updated", "user:ann@example.com": "unchanged"}
     assert (hq_city, lab_city) == ("Santa Clara", "Campbell")
     assert after["writes"] - before["writes"] == 1  # the one planned update, nothing else
+
+
+async def test_an_unfinished_run_of_a_plan_resumes_only_with_that_plan(
+    simulator, run_engine, run_plan, tmp_path
+) -> None:
+    """A run --plan stopped before its end refuses to resume without the plan (the rest would
+    be written ungated) and resumes with it, writing only the planned change."""
+    first = tenant_file(tmp_path, "v1.csv", HQ.format(city="San Jose"), LAB.format(city="San Jose"))
+    second = tenant_file(
+        tmp_path, "v2.csv", HQ.format(city="Santa Clara"), LAB.format(city="San Jose")
+    )
+    saved = tmp_path / "plan.json"
+    async with simulator() as sim:
+        await run_engine(sim, first)
+        await run_plan(sim, second, plan_out=saved)
+        stop = StopControl()
+        stop.request("stopped before the first row", ExitCode.SIGTERM)
+        stopped = await run_engine(sim, second, plan_in=saved, stop=stop)
+        before = await aside(sim, "counts")
+        with pytest.raises(StateError, match="unfinished run applying the saved plan"):
+            await run_engine(sim, second)
+        resumed = await run_engine(sim, second, plan_in=saved)
+        after = await aside(sim, "counts")
+    assert stopped.exit_code == ExitCode.SIGTERM
+    assert resumed.exit_code == ExitCode.OK
+    assert after["writes"] - before["writes"] == 1  # the planned update of Paris HQ alone
 
 
 async def test_run_refuses_a_plan_of_another_file(simulator, run_engine, run_plan, tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 from test_data_pipeline import line, reason, rows_of, write
 
 from webex_bulk.error_handling import Reason
-from webex_bulk.input.data_pipeline import dependencies
+from webex_bulk.input.row_references import dependencies
 from webex_bulk.models import Row
 
 

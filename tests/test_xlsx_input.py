@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from support import raw_workbook
 
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import InputFileError, Reason
@@ -274,8 +275,6 @@ def excel_style_workbook(path: Path, rows: list[list[tuple[str, str, str]]]) -> 
     Each cell is (reference, type, value); type ``s`` takes the text itself (it goes to the
     shared string table), ``n`` a number, ``d`` a number shown with the date style.
     """
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     strings: list[str] = []
     xml_rows = []
     for number, cells in enumerate(rows, start=1):
@@ -296,30 +295,7 @@ def excel_style_workbook(path: Path, rows: list[list[tuple[str, str, str]]]) -> 
             shared.append("<si><r><t>L</t></r><r><rPr/><t>ee</t></r><rPh><t>リー</t></rPh></si>")
         else:
             shared.append(f"<si><t>{text.replace('&', '&amp;')}</t></si>")
-    parts = {
-        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.'
-        'org/package/2006/content-types"/>',
-        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{rels}"><sheets>'
-        '<sheet name="Users" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        "xl/_rels/workbook.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/'
-        'package/2006/relationships">'
-        f'<Relationship Id="rId1" Type="{rels}/worksheet" Target="worksheets/sheet1.xml"/>'
-        f'<Relationship Id="rId2" Type="{rels}/sharedStrings" Target="sharedStrings.xml"/>'
-        f'<Relationship Id="rId3" Type="{rels}/styles" Target="/xl/styles.xml"/>'
-        "</Relationships>",
-        "xl/sharedStrings.xml": f'<sst xmlns="{main}">{"".join(shared)}</sst>',
-        "xl/styles.xml": f'<styleSheet xmlns="{main}"><numFmts count="1">'
-        '<numFmt numFmtId="164" formatCode="[$-409]d\\-mmm\\-yy;@"/></numFmts>'
-        '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164"/></cellXfs></styleSheet>',
-        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{main}"><sheetData>'
-        f"{''.join(xml_rows)}</sheetData></worksheet>",
-    }
-    import zipfile
-
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, text in parts.items():
-            archive.writestr(name, text)
-    return path
+    return raw_workbook(path, f"<sheetData>{''.join(xml_rows)}</sheetData>", "".join(shared))
 
 
 def test_excel_layout_shared_strings_rich_text_gaps_and_custom_date_style(tmp_path: Path) -> None:

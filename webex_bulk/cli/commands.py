@@ -18,8 +18,7 @@ from typing import Any, TypeVar
 import attrs
 import click
 
-from webex_bulk import __version__
-from webex_bulk.cli.demo import run_demo
+from webex_bulk import __version__, engine
 from webex_bulk.cli.export import (
     export_request,
     location_option,
@@ -54,17 +53,6 @@ from webex_bulk.cli.report import ValidateReport, outcome_files
 from webex_bulk.cli.status import status_command
 from webex_bulk.cli.unlock import unlock_command
 from webex_bulk.config import env_warnings
-from webex_bulk.engine import (
-    StopControl,
-    export_tenant,
-    plan_file,
-    preflight_file,
-    raise_on_failure,
-    render_summary,
-    run_file,
-    stop_note,
-    window_seconds,
-)
 from webex_bulk.error_handling import ExitCode
 from webex_bulk.input import (
     read_rows,
@@ -115,10 +103,11 @@ def validate(file: Path, out_dir: Path | None, config_file: Path | None, **flags
     source = scan(file, settings)
     report = ValidateReport()
     with outcome_files(out_dir, source.header) as write:
-        for item in read_rows(source, settings):
+        for item in read_rows(source, settings, types=()):
             report.add(item)
             if isinstance(item, Outcome):
                 write(item)
+    report.add_valid(source)
     code = ExitCode.ROWS_FAILED if report.failed else ExitCode.OK
     output.text(report.render(source, details=out_dir is None))
     output.document(code, counts=report.counts(), state="valid" if not report.failed else None)
@@ -181,14 +170,14 @@ def template(entity_type: EntityType | None, file_format: str, out_file: Path | 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def _run_async(work: Callable[[StopControl], Awaitable[T]]) -> T:
+def _run_async(work: Callable[[engine.StopControl], Awaitable[T]]) -> T:
     """Run an engine coroutine with SIGINT/SIGTERM/SIGHUP wired to a clean stop.
 
     The one ``asyncio.run`` of the package.
     """
 
     async def main_task() -> T:
-        stop = StopControl()
+        stop = engine.StopControl()
         loop = asyncio.get_running_loop()
         for signum in _STOP_SIGNALS:
             loop.add_signal_handler(signum, stop.on_signal, signum)
@@ -252,10 +241,10 @@ def run(
     output = Output.take("run", flags)
     now = datetime.datetime.now()
     try:
-        seconds_left = window_seconds(deadline, max_duration, now)
+        seconds_left = engine.window_seconds(deadline, max_duration, now)
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
-    note = stop_note(deadline, seconds_left, now) if seconds_left is not None else ""
+    note = engine.stop_note(deadline, seconds_left, now) if seconds_left is not None else ""
     request = attrs.evolve(
         request_from(
             file, flags, fresh=fresh, seconds_left=seconds_left, stop_note=note, quiet=output.quiet
@@ -263,8 +252,8 @@ def run(
         metrics_file=metrics_file,
         plan_in=plan_in,
     )
-    result = _run_async(lambda stop: run_file(request, stop, output.stream))
-    output.text(render_summary(result.summary, result.run_dir))
+    result = _run_async(lambda stop: engine.run_file(request, stop, output.stream))
+    output.text(engine.render_summary(result.summary, result.run_dir))
     output.document(
         result.exit_code,
         run_dir=str(result.run_dir),
@@ -302,7 +291,7 @@ def plan(file: Path, detailed_exitcode: bool, plan_out: Path | None, **flags: An
     """
     output = Output.take("plan", flags)
     request = attrs.evolve(request_from(file, flags, quiet=output.quiet), plan_out=plan_out)
-    result = _run_async(lambda _stop: plan_file(request, output.stream))
+    result = _run_async(lambda _stop: engine.plan_file(request, output.stream))
     code = result.exit_code
     if code is ExitCode.CHANGES_PENDING and not detailed_exitcode:
         code = ExitCode.OK
@@ -336,10 +325,10 @@ def preflight(file: Path, **flags: Any) -> None:
     Sends reads only. Exit 0 when every check passed (warnings allowed), 1 when one failed.
     """
     request = request_from(file, flags)
-    checks = _run_async(lambda _stop: preflight_file(request))
+    checks = _run_async(lambda _stop: engine.preflight_file(request))
     for check in checks:
         click.echo(check.line())
-    raise_on_failure(checks)
+    engine.raise_on_failure(checks)
 
 
 @main.command()
@@ -355,6 +344,8 @@ def demo(keep: Path | None) -> None:
     The simulator answers with realistic latency, a rate limit, a few 429s and 5xx; no Webex
     account or token is needed.
     """
+    from webex_bulk.cli.demo import run_demo  # the embedded simulator: loaded for this command
+
     result = _run_async(lambda stop: run_demo(sys.stdout, stop, keep=keep))
     if result.writes_second != 0:
         click.echo(f"webex-bulk: the second run sent {result.writes_second} writes", err=True)
@@ -394,7 +385,7 @@ def export(
     request = export_request(
         out_file, location, only, settings, credentials_from_env(), with_settings=with_settings
     )
-    result = _run_async(lambda stop: export_tenant(request, sys.stdout.buffer, stop))
+    result = _run_async(lambda stop: engine.export_tenant(request, sys.stdout.buffer, stop))
     click.echo(render_export(result), err=True)
 
 

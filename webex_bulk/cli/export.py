@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from webex_bulk import engine
 from webex_bulk.config import Settings
 from webex_bulk.credentials import Credentials
-from webex_bulk.engine import ExportRequest, ExportResult, parse_only
 
 out_file_option = click.option(
     "--out",
@@ -43,13 +43,13 @@ def export_request(
     credentials: Credentials,
     *,
     with_settings: bool = False,
-) -> ExportRequest:
+) -> engine.ExportRequest:
     """The request of one export; a bad ``--only`` is a usage error naming the flag."""
     try:
-        types = parse_only(only)
+        types = engine.parse_only(only)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--only") from None
-    return ExportRequest(
+    return engine.ExportRequest(
         settings=settings,
         credentials=credentials,
         out=None if str(out_file) == "-" else out_file,
@@ -59,7 +59,7 @@ def export_request(
     )
 
 
-def render_export(result: ExportResult) -> str:
+def render_export(result: engine.ExportResult) -> str:
     """The closing report on stderr: rows per type, what was left out, requests and time."""
     rows = ", ".join(f"{kind} {count}" for kind, count in result.rows.items())
     lines = [f"export of {result.org}: {rows}"]

@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 import click
 
+from webex_bulk import engine
 from webex_bulk.config import Settings, env_warnings, load_settings
 from webex_bulk.credentials import Credentials, load_credentials
-from webex_bulk.engine import Caps, RunRequest, parse_only
 from webex_bulk.error_handling import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -190,15 +190,15 @@ def request_from(
     seconds_left: float | None = None,
     stop_note: str = "",
     quiet: bool = False,
-) -> RunRequest:
+) -> engine.RunRequest:
     """Settings, credentials and caps of an engine command; errors name the flag or variable."""
     config_file = flags.pop("config_file")
     run_dir = flags.pop("run_dir")
     try:
-        caps = Caps(only=parse_only(flags.pop("only")), limit=flags.pop("limit"))
+        caps = engine.Caps(only=engine.parse_only(flags.pop("only")), limit=flags.pop("limit"))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--only") from None
-    return RunRequest(
+    return engine.RunRequest(
         input_path=file,
         settings=settings_from(flags, config_file),
         credentials=credentials_from_env(),

@@ -45,6 +45,14 @@ class ValidateReport:
         if len(lines) < _FIRST_LINES:
             lines.append(item.line)
 
+    def add_valid(self, source: InputFile) -> None:
+        """Count the valid rows: those of the first pass's counts that no outcome ended."""
+        for name, rows in source.counts_by_type.items():
+            counts = self.by_type.get(name or "(blank)", Counter())
+            valid = rows - counts["rejected"] - counts["pending"]
+            if valid > 0:
+                self.by_type.setdefault(name, Counter())["valid"] += valid
+
     def counts(self) -> dict[str, Any]:
         """The counts as the JSON document's ``counts``: valid / rejected / pending."""
         by_status: Counter[str] = Counter()

@@ -86,6 +86,7 @@ async def run_file(
             fingerprint=settings.fingerprint(),
             run_id=run_id,
             scope=request.caps.scope,
+            plan_sha256=approved.sha256 if approved is not None else "",
         )
         resume = open_run(
             run_dir,

@@ -7,6 +7,7 @@ The file holds ids and compared values only, secrets masked (the passcode is nev
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -44,6 +45,8 @@ class SavedPlan:
     input_sha256: str
     org_id: str
     rows: dict[int, PlannedRow] = attrs.Factory(dict)
+    #: the SHA-256 of the file it was loaded from ("" for a plan being made)
+    sha256: str = ""
 
     def add(self, line: int, planned: PlannedRow) -> None:
         """File one row's decision (a row of a plan is known by its line in the file)."""
@@ -68,10 +71,15 @@ class SavedPlan:
     def load(cls, path: Path) -> SavedPlan:
         """Read a saved plan; a file that is not one is refused (``PlanRefused``) naming it."""
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            data = path.read_bytes()
+            document = json.loads(data.decode("utf-8"))
             if document.get("format") != PLAN_FORMAT:
                 raise ValueError(f"format {document.get('format')!r}, expected {PLAN_FORMAT}")
-            plan = cls(str(document["input_sha256"]), str(document["org_id"]))
+            plan = cls(
+                str(document["input_sha256"]),
+                str(document["org_id"]),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
             for entry in document["rows"]:
                 plan.add(int(entry["line"]), _planned(entry))
         except OSError as error:

@@ -13,15 +13,13 @@ from webex_bulk.input.csv_source import escape_cell, unescape_cell
 from webex_bulk.input.data_pipeline import (
     OUTPUT_COLUMNS,
     InputFile,
-    dependencies,
-    member_keys,
     read_rows,
-    reference_key,
     scan,
 )
 from webex_bulk.input.examples import EXAMPLES
 from webex_bulk.input.near_match import did_you_mean
 from webex_bulk.input.normalise import DayHours, parse_hours, render_hours
+from webex_bulk.input.row_references import dependencies, member_keys, reference_key
 from webex_bulk.input.schema import KNOWN_COLUMNS, SCHEMA, mask_secrets
 from webex_bulk.input.template import entity_type as template_entity_type
 from webex_bulk.input.template import write_csv as write_template_csv

@@ -4,7 +4,6 @@ extension given to two owners. Bottom layer: memory-lean hashes, no I/O but a ``
 
 from __future__ import annotations
 
-import hashlib
 from array import array
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,13 +32,13 @@ _LOW32 = 0xFFFF_FFFF
 _BUCKETS = 256
 
 
-def _hash(text: str, size: int) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=size).digest(), "little")
+def _hash(value: object, bits: int) -> int:
+    # The interpreter's own (SipHash) hash: the verdicts live only as long as the process.
+    return hash(value) & ((1 << bits) - 1)
 
 
 def _content_hash(row: Row) -> int:
-    values = "\x1f".join(f"{k}\x1e{v}" for k, v in sorted(row.values.items()))
-    return _hash(f"{values}\x1d{';'.join(row.members)}", 4)
+    return _hash((tuple(sorted(row.values.items())), row.members), 32)
 
 
 @attrs.frozen
@@ -79,17 +78,19 @@ class Collector:
 
     def add(self, row: Row) -> None:
         """Remember what the cross-row rules need of one valid row."""
-        self._put(_KEY, f"k{row.key}", row.line, _content_hash(row))
+        values, line = row.values, row.line
+        self._put(_KEY, row.key, line, _content_hash(row))
         if row.entity_type in _OWNERS:
-            owner = _hash(row.key, 4)
-            if row.get("phone_number"):
-                self._put(_NUMBER, f"n{row.get('phone_number')}", row.line, owner)
-            if row.get("extension"):
-                place = f"x{row.get('location').casefold()}/{row.get('extension')}"
-                self._put(_EXTENSION, place, row.line, owner)
+            owner = _hash(row.key, 32)
+            number, extension = values.get("phone_number"), values.get("extension")
+            if number:
+                self._put(_NUMBER, number, line, owner)
+            if extension:
+                place = (values.get("location", "").casefold(), extension)
+                self._put(_EXTENSION, place, line, owner)
 
-    def _put(self, kind: int, text: str, line: int, tag: int) -> None:
-        key = _hash(text, 8) & ~3 | kind
+    def _put(self, kind: int, unique: object, line: int, tag: int) -> None:
+        key = _hash((kind, unique), 64) & ~3 | kind
         bucket = self._buckets[key >> 56]
         bucket.append(key)
         bucket.append(line << 32 | tag)

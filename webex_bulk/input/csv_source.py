@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -32,6 +33,10 @@ Record = tuple[int, list[str], str]
 def header_name(text: str) -> str:
     """A normalised column or entity-type name: trimmed, lower case, spaces and ``-`` → ``_``."""
     return _HEADER_SEPARATORS.sub("_", text.replace("\ufeff", "").strip().lower())
+
+
+#: ``header_name`` of an entity-type cell: a file spells a handful of types, on every row.
+entity_type_name = functools.lru_cache(maxsize=256)(header_name)
 
 
 _FORMULA_START = frozenset("=+-@\t\r")
@@ -260,7 +265,7 @@ class CsvSource:
     def type_of(self, cells: list[str]) -> str:
         """The normalised entity type of a record, read cheaply."""
         size = len(cells)
-        return header_name(cells[self._type_index]) if self._type_index < size else ""
+        return entity_type_name(cells[self._type_index]) if self._type_index < size else ""
 
 
 def _header_text(feed: LineFeed) -> str:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
@@ -14,7 +16,7 @@ import attrs
 from webex_bulk.config import Settings
 from webex_bulk.error_handling import InputFileError, Reason
 from webex_bulk.input.cross_rows import Collector, CrossRows
-from webex_bulk.input.csv_source import escape_cell, header_name, unescape_cell
+from webex_bulk.input.csv_source import entity_type_name, escape_cell, unescape_cell
 from webex_bulk.input.line_feed import CUT_MARK
 from webex_bulk.input.near_match import closest, did_you_mean
 from webex_bulk.input.normalise import DayHours, parse_hours
@@ -38,11 +40,9 @@ __all__ = [
     "CrossRows",
     "DayHours",
     "InputFile",
-    "dependencies",
     "escape_cell",
     "parse_hours",
     "read_rows",
-    "reference_key",
     "scan",
     "unescape_cell",
 ]
@@ -88,6 +88,9 @@ class InputFile:
     license_demand: Mapping[str, int] = attrs.field(factory=dict, eq=False, kw_only=True)
     device_models: frozenset[str] = attrs.field(factory=frozenset, eq=False, kw_only=True)
     last_pre_api_line: int = attrs.field(default=0, eq=False, kw_only=True)
+    #: the lines of the rows that end before any API call (4 bytes each, in file order): the
+    #: later passes evaluate only these and the rows of the types they want
+    pre_api_lines: array[int] = attrs.field(factory=lambda: array("I"), eq=False, kw_only=True)
 
 
 def scan(path: Path, settings: Settings) -> InputFile:
@@ -109,7 +112,8 @@ def _first_pass(
     counts: Counter[str] = Counter()
     demand: Counter[str] = Counter()
     models: set[str] = set()
-    rows = last_pre_api = 0
+    rows = 0
+    pre_api = array("I")
     with open_input(path, settings, copy=copy) as source:
         typos = _header_typos(source.header)
         for line, cells, problem in source.records():
@@ -126,7 +130,7 @@ def _first_pass(
             if typos:
                 _check_typos(source, typos, item)
             if not isinstance(item, Row):
-                last_pre_api = line
+                pre_api.append(line)
                 continue
             collector.add(item)
             if item.entity_type is EntityType.LOCATION:
@@ -156,7 +160,8 @@ def _first_pass(
             sheet_copy=copy,
             license_demand=dict(demand),
             device_models=frozenset(models),
-            last_pre_api_line=max(last_pre_api, *cross_rows.verdicts, 0),
+            last_pre_api_line=max(pre_api[-1] if pre_api else 0, *cross_rows.verdicts, 0),
+            pre_api_lines=pre_api,
         )
 
 
@@ -205,7 +210,8 @@ def read_rows(
     """The second pass: every row as a ``Row`` or a rejected/pending ``Outcome``, in file order.
 
     ``types`` keeps only the ``Row``s of those entity types (``()``: none); rejected and pending
-    outcomes of any type come only when ``include_rejected`` is true.
+    outcomes of any type come only when ``include_rejected`` is true. A row of another type is
+    normalised again only when the first pass found it ends before any API call.
     """
     if source.cross_rows is None:
         source = scan(source.path, settings)
@@ -222,8 +228,9 @@ def read_rows(
         copy=source.sheet_copy,
     ) as file_in:
         for line, cells, problem in file_in.records():
-            if not include_rejected and wanted is not None and file_in.type_of(cells) not in wanted:
-                continue  # neither a wanted Row nor a wanted Outcome: skip the normalisation
+            unwanted = wanted is not None and file_in.type_of(cells) not in wanted
+            if unwanted and not (include_rejected and _ends_early(source, line)):
+                continue  # neither a wanted Row nor an Outcome: skip the normalisation
             item = _evaluate(file_in, line, cells, problem, settings, regions)
             if isinstance(item, Row):
                 verdict = cross_rows.verdict(item.line)
@@ -234,6 +241,16 @@ def read_rows(
                 item = _failed(item, *verdict)
             if include_rejected:
                 yield item
+
+
+def _ends_early(source: InputFile, line: int) -> bool:
+    """Whether the first pass found the row on ``line`` ends before any API call."""
+    assert source.cross_rows is not None
+    if source.cross_rows.verdict(line) is not None:
+        return True
+    lines = source.pre_api_lines
+    at = bisect_left(lines, line)
+    return at < len(lines) and lines[at] == line
 
 
 def _type_name(item: Row | Outcome) -> str:
@@ -249,10 +266,10 @@ def _evaluate(
     regions: Regions,
 ) -> Row | Outcome:
     """One physical row → a valid ``Row``, or the ``Outcome`` that ends it before any API call."""
-    # Secrets stay in the normalised values only: outputs carry the masked cells.
-    by_column = mask_secrets(source.cells_by_column(cells))
     values_of = source.cells_by_column(cells)
-    type_name = header_name(by_column.get("entity_type", ""))
+    # Secrets stay in the normalised values only: outputs carry the masked cells.
+    by_column = mask_secrets(values_of)
+    type_name = entity_type_name(values_of.get("entity_type", ""))
     no_key = f"{type_name or 'row'}:line{line}"
     extra = source.extra_cells(cells)
     if extra and not problem:
@@ -261,7 +278,8 @@ def _evaluate(
             problem += f"; quote cells that contain {source.delimiter!r}"
     if problem:
         return _outcome(line, type_name, no_key, by_column, Reason.MALFORMED_ROW, problem)
-    if max(map(len, values_of.values()), default=0) > settings.max_cell:
+    longest = max(map(len, cells), default=0)  # a cheap bound: the row's cells as read
+    if longest > settings.max_cell and max(map(len, values_of.values())) > settings.max_cell:
         column, text = next((c, t) for c, t in values_of.items() if len(t) > settings.max_cell)
         size = f"{len(text)}" if not text.endswith(CUT_MARK) else f"more than {settings.max_cell}"
         detail = f"column {column}: {size} characters; at most {settings.max_cell}"
@@ -279,7 +297,7 @@ def _evaluate(
     spec = SCHEMA[_TYPES[type_name]]
     result = normalise_row(spec, values_of, regions.region_for(by_column))
     problems = list(result.problems)
-    if source.encoding == "xlsx":
+    if source.encoding == "xlsx" and ExcelValue in map(type, cells):
         problems = _excel_problems(spec, values_of, line, getattr(source, "sheet", ""), problems)
     if problems:
         key = spec.key(result.values) if spec.has_key(result.values) else no_key
@@ -355,45 +373,3 @@ def _failed(row: Row, reason: Reason, other: int) -> Outcome:
             f"to another owner on line {other}; give each extension to one owner"
         )
     return Outcome.failed(row, reason, detail)
-
-
-def dependencies(row: Row) -> tuple[str, ...]:
-    """The keys of the rows this row needs first: location, number, members, schedule, owner."""
-    location = row.get("location").casefold()
-    if row.entity_type is EntityType.LOCATION:
-        return ()
-    if row.entity_type is EntityType.DEVICE:
-        return (reference_key(row.get("owner"), row.get("location")),)
-    found = [f"location:{location}"]
-    if row.get("phone_number") and row.entity_type is not EntityType.NUMBER:
-        found.append(f"number:{row.get('phone_number')}")
-    named = [*row.members]
-    for column in ("originators", "targets"):
-        named.extend(part for part in row.get(column).split(";") if part)
-    for member in named:
-        found.extend(member_keys(member, row.get("location")))
-    if row.entity_type is EntityType.AUTO_ATTENDANT:
-        found.append(f"schedule:{location}/{row.get('business_schedule').casefold()}")
-    if row.entity_type is EntityType.CALL_PARK:
-        if row.get("recall_hunt_group"):
-            found.append(f"hunt_group:{location}/{row.get('recall_hunt_group').casefold()}")
-        for extension in (part for part in row.get("park_extensions").split(";") if part):
-            found.append(f"call_park_extension:{location}/{extension.casefold()}")
-    return tuple(dict.fromkeys(found))
-
-
-def reference_key(member: str, location: str) -> str:
-    """The row key a member or device owner names: a user by e-mail, else a workspace of
-    ``location``."""
-    if "@" in member:
-        return f"user:{member.lower()}"
-    return f"workspace:{location.casefold()}/{member.casefold()}"
-
-
-def member_keys(member: str, location: str) -> tuple[str, ...]:
-    """The row keys a feature member may name: a user by e-mail, else a workspace or a virtual
-    line of ``location`` (by display name)."""
-    if "@" in member:
-        return (reference_key(member, location),)
-    place = f"{location.casefold()}/{member.casefold()}"
-    return (f"workspace:{place}", f"virtual_line:{place}")

@@ -35,6 +35,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def name(text: str) -> str:
     """A name or free text: Unicode NFC, whitespace runs collapsed to one space, trimmed."""
+    if text.isascii() and text.isprintable() and "  " not in text and text.strip(" ") == text:
+        return text  # the common case, already normal: printable ASCII has no other space
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
     collapsed = " ".join(text.split())

@@ -357,21 +357,23 @@ def normalise_row(spec: EntitySpec, cells: Mapping[str, str], region: str) -> No
     """Normalise the cells of one row of ``spec``'s type; collect every problem, not the first."""
     values: dict[str, str] = {}
     problems: list[Problem] = []
+    cell_of = cells.get
     for column in spec.columns:
-        text = cells.get(column.name, "").strip()
-        if not text:
+        name = column.name
+        text = cell_of(name)
+        if not text or not (text := text.strip()):
             if column.required:
-                problems.append(Problem(Reason.MISSING_FIELD, column.name, "a value is required"))
+                problems.append(Problem(Reason.MISSING_FIELD, name, "a value is required"))
             elif column.default:
-                values[column.name] = column.default
+                values[name] = column.default
             continue
         try:
             value = column.normalise(text, region)
         except cell.CellError as exc:
-            problems.append(Problem(exc.reason, column.name, exc.problem))
+            problems.append(Problem(exc.reason, name, exc.problem))
             continue
         if value:
-            values[column.name] = value
+            values[name] = value
     problems.extend(_row_rules(spec, values, {p.column for p in problems}))
     members = values.pop("members", "")
     return Normalised(values, tuple(members.split(";")) if members else (), tuple(problems))
@@ -383,16 +385,17 @@ def _row_rules(spec: EntitySpec, values: dict[str, str], bad: set[str]) -> list[
     if spec.one_of and not any(c in values or c in bad for c in spec.one_of):
         wanted = " and/or ".join(spec.one_of)
         found.append(Problem(Reason.MISSING_FIELD, spec.one_of[0], f"give {wanted}"))
-    named = "first_name" in values and "last_name" in values
-    with_names = (EntityType.USER, EntityType.VIRTUAL_LINE)
-    if spec.entity_type in with_names and "display_name" not in values and named:
-        values["display_name"] = f"{values['first_name']} {values['last_name']}"
-    recall = values.get("recall", "parking_user_only")
-    needs_group = spec.entity_type is EntityType.CALL_PARK and recall != "parking_user_only"
-    if needs_group and "recall_hunt_group" not in values and "recall_hunt_group" not in bad:
-        text = f"required when recall is {recall}"
-        found.append(Problem(Reason.MISSING_FIELD, "recall_hunt_group", text))
-    if spec.entity_type is EntityType.DEVICE and "location" not in values and "location" not in bad:
+    kind = spec.entity_type
+    if kind is EntityType.USER or kind is EntityType.VIRTUAL_LINE:
+        if "display_name" not in values and "first_name" in values and "last_name" in values:
+            values["display_name"] = f"{values['first_name']} {values['last_name']}"
+    elif kind is EntityType.CALL_PARK:
+        recall = values.get("recall", "parking_user_only")
+        missing = "recall_hunt_group" not in values and "recall_hunt_group" not in bad
+        if recall != "parking_user_only" and missing:
+            text = f"required when recall is {recall}"
+            found.append(Problem(Reason.MISSING_FIELD, "recall_hunt_group", text))
+    elif kind is EntityType.DEVICE and "location" not in values and "location" not in bad:
         owner = values.get("owner", "")
         if owner and "@" not in owner:
             found.append(

@@ -40,8 +40,11 @@ class SheetCopy:
         batch: list[tuple[int, list[str], dict[int, str] | None]] = []
         with self.path.open("wb") as out:
             for line, cells in rows:
-                kinds = {i: c.kind for i, c in enumerate(cells) if isinstance(c, ExcelValue)}
-                batch.append((line, [str(c) for c in cells], kinds or None))
+                if ExcelValue in map(type, cells):
+                    kinds = {i: c.kind for i, c in enumerate(cells) if isinstance(c, ExcelValue)}
+                    batch.append((line, [str(c) for c in cells], kinds))
+                else:
+                    batch.append((line, cells, None))
                 if len(batch) == BATCH:
                     _write(out, batch)
                     batch = []

@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element, iterparse
 from xml.parsers import expat
 
 from webex_bulk.error_handling import InputFileError
+from webex_bulk.input.sheet_scan import QuickRows
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -207,8 +208,25 @@ def _column_index(reference: str) -> int:
 
 
 def sheet_rows(book: Book, sheet: str) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells as text) for every ``<row>`` of the sheet, streamed."""
-    rows = _RowParser(book.strings, book.date_styles, book.date1904)
+    """(row number, cells as text) for every ``<row>`` of the sheet, streamed.
+
+    ``sheet_scan.QuickRows`` reads a sheet of the common shape; from the first row it does not
+    recognise, expat reads the sheet again and hands out the rows from there.
+    """
+    texts = CellTexts(book.strings, book.date_styles, book.date1904)
+    quick = QuickRows(book.strings, texts.text)
+    with book.open(book.sheets[sheet]) as handle:
+        yield from quick.rows(handle)
+    if quick.complete:
+        return
+    for index, row in enumerate(_parsed_rows(book, sheet, texts)):
+        if index >= quick.taken:
+            yield row
+
+
+def _parsed_rows(book: Book, sheet: str, texts: CellTexts) -> Iterator[tuple[int, list[str]]]:
+    """Every row of the sheet, parsed with expat."""
+    rows = _RowParser(texts)
     line = 0
     with book.open(book.sheets[sheet]) as handle:
         try:
@@ -227,6 +245,38 @@ def sheet_rows(book: Book, sheet: str) -> Iterator[tuple[int, list[str]]]:
     yield from rows.take()
 
 
+class CellTexts:
+    """A cell's text from its type, raw value and style: shared strings looked up, inline text
+    kept; a value Excel did not store as text is marked (``ExcelValue``), never converted."""
+
+    def __init__(self, strings: list[str], date_styles: frozenset[int], date1904: bool) -> None:
+        self._strings = strings
+        self._date_styles = {str(style) for style in date_styles}
+        self._date1904 = date1904
+
+    def text(self, kind: str, raw: str | None, style: str) -> str:
+        """The text of a cell of type ``kind`` (``t``; ``n`` when absent), value ``raw`` (None:
+        no value) and style ``style`` (``s``; ``0`` when absent)."""
+        if kind == "s":
+            try:
+                return self._strings[int(raw or "")]
+            except (ValueError, IndexError):
+                return ""
+        if kind in ("inlineStr", "str"):
+            return raw or ""
+        if raw is None:
+            return ""
+        if kind == "b":
+            return ExcelValue("TRUE" if raw == "1" else "FALSE", "boolean")
+        if kind == "e":
+            return ExcelValue(raw, "error")
+        if kind == "d":
+            return ExcelValue(raw, "date")
+        if style in self._date_styles:
+            return ExcelValue(_date_text(raw, self._date1904), "date")
+        return ExcelValue(_number_text(raw), "number")
+
+
 class _RowParser:
     """An expat handler that turns ``<row>`` elements into (row number, cells as text).
 
@@ -234,10 +284,8 @@ class _RowParser:
     The handlers run once per XML element: they are kept short on purpose.
     """
 
-    def __init__(self, strings: list[str], date_styles: frozenset[int], date1904: bool) -> None:
-        self._strings = strings
-        self._date_styles = {str(style) for style in date_styles}
-        self._date1904 = date1904
+    def __init__(self, texts: CellTexts) -> None:
+        self._texts = texts
         self._done: list[tuple[int, list[str]]] = []
         self._line = 0
         self._cells: list[str] = []
@@ -265,7 +313,7 @@ class _RowParser:
             self._text = []
         elif name == _ROW:
             number = attrs.get("r")
-            self._line = int(number) if number else self._line + 1
+            self._line = int(number) if number and number.isdigit() else self._line + 1
             self._cells = []
         elif name == _PHONETIC:
             self._phonetic = True
@@ -276,12 +324,13 @@ class _RowParser:
             self._keep = False
         elif name == _CELL:
             cells = self._cells
-            reference = self._attrs.get("r")
+            attrs = self._attrs
+            reference = attrs.get("r")
             if reference:
                 column = _column_index(reference)
                 if column > len(cells):
                     cells.extend([""] * (column - len(cells)))
-            cells.append(self._text_of(self._attrs.get("t", "n"), self._value))
+            cells.append(self._texts.text(attrs.get("t", "n"), self._value, attrs.get("s", "0")))
         elif name == _TEXT_SPACED and self._keep:
             self._value = (self._value or "") + "".join(self._text)
             self._keep = False
@@ -293,24 +342,3 @@ class _RowParser:
     def _data(self, text: str) -> None:
         if self._keep:
             self._text.append(text)
-
-    def _text_of(self, kind: str, raw: str | None) -> str:
-        """A cell's text; a value Excel did not store as text is marked, not converted."""
-        if kind == "s":
-            try:
-                return self._strings[int(raw or "")]
-            except (ValueError, IndexError):
-                return ""
-        if kind in ("inlineStr", "str"):
-            return raw or ""
-        if raw is None:
-            return ""
-        if kind == "b":
-            return ExcelValue("TRUE" if raw == "1" else "FALSE", "boolean")
-        if kind == "e":
-            return ExcelValue(raw, "error")
-        if kind == "d":
-            return ExcelValue(raw, "date")
-        if self._attrs.get("s", "0") in self._date_styles:
-            return ExcelValue(_date_text(raw, self._date1904), "date")
-        return ExcelValue(_number_text(raw), "number")

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from webex_bulk.error_handling import InputFileError
-from webex_bulk.input.csv_source import Record, cells_by_name, header_name, unescape_cell
+from webex_bulk.input.csv_source import (
+    Record,
+    cells_by_name,
+    entity_type_name,
+    header_name,
+    unescape_cell,
+    unescaped,
+)
 from webex_bulk.input.near_match import did_you_mean
 from webex_bulk.input.schema import KNOWN_COLUMNS
 from webex_bulk.input.workbook import Book, ExcelValue, sheet_rows
@@ -167,6 +174,11 @@ class XlsxSource:
 
     def cells_by_column(self, cells: list[str]) -> dict[str, str]:
         """The row's cells by header name (``_`` columns left out, output escapes undone)."""
+        if len(self._indexes) == self.width:  # no "_" column to leave out
+            short = self.width - len(cells)
+            padded = cells + [""] * short if short > 0 else cells
+            found = dict(zip(self.header, padded, strict=False))
+            return unescaped(found, cells, verbatim=ExcelValue)
         return cells_by_name(self.header, self._indexes, cells, verbatim=ExcelValue)
 
     def extra_cells(self, cells: list[str]) -> str:
@@ -175,4 +187,4 @@ class XlsxSource:
 
     def type_of(self, cells: list[str]) -> str:
         """The normalised entity type of a record, read cheaply."""
-        return header_name(cells[self._type_index]) if self._type_index < len(cells) else ""
+        return entity_type_name(cells[self._type_index]) if self._type_index < len(cells) else ""

@@ -22,7 +22,6 @@ from webex_bulk.simulator.config import (
     SimConfig,
     load_profile,
 )
-from webex_bulk.simulator.harness import running_simulator
 
 #: Scalar knob flags: (flag, SimConfig field, click type, help).
 KNOB_FLAGS: tuple[tuple[str, str, Any, str], ...] = (
@@ -215,6 +214,8 @@ async def serve(config: SimConfig, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    from webex_bulk.simulator.harness import running_simulator  # the server: only when it runs
+
     async with running_simulator(config, host=host, port=port) as sim:
         lines = (
             f"base_url={sim.base_url}",

@@ -79,6 +79,9 @@ class RunInfo:
     scope: str = ""
     #: 1 for the first pass over the file; a complete pass makes the same command start the next.
     pass_number: int = 1
+    #: ``run --plan``: the SHA-256 of the saved plan the run applies ("" without one); an
+    #: unfinished run resumes only with the same plan.
+    plan_sha256: str = ""
 
 
 @attrs.frozen
@@ -140,6 +143,7 @@ def open_run(
         run_info = _run_info(run_dir, next_pass, converter, notes)
         checkpoint, prefix = _committed_state(run_dir, converter, run_info.run_id, notes)
     else:
+        _check_same_plan(run_dir / RUN_FILE, run_info, info)
         checkpoint, prefix, reopened = reopen_transient(
             run_dir, converter, checkpoint, prefix, retry_reasons
         )
@@ -237,6 +241,19 @@ def _check_same_run(path: Path, stored: RunInfo, info: RunInfo) -> None:
             "tenants — run with the original settings, or use --fresh to start a new run "
             "(the old run directory is kept aside)"
         )
+
+
+def _check_same_plan(path: Path, stored: RunInfo, info: RunInfo) -> None:
+    """An unfinished run that applies a saved plan resumes only with that plan: without it the
+    rest of the file would be written ungated."""
+    if not stored.plan_sha256 or stored.plan_sha256 == info.plan_sha256:
+        return
+    given = f"another plan (sha256 {info.plan_sha256[:12]}…)" if info.plan_sha256 else "no --plan"
+    raise StateError(
+        f"{path} holds an unfinished run applying the saved plan with sha256 "
+        f"{stored.plan_sha256[:12]}…; this run has {given} — resume with --plan and the same "
+        "plan file, or use --fresh to start over (the old run directory is kept aside)"
+    )
 
 
 def _scope_words(scope: str) -> str:
