@@ -4,6 +4,7 @@ wxc_sdk async client, on the same profiles and the same rows. Prints a table, wr
 
     python scripts/bench.py --quick     # make bench: 1k rows, short time boxes (~10 min)
     python scripts/bench.py --full      # make bench-full: 20k rows, long time boxes, 200k scale
+    python scripts/bench_export.py --quick   # the export lane alone (also part of both above)
 
 Every client and every simulator runs in its own process; independent profiles run in parallel
 lanes (``--jobs``), the CPU-bound parts (ideal profile, scale) alone. Method and definitions:
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 import bench_auto as auto  # noqa: E402
 import bench_data as data  # noqa: E402
+import bench_export as export  # noqa: E402
 import bench_kinds as kinds  # noqa: E402
 import bench_report as report  # noqa: E402
 import bench_requests as requests  # noqa: E402
@@ -295,7 +297,8 @@ def machine() -> dict[str, Any]:
 
 
 def run_all(mode: Mode, scratch: Path, only: list[str] | None) -> dict[str, Any]:
-    """Every part of the benchmark, in order: ideal (alone), scale (alone), then the lanes."""
+    """Every part of the benchmark, in order: ideal, scale, post-LDAP and export (each alone),
+    then the lanes."""
     files = make_files(scratch, mode)
     started = time.monotonic()
     log(f"{mode.name}: {mode.rows} users, boxes {mode.box:g}/{mode.rerun_box:g} s")
@@ -307,6 +310,12 @@ def run_all(mode: Mode, scratch: Path, only: list[str] | None) -> dict[str, Any]
         simulator_for, files.post_ldap, files.synced_tenant, scratch
     )
     log(f"post-LDAP: k {post_ldap['fresh']['k']}, re-run k {post_ldap['rerun']['k']}")
+    # Alone too: its tenant is filled by a mixed import on the ideal profile (CPU-bound).
+    exported = export.export_lane(mode, scratch)
+    log(
+        f"export: {exported['objects']} objects, {exported['objects_per_second']} objects/s, "
+        f"eff {exported['efficiency']}, 429s {exported['rate_limited']}"
+    )
     names = [n for n in SIDE_BY_SIDE if not only or n in only]
     with concurrent.futures.ThreadPoolExecutor(max_workers=mode.jobs) as pool:
         mixed = pool.submit(mixed_then_resume, mode, files, scratch)
@@ -336,7 +345,8 @@ def run_all(mode: Mode, scratch: Path, only: list[str] | None) -> dict[str, Any]
         "post_ldap": post_ldap,
         "ambiguous": ambiguous_result,
         "auto": auto_runs,
-        "extra_sections": auto.render(auto_runs, mode.auto_box),
+        "export": exported,
+        "extra_sections": [*auto.render(auto_runs, mode.auto_box), "", *export.render(exported)],
         "scale": scale,
         "elapsed_seconds": round(time.monotonic() - started, 1),
     }
@@ -357,7 +367,11 @@ def main() -> None:
         mode = attrs.evolve(mode, jobs=args.jobs)
     with tempfile.TemporaryDirectory(prefix="webex-bench-") as scratch:
         results = run_all(mode, Path(scratch), args.only.split(",") if args.only else None)
-    results["targets"] = report.targets(results) + auto.targets(results, report._check)
+    results["targets"] = [
+        *report.targets(results),
+        *auto.targets(results, report._check),
+        *export.targets(results),
+    ]
     print(report.render(results))
     output = Path(args.output or ROOT / "bench" / "results" / f"bench-{mode.name}.json")
     output.parent.mkdir(parents=True, exist_ok=True)

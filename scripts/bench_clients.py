@@ -1,6 +1,7 @@
-"""The benchmark's clients, each run as its own process: the engine (``webex-bulk run``), the
-naive sequential script and the wxc_sdk client. Starts one, stops it at its time box, reaps it
-with ``os.wait4`` for its own CPU time and peak RSS, and reads the rows it recorded.
+"""The benchmark's clients, each run as its own process: the engine (``webex-bulk run``, or
+another command such as ``export``), the naive sequential script and the wxc_sdk client. Starts
+one, stops it at its time box, reaps it with ``os.wait4`` for its own CPU time and peak RSS, and
+reads the rows it recorded.
 """
 
 from __future__ import annotations
@@ -117,6 +118,22 @@ def run_client(
     launched = time.monotonic()
     stop = launched + box
     args = command(variant, csv_path, base_url, work, stop, timing)
+    return run_process(args, token, work, launched=launched, stop=stop)
+
+
+def engine_command(work: Path, cli_args: Sequence[str]) -> list[str]:
+    """Any ``webex-bulk`` command (``export`` …) as the benchmark runs the engine, without the
+    row timer: it reports its own peak RSS to ``work/rows.json``."""
+    out = str(work / "rows.json")
+    return [sys.executable, str(SCRIPTS / "bench_engine.py"), out, "--no-timing", *cli_args]
+
+
+def run_process(
+    args: Sequence[str], token: str, work: Path, *, launched: float, stop: float
+) -> ClientRun:
+    """Run a client command line (results in ``work``) until it ends, SIGTERM at ``stop``; its
+    rows, times, own CPU and peak RSS, exit code and engine summary."""
+    work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "WEBEX_TOKEN": token}
     with (work / "stdout.log").open("wb") as out, (work / "stderr.log").open("wb") as err:
         process = subprocess.Popen(args, env=env, stdout=out, stderr=err)

@@ -2,6 +2,7 @@
 each work item so the benchmark can report row latency. Nothing else of the engine is changed.
 
     python scripts/bench_engine.py TIMINGS.json [--no-timing] run FILE --base-url … --rate …
+    python scripts/bench_engine.py TIMINGS.json --no-timing export --out FILE --base-url …
 
 ``TIMINGS.json`` receives ``{"rows": [[started, ended, ok, entity_type], …], "peak_rss_mb": …}``
 when the command ends, however it ends (times are ``time.monotonic``, the same clock in every
