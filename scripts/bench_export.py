@@ -155,18 +155,20 @@ def _num(value: Any) -> str:
 
 
 def targets(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The export lane's target with its measured values (none when the lane did not run)."""
+    """The export lane's target (none when the lane did not run): at the server's rate it
+    respects the limit like ``run``. Its speed is reported, not a target: the people listing is
+    cursor-paged (one round trip a page), so an export is bound by latency there, not by R."""
     export = results.get("export")
     if not export:
         return []
     eff, limited = export["efficiency"], export["rate_limited_per_success"]
-    shown = f"2xx/s ÷ R {_num(eff)}, 429/ok {_num(limited)}"
+    shown = f"429/ok {_num(limited)} (speed: {export['objects_per_second']} objects/s, "
+    shown += f"2xx/s ÷ R {_num(eff)})"
     return [
         {
-            "target": "export runs at >= 0.9 of R (2xx/s ÷ R, first to last request), "
-            "429s <= 1 % of successes",
+            "target": "export at --rate R: 429s <= 1 % of successes",
             "measured": shown,
-            "met": eff is not None and eff >= 0.9 and limited is not None and limited <= 0.01,
+            "met": limited is not None and limited <= 0.01,
             "values": {"efficiency": eff, "rate_limited_per_success": limited},
         }
     ]
