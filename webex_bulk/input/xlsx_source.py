@@ -183,6 +183,8 @@ class XlsxSource:
 
     def extra_cells(self, cells: list[str]) -> str:
         """The non-empty cells past the header's width, joined; empty when there are none."""
+        if len(cells) <= self.width:
+            return ""
         return " | ".join(c for c in cells[self.width :] if c.strip())
 
     def type_of(self, cells: list[str]) -> str:
