@@ -260,6 +260,8 @@ class CsvSource:
 
     def extra_cells(self, cells: list[str]) -> str:
         """The non-empty cells past the header's width, joined; empty when there are none."""
+        if len(cells) <= self.width:
+            return ""
         return self.delimiter.join(c for c in cells[self.width :] if c.strip())
 
     def type_of(self, cells: list[str]) -> str:

@@ -79,6 +79,14 @@ class EntitySpec:
     #: the key of a row whose key columns are empty, from those of these that hold a value (a
     #: device without a MAC: ``device:hq/lobby/dms cisco 8845``)
     fallback_key: tuple[str, ...] = ()
+    #: (name, normaliser, required, default) of each column, in order: what normalise_row reads
+    plan: tuple[tuple[str, Normaliser, bool, str], ...] = attrs.field(
+        init=False, eq=False, repr=False
+    )
+
+    @plan.default
+    def _plan(self) -> tuple[tuple[str, Normaliser, bool, str], ...]:
+        return tuple((c.name, c.normalise, c.required, c.default) for c in self.columns)
 
     def has_key(self, values: Mapping[str, str]) -> bool:
         """Whether ``values`` hold what ``key`` needs."""
@@ -358,17 +366,16 @@ def normalise_row(spec: EntitySpec, cells: Mapping[str, str], region: str) -> No
     values: dict[str, str] = {}
     problems: list[Problem] = []
     cell_of = cells.get
-    for column in spec.columns:
-        name = column.name
+    for name, normalise, required, default in spec.plan:
         text = cell_of(name)
         if not text or not (text := text.strip()):
-            if column.required:
+            if required:
                 problems.append(Problem(Reason.MISSING_FIELD, name, "a value is required"))
-            elif column.default:
-                values[name] = column.default
+            elif default:
+                values[name] = default
             continue
         try:
-            value = column.normalise(text, region)
+            value = normalise(text, region)
         except cell.CellError as exc:
             problems.append(Problem(exc.reason, name, exc.problem))
             continue

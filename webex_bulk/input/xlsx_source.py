@@ -22,6 +22,7 @@ from webex_bulk.input.csv_source import (
 )
 from webex_bulk.input.near_match import did_you_mean
 from webex_bulk.input.schema import KNOWN_COLUMNS
+from webex_bulk.input.sheet_process import parsed_batches
 from webex_bulk.input.workbook import Book, ExcelValue, sheet_rows
 
 if TYPE_CHECKING:
@@ -57,8 +58,9 @@ def open_workbook(
         book = Book(archive, path)
         name = _pick_sheet(book, sheet)
         rows = sheet_rows(book, name)
-        if copy is not None:
-            rows = copy.record(rows, name, list(book.sheets))
+        if copy is not None:  # the first pass: the XML parsed on the other core, and copied
+            batches = parsed_batches(path, name, lambda: sheet_rows(book, name))
+            rows = copy.record(batches, name, list(book.sheets))
         yield XlsxSource(path, name, list(book.sheets), rows)
 
 
@@ -183,6 +185,8 @@ class XlsxSource:
 
     def extra_cells(self, cells: list[str]) -> str:
         """The non-empty cells past the header's width, joined; empty when there are none."""
+        if len(cells) <= self.width:
+            return ""
         return " | ".join(c for c in cells[self.width :] if c.strip())
 
     def type_of(self, cells: list[str]) -> str:
