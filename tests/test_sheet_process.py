@@ -82,6 +82,22 @@ def test_without_fork_the_rows_are_read_here(
     assert read(path)[0] == in_this_process(path)
 
 
+def test_a_refused_child_leaves_the_rows_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A system that refuses the process (a limit, a sandbox): the same rows, read here."""
+    context = multiprocessing.get_context("fork")
+
+    class Refused(context.Process):  # type: ignore[name-defined,misc]
+        def start(self) -> None:
+            raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(context, "Process", Refused)
+    monkeypatch.setattr(multiprocessing, "get_context", lambda _method: context)
+    path = sheet(tmp_path)
+    assert read(path)[0] == in_this_process(path)
+
+
 def test_a_child_that_dies_halfway_is_taken_over_from_its_last_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,6 +16,7 @@ import signal
 import zipfile
 from collections.abc import Callable, Generator, Iterator
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from webex_bulk.error_handling import InputFileError
@@ -62,17 +63,11 @@ def parsed_batches(
 ) -> Generator[bytes, None, None]:
     """The ``marshal`` batches of the sheet's rows, parsed in a child process; ``here`` reads
     them in this process when there is no child (no ``fork``), or from where it stopped."""
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:
-        context = None
-    if context is None:
+    started = _start_child(path, sheet)
+    if started is None:
         yield from (data for _, data in encoded_batches(here()))
         return
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(path, sheet, send), daemon=True)
-    child.start()
-    send.close()
+    child, receive = started
     taken = 0
     try:
         while (message := _receive(receive))[:1] == _ROWS:
@@ -87,6 +82,25 @@ def parsed_batches(
         if child.is_alive():
             child.kill()
         child.join()
+
+
+def _start_child(path: Path, sheet: str) -> tuple[BaseProcess, Connection] | None:
+    """The child and the end of the pipe it writes to; None where there is no ``fork``, or when
+    the system refuses a process or a pipe (limits, a sandbox)."""
+    try:
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+    except (ValueError, OSError):
+        return None
+    child = context.Process(target=_child, args=(path, sheet, send), daemon=True)
+    try:
+        child.start()
+    except OSError:
+        receive.close()
+        return None
+    finally:
+        send.close()
+    return child, receive
 
 
 def _receive(receive: Connection) -> bytes:
