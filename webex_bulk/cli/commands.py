@@ -104,8 +104,8 @@ def validate(file: Path, out_dir: Path | None, config_file: Path | None, **flags
     report = ValidateReport()
     with outcome_files(out_dir, source.header) as write:
         for item in read_rows(source, settings, types=()):
-            report.add(item)
-            if isinstance(item, Outcome):
+            if isinstance(item, Outcome):  # types=(): outcomes only
+                report.add(item)
                 write(item)
     report.add_valid(source)
     code = ExitCode.ROWS_FAILED if report.failed else ExitCode.OK

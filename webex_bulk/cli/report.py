@@ -13,7 +13,7 @@ from typing import Any
 
 from webex_bulk.error_handling import ExitCode, Status
 from webex_bulk.input import OUTPUT_COLUMNS, InputFile
-from webex_bulk.models import EntityType, Outcome, Row
+from webex_bulk.models import EntityType, Outcome
 from webex_bulk.state import csv_table, outcome_cells, output_columns
 
 _FIRST_LINES = 5
@@ -30,11 +30,8 @@ class ValidateReport:
         self.failed = 0
         self.first: list[Outcome] = []
 
-    def add(self, item: Row | Outcome) -> None:
-        """Count one row or pre-API outcome."""
-        if isinstance(item, Row):
-            self.by_type.setdefault(item.entity_type.value, Counter())["valid"] += 1
-            return
+    def add(self, item: Outcome) -> None:
+        """Count one pre-API outcome (rejected or pending)."""
         self.failed += 1
         if len(self.first) < _FIRST_REJECTIONS:
             self.first.append(item)
