@@ -1,7 +1,7 @@
 """Benchmark of .xlsx input: which reader, and ``webex-bulk validate`` on a workbook vs the CSV.
 
-Writes the benchmark's mixed tenant rows as workbooks with openpyxl (shared strings, as Excel
-saves them), reads every row with openpyxl (read-only), python-calamine and webex-bulk's own
+Writes the benchmark's mixed tenant rows as workbooks with openpyxl (it writes inline strings:
+three XML elements a cell), reads every row with openpyxl (read-only), python-calamine and webex-bulk's own
 streaming reader, then runs ``webex-bulk validate`` on the workbook and on the same rows as CSV.
 Each measurement is a subprocess: wall time and peak RSS. Prints a table; writes JSON.
 
@@ -54,7 +54,7 @@ from python_calamine import CalamineWorkbook
 for row in CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0).iter_rows():
     pass
 """,
-    "webex-bulk (expat)": """
+    "webex-bulk (quick reader)": """
 import sys
 from pathlib import Path
 from webex_bulk.input.xlsx_source import open_workbook
