@@ -2,8 +2,9 @@
 
 Writes the benchmark's mixed tenant rows as workbooks with openpyxl (it writes inline strings:
 three XML elements a cell), reads every row with openpyxl (read-only), python-calamine and
-webex-bulk's own streaming reader, then runs ``webex-bulk validate`` on the workbook and on the same rows as CSV.
-Each measurement is a subprocess: wall time and peak RSS. Prints a table; writes JSON.
+webex-bulk's own streaming reader, then runs ``webex-bulk validate`` on the workbook and on the
+same rows as CSV. Each measurement is a subprocess: wall time and peak RSS. Prints a table;
+writes JSON.
 
     python scripts/bench_xlsx.py [--rows 50000] [--small 10000] [--json PATH]
 
