@@ -84,13 +84,26 @@ class InputFile:
     #: a workbook's rows as the first pass parsed them, for the later passes
     sheet_copy: SheetCopy | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
     #: valid user rows per calling license kind and the devices' models, before the cross-row
-    #: rules (an upper bound: a duplicate counts); the last line that ends before any API call
+    #: rules (an upper bound: a duplicate counts)
     license_demand: Mapping[str, int] = attrs.field(factory=dict, eq=False, kw_only=True)
     device_models: frozenset[str] = attrs.field(factory=frozenset, eq=False, kw_only=True)
-    last_pre_api_line: int = attrs.field(default=0, eq=False, kw_only=True)
-    #: the lines of the rows that end before any API call (4 bytes each, in file order): the
-    #: later passes evaluate only these and the rows of the types they want
+    #: the lines of the rows rejected or pending before any API call (4 bytes each, in file
+    #: order): the later passes evaluate only these and the rows of the types they want
     pre_api_lines: array[int] = attrs.field(factory=lambda: array("I"), eq=False, kw_only=True)
+
+    def ends_early(self, line: int) -> bool:
+        """Whether the first pass found the row on ``line`` ends before any API call (pre-API,
+        or rejected by a cross-row rule)."""
+        if self.cross_rows is not None and self.cross_rows.verdict(line) is not None:
+            return True
+        at = bisect_left(self.pre_api_lines, line)
+        return at < len(self.pre_api_lines) and self.pre_api_lines[at] == line
+
+    @property
+    def last_pre_api_line(self) -> int:
+        """The last line that ends before any API call (0: none)."""
+        verdicts = self.cross_rows.verdicts if self.cross_rows is not None else {}
+        return max(self.pre_api_lines[-1] if self.pre_api_lines else 0, *verdicts, 0)
 
 
 def scan(path: Path, settings: Settings) -> InputFile:
@@ -160,7 +173,6 @@ def _first_pass(
             sheet_copy=copy,
             license_demand=dict(demand),
             device_models=frozenset(models),
-            last_pre_api_line=max(pre_api[-1] if pre_api else 0, *cross_rows.verdicts, 0),
             pre_api_lines=pre_api,
         )
 
@@ -229,7 +241,7 @@ def read_rows(
     ) as file_in:
         for line, cells, problem in file_in.records():
             unwanted = wanted is not None and file_in.type_of(cells) not in wanted
-            if unwanted and not (include_rejected and _ends_early(source, line)):
+            if unwanted and not (include_rejected and source.ends_early(line)):
                 continue  # neither a wanted Row nor an Outcome: skip the normalisation
             item = _evaluate(file_in, line, cells, problem, settings, regions)
             if isinstance(item, Row):
@@ -241,16 +253,6 @@ def read_rows(
                 item = _failed(item, *verdict)
             if include_rejected:
                 yield item
-
-
-def _ends_early(source: InputFile, line: int) -> bool:
-    """Whether the first pass found the row on ``line`` ends before any API call."""
-    assert source.cross_rows is not None
-    if source.cross_rows.verdict(line) is not None:
-        return True
-    lines = source.pre_api_lines
-    at = bisect_left(lines, line)
-    return at < len(lines) and lines[at] == line
 
 
 def _type_name(item: Row | Outcome) -> str:

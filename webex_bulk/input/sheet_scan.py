@@ -10,6 +10,7 @@ Bottom layer: bytes in, rows out; no clock.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from typing import IO
@@ -66,7 +67,10 @@ def _usual(row: bytes) -> bool:
     return b"xmlns" not in row and len(row.translate(None, _CONTROL_BYTES)) == len(row)
 
 
-def _column(letters: str) -> int:
+@functools.cache
+def column_of(letters: str) -> int:
+    """A column's index from its letters: ``A`` → 0, ``AB`` → 27 (each spelling worked out once:
+    the readers ask once per cell)."""
     index = 0
     for letter in letters:
         index = index * 26 + ord(letter) - 64
@@ -80,7 +84,6 @@ class QuickRows:
     def __init__(self, strings: list[str], cell_text: CellText) -> None:
         self._strings = strings
         self._cell_text = cell_text
-        self._columns: dict[str, int] = {}
         self.complete = False
         self.taken = 0
 
@@ -145,14 +148,12 @@ class QuickRows:
         found = _CELL_PARTS.findall(xml)
         if sum(len(cell[0]) for cell in found) != len(xml.rstrip()):
             return None  # something between the cells: not the common shape
-        strings, columns = self._strings, self._columns
+        strings = self._strings
         for _, letters, style, kind, other, has_value, value, inline, text in found:
             if other:
                 letters, style, kind = self._odd_attributes(other, letters, style, kind)
             if letters:
-                column = columns.get(letters)
-                if column is None:
-                    column = columns[letters] = _column(letters)
+                column = column_of(letters)
                 if column > len(cells):
                     cells.extend([""] * (column - len(cells)))
             raw = value if has_value else text if inline else None

@@ -16,7 +16,7 @@ from xml.etree.ElementTree import Element, iterparse
 from xml.parsers import expat
 
 from webex_bulk.error_handling import InputFileError
-from webex_bulk.input.sheet_scan import QuickRows
+from webex_bulk.input.sheet_scan import QuickRows, column_of
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -182,29 +182,12 @@ def _inline_text(element: Element) -> str:
     return "".join(run.findtext(_TEXT) or "" for run in element.iter(_RUN))
 
 
-def _letters_index(letters: str) -> int:
-    index = 0
-    for letter in letters:
-        index = index * 26 + ord(letter) - 64
-    return index - 1
-
-
 _DIGITS = "0123456789"
-#: Columns A to ZZ by letters, computed once (the reader looks one up per cell).
-_COLUMNS = {
-    letters: _letters_index(letters)
-    for letters in (
-        *(chr(65 + i) for i in range(26)),
-        *(chr(65 + i) + chr(65 + j) for i in range(26) for j in range(26)),
-    )
-}
 
 
 def _column_index(reference: str) -> int:
     """``A`` → 0, ``AB`` → 27 (from a cell reference such as ``AB12``)."""
-    letters = reference.rstrip(_DIGITS)
-    found = _COLUMNS.get(letters)
-    return _letters_index(letters) if found is None else found
+    return column_of(reference.rstrip(_DIGITS))
 
 
 def sheet_rows(book: Book, sheet: str) -> Iterator[tuple[int, list[str]]]:
